@@ -1,0 +1,1 @@
+"""Meijing service: settings, app factory, auth, CLI."""

@@ -1,0 +1,85 @@
+"""From an `Authorization: Bearer` header to a Viewer, with a short cache of live sessions."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from app.clock import Clock
+from app.db import Sessionmaker
+from app.security import TokenError, decode_access_token
+from resolvers.account import load_viewer
+from resolvers.viewer import Viewer
+
+
+@dataclass(slots=True)
+class _Entry:
+    viewer: Viewer | None
+    fresh_until: float
+
+
+class ViewerCache:
+    """Remembers each session's viewer for a few seconds, so a request costs no extra query.
+
+    A revocation made through this process takes effect at once (`forget`); one made through
+    another process within `ttl` seconds. Access tokens are short-lived in any case.
+    """
+
+    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[uuid.UUID, _Entry] = {}
+
+    def get(self, session_id: uuid.UUID) -> _Entry | None:
+        entry = self._entries.get(session_id)
+        if entry is None or entry.fresh_until < time.monotonic():
+            return None
+        return entry
+
+    def put(self, session_id: uuid.UUID, viewer: Viewer | None) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[session_id] = _Entry(viewer, time.monotonic() + self.ttl)
+
+    def forget(self, session_id: uuid.UUID) -> None:
+        self._entries.pop(session_id, None)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def authenticate(
+    authorization: str | None,
+    secret_key: str,
+    sessionmaker: Sessionmaker,
+    clock: Clock,
+    cache: ViewerCache,
+) -> tuple[Viewer | None, str | None]:
+    """The viewer, or None with the reason a sent token was refused (None if none was sent)."""
+    if authorization is None or not authorization.strip():
+        return None, None
+    token = bearer_token(authorization)
+    if token is None:
+        return None, "Authorization 须为 Bearer 令牌 (use 'Authorization: Bearer <token>')"
+    now = clock()
+    try:
+        claims = decode_access_token(secret_key, token, now)
+    except TokenError:
+        return None, "令牌无效或已过期,请刷新令牌 (token invalid or expired; refresh it)"
+    entry = cache.get(claims.session_id)
+    if entry is not None:
+        viewer = entry.viewer
+    else:
+        async with sessionmaker() as db:
+            viewer = await load_viewer(db, claims.session_id, claims.account_id, now)
+        cache.put(claims.session_id, viewer)
+    if viewer is None or viewer.account_id != claims.account_id:
+        return None, "该设备已退出登录,请重新登录 (session revoked; sign in again)"
+    return viewer, None

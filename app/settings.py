@@ -1,0 +1,93 @@
+"""Settings, read once from the environment and frozen."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEV_SECRET_KEY = "meijing-development-secret-key-not-for-production"
+DEFAULT_DEMO_PASSWORD = "meijing-demo"
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot be used (e.g. production without a real secret key)."""
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{Path.cwd() / 'meijing.db'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str = "development"
+    database_url: str = field(default_factory=default_database_url)
+    secret_key: str = DEV_SECRET_KEY
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    demo_password: str = DEFAULT_DEMO_PASSWORD
+    max_query_depth: int = 10
+    max_query_tokens: int = 2000
+    max_aliases: int = 30
+    max_page_size: int = 100
+    default_page_size: int = 20
+    session_cache_seconds: float = 5.0
+    log_json: bool = True
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def check(self) -> None:
+        """Refuse configurations that must never serve real traffic."""
+        weak_key = self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
+        if self.production and weak_key:
+            raise SettingsError(
+                "MEIJING_SECRET_KEY must be set to a random value of at least 32 characters "
+                "when MEIJING_ENV=production"
+            )
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        kwargs: dict[str, object] = {}
+        mapping: dict[str, tuple[str, type]] = {
+            "MEIJING_ENV": ("env", str),
+            "DATABASE_URL": ("database_url", str),
+            "MEIJING_SECRET_KEY": ("secret_key", str),
+            "MEIJING_ACCESS_TOKEN_MINUTES": ("access_token_minutes", int),
+            "MEIJING_REFRESH_TOKEN_DAYS": ("refresh_token_days", int),
+            "MEIJING_LOGIN_MAX_FAILURES": ("login_max_failures", int),
+            "MEIJING_LOGIN_LOCK_MINUTES": ("login_lock_minutes", int),
+            "MEIJING_DEMO_PASSWORD": ("demo_password", str),
+            "MEIJING_MAX_PAGE_SIZE": ("max_page_size", int),
+            "MEIJING_LOG_LEVEL": ("log_level", str),
+        }
+        for var, (name, kind) in mapping.items():
+            raw = env.get(var)
+            if raw is not None and raw != "":
+                kwargs[name] = kind(raw)
+        if "MEIJING_LOG_JSON" in env:
+            kwargs["log_json"] = env["MEIJING_LOG_JSON"].lower() not in {"0", "false", "no"}
+        if "database_url" in kwargs:
+            kwargs["database_url"] = normalise_database_url(str(kwargs["database_url"]))
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain URLs people paste and pick the async drivers Meijing uses."""
+    for plain, async_ in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(plain):
+            return async_ + url[len(plain) :]
+    return url

@@ -1,0 +1,34 @@
+"""SQLAlchemy models, one module per domain. Importing this package registers every table."""
+
+from models.account import Account, DeviceSession, Role
+from models.base import Base
+from models.branch import Branch, BranchHonour, BranchKind, HonourLevel
+from models.member import (
+    Member,
+    MemberTransfer,
+    PartyStatus,
+    PartyStatusChange,
+    PersonnelType,
+    Post,
+    ServiceStatus,
+    TaskUnitMembership,
+)
+
+__all__ = [
+    "Account",
+    "Base",
+    "Branch",
+    "BranchHonour",
+    "BranchKind",
+    "DeviceSession",
+    "HonourLevel",
+    "Member",
+    "MemberTransfer",
+    "PartyStatus",
+    "PartyStatusChange",
+    "PersonnelType",
+    "Post",
+    "Role",
+    "ServiceStatus",
+    "TaskUnitMembership",
+]

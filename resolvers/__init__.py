@@ -1,0 +1,1 @@
+"""Domain operations as plain async functions. They enforce the rules; they never import strawberry."""

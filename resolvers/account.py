@@ -1,0 +1,325 @@
+"""Accounts: sign-in, refresh, per-device sessions and the viewer behind a token."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.clock import Clock
+from app.ids import new_id
+from app.security import (
+    digest,
+    hash_password,
+    issue_access_token,
+    needs_rehash,
+    new_refresh_secret,
+    verify_password,
+)
+from models import Account, Branch, DeviceSession, Member, Role
+from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
+from resolvers.viewer import Viewer
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD_LENGTH = 8
+# A phone whose refresh response was lost may present the token it just replaced.
+REFRESH_GRACE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthPolicy:
+    secret_key: str
+    access_lifetime: timedelta
+    refresh_lifetime: timedelta
+    max_failures: int
+    lock_duration: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    account: Account
+    session: DeviceSession
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFailure:
+    """An expected refusal that still changes state (a failure count, a revoked session)."""
+
+    code: ErrorCode
+    message: str
+    field: str | None = None
+    retry_after: datetime | None = None
+
+
+async def _start_session(
+    db: AsyncSession,
+    policy: AuthPolicy,
+    now: datetime,
+    account: Account,
+    device_id: str,
+    device_name: str | None,
+) -> SignedIn:
+    # One live session per device: signing in again on a phone replaces its old session.
+    await db.execute(
+        update(DeviceSession)
+        .where(
+            DeviceSession.account_id == account.id,
+            DeviceSession.device_id == device_id,
+            DeviceSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    secret = new_refresh_secret()
+    session = DeviceSession(
+        id=new_id(),
+        account_id=account.id,
+        device_id=device_id,
+        device_name=device_name,
+        refresh_hash=digest(secret),
+        previous_refresh_hash=None,
+        rotated_at=now,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + policy.refresh_lifetime,
+        revoked_at=None,
+    )
+    db.add(session)
+    return _tokens(policy, now, account, session, secret)
+
+
+def _tokens(
+    policy: AuthPolicy, now: datetime, account: Account, session: DeviceSession, secret: str
+) -> SignedIn:
+    token, expires = issue_access_token(
+        policy.secret_key, account.id, session.id, account.role.value, now, policy.access_lifetime
+    )
+    return SignedIn(account, session, token, expires, f"{session.id}.{secret}")
+
+
+async def login(
+    db: AsyncSession,
+    clock: Clock,
+    policy: AuthPolicy,
+    username: str,
+    password: str,
+    device_id: str | None,
+    device_name: str | None,
+) -> SignedIn | AuthFailure:
+    """Checks the password; after `max_failures` wrong ones the account locks for a while."""
+    now = clock()
+    account = await db.scalar(select(Account).where(Account.username == username.strip().lower()))
+    if account is not None and account.locked_until is not None and account.locked_until > now:
+        minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
+        return AuthFailure(
+            ErrorCode.ACCOUNT_LOCKED,
+            f"密码错误次数过多,请 {minutes} 分钟后再试 (too many failures; locked)",
+            retry_after=account.locked_until,
+        )
+    ok = await verify_password(account.password_hash if account else None, password)
+    if account is None or not ok:
+        if account is not None:
+            account.failed_logins += 1
+            if account.failed_logins >= policy.max_failures:
+                account.locked_until = now + policy.lock_duration
+                account.failed_logins = 0
+        return AuthFailure(
+            ErrorCode.INVALID_CREDENTIALS,
+            "用户名或密码错误 (wrong username or password)",
+            "password",
+        )
+    if account.disabled:
+        return AuthFailure(ErrorCode.ACCOUNT_DISABLED, "账号已停用 (account disabled)")
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = now
+    if needs_rehash(account.password_hash):
+        account.password_hash = await hash_password(password)
+    device = (device_id or "").strip()[:100] or "web"
+    return await _start_session(db, policy, now, account, device, (device_name or None))
+
+
+async def refresh(
+    db: AsyncSession, clock: Clock, policy: AuthPolicy, refresh_token: str
+) -> SignedIn | AuthFailure:
+    """Trades a refresh token for new tokens, rotating it. A replayed old token ends the session."""
+    now = clock()
+    invalid = AuthFailure(
+        ErrorCode.INVALID_TOKEN, "登录已失效,请重新登录 (sign in again)", "refreshToken"
+    )
+    session_part, _, secret = refresh_token.partition(".")
+    try:
+        session_id = uuid.UUID(session_part)
+    except ValueError:
+        return invalid
+    row = (
+        await db.execute(
+            select(DeviceSession, Account)
+            .join(Account, Account.id == DeviceSession.account_id)
+            .where(DeviceSession.id == session_id)
+        )
+    ).first()
+    if row is None or not secret:
+        return invalid
+    session, account = row
+    if session.revoked_at is not None or session.expires_at <= now or account.disabled:
+        return invalid
+    presented = digest(secret)
+    replay_in_grace = (
+        presented == session.previous_refresh_hash and now - session.rotated_at <= REFRESH_GRACE
+    )
+    if presented != session.refresh_hash and not replay_in_grace:
+        # A token that was already rotated away is being reused: assume it was stolen.
+        session.revoked_at = now
+        return invalid
+    new_secret = new_refresh_secret()
+    session.previous_refresh_hash = session.refresh_hash
+    session.refresh_hash = digest(new_secret)
+    session.rotated_at = now
+    session.last_seen_at = now
+    session.expires_at = now + policy.refresh_lifetime
+    return _tokens(policy, now, account, session, new_secret)
+
+
+async def load_viewer(
+    db: AsyncSession, session_id: uuid.UUID, account_id: uuid.UUID, now: datetime
+) -> Viewer | None:
+    """The viewer behind a live session, with their scope; None when revoked, expired or disabled."""
+    scope = aliased(Branch)
+    home = aliased(Branch)
+    query = (
+        select(
+            Account,
+            DeviceSession.revoked_at,
+            DeviceSession.expires_at,
+            Member.branch_id,
+            scope,
+            home,
+        )
+        .join(DeviceSession, DeviceSession.account_id == Account.id)
+        .outerjoin(Member, Member.id == Account.member_id)
+        .outerjoin(scope, scope.id == Account.branch_id)
+        .outerjoin(home, home.id == Member.branch_id)
+        .where(DeviceSession.id == session_id, Account.id == account_id)
+    )
+    row = (await db.execute(query)).first()
+    if row is None:
+        return None
+    account, revoked_at, expires_at, _, scope_branch, home_branch = row
+    if revoked_at is not None or expires_at <= now or account.disabled:
+        return None
+    return viewer_for(account, session_id, scope_branch, home_branch)
+
+
+def viewer_for(
+    account: Account,
+    session_id: uuid.UUID | None,
+    scope_branch: Branch | None,
+    home_branch: Branch | None,
+) -> Viewer:
+    """Secretaries are scoped by their account's branch (else their own); officers by their own."""
+    branch = home_branch if account.role is Role.OFFICER else (scope_branch or home_branch)
+    return Viewer(
+        account_id=account.id,
+        username=account.username,
+        role=account.role,
+        session_id=session_id,
+        member_id=account.member_id,
+        branch_id=branch.id if branch else None,
+        branch_path=branch.path if branch else None,
+    )
+
+
+async def create_account(
+    db: AsyncSession,
+    clock: Clock,
+    username: str,
+    password: str,
+    role: Role,
+    member_id: uuid.UUID | None = None,
+    branch_id: uuid.UUID | None = None,
+) -> Account:
+    """Adds an account. Secretaries need a branch (or a member), officers a member."""
+    errors = Collector()
+    name = username.strip().lower()
+    if not USERNAME_RE.match(name):
+        errors.add(
+            "username",
+            "用户名须为 3-64 位小写字母、数字或 ._- (3 to 64 of a-z 0-9 . _ -)",
+            ErrorCode.INVALID,
+        )
+    elif await db.scalar(select(Account.id).where(Account.username == name)) is not None:
+        errors.add("username", "用户名已存在 (username taken)", ErrorCode.DUPLICATE)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors.add(
+            "password",
+            f"密码至少 {MIN_PASSWORD_LENGTH} 位 (at least {MIN_PASSWORD_LENGTH} characters)",
+            ErrorCode.INVALID,
+        )
+    if member_id is not None and await db.get(Member, member_id) is None:
+        errors.add("memberId", "党员不存在 (member not found)", ErrorCode.NOT_FOUND)
+    if branch_id is not None and await db.get(Branch, branch_id) is None:
+        errors.add("branchId", "组织不存在 (branch not found)", ErrorCode.NOT_FOUND)
+    if role is Role.OFFICER and member_id is None:
+        errors.add(
+            "memberId", "民警账号须关联党员 (an officer account needs a member)", ErrorCode.REQUIRED
+        )
+    if role is Role.SECRETARY and member_id is None and branch_id is None:
+        errors.add(
+            "branchId",
+            "书记账号须指定支部 (a secretary account needs a branch)",
+            ErrorCode.REQUIRED,
+        )
+    errors.raise_if_any()
+    account = Account(
+        id=new_id(),
+        username=name,
+        password_hash=await hash_password(password),
+        role=role,
+        member_id=member_id,
+        branch_id=branch_id,
+        disabled=False,
+        failed_logins=0,
+        created_at=clock(),
+    )
+    db.add(account)
+    await db.flush()
+    return account
+
+
+async def list_sessions(
+    db: AsyncSession, viewer: Viewer, account_id: uuid.UUID | None
+) -> Sequence[DeviceSession]:
+    """Live sessions of an account: one's own, or anyone's for an admin."""
+    target = account_id or viewer.account_id
+    if target != viewer.account_id:
+        viewer.require_admin()
+    query = (
+        select(DeviceSession)
+        .where(DeviceSession.account_id == target, DeviceSession.revoked_at.is_(None))
+        .order_by(DeviceSession.last_seen_at.desc())
+    )
+    return (await db.scalars(query)).all()
+
+
+async def revoke_session(
+    db: AsyncSession, viewer: Viewer, clock: Clock, session_id: uuid.UUID
+) -> DeviceSession:
+    """Signs one device out: its refresh token stops working and its access token is refused."""
+    session = await db.get(DeviceSession, session_id)
+    if session is None:
+        raise InputError.one("sessionId", "会话不存在 (session not found)", ErrorCode.NOT_FOUND)
+    if session.account_id != viewer.account_id and not viewer.is_admin:
+        raise Forbidden()
+    if session.revoked_at is None:
+        session.revoked_at = clock()
+    await db.flush()
+    return session

@@ -1,0 +1,241 @@
+"""GraphQL surface of accounts: sign-in, refresh, device sessions and `me`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Account as AccountRow
+from models import DeviceSession as DeviceSessionRow
+from models import Role
+from resolvers import account as ops
+from resolvers.account import AuthFailure, AuthPolicy, SignedIn
+from resolvers.errors import ErrorCode
+from resolvers.viewer import Viewer
+from schema.branch import Branch
+from schema.context import Info
+from schema.errors import InvalidInput, read, write
+from schema.member import Member
+from schema.node import Node, from_global_id, optional_global_id, to_global_id
+
+RoleEnum = strawberry.enum(
+    Role,
+    name="Role",
+    description="admin 县局党委 · secretary 支部书记 · inspector 督导 · officer 民警",
+)
+
+
+@strawberry.type
+class Account(Node):
+    username: str
+    role: Role
+    role_label: str
+    last_login_at: datetime | None
+
+    @classmethod
+    def from_model(cls, row: AccountRow) -> Account:
+        return cls(
+            id=to_global_id("Account", row.id),
+            username=row.username,
+            role=row.role,
+            role_label=row.role.label,
+            last_login_at=row.last_login_at,
+        )
+
+
+@strawberry.type(description="A signed-in device; revoking it signs that device out.")
+class DeviceSession(Node):
+    device_id: str
+    device_name: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def from_model(cls, row: DeviceSessionRow) -> DeviceSession:
+        return cls(
+            id=to_global_id("DeviceSession", row.id),
+            device_id=row.device_id,
+            device_name=row.device_name,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            expires_at=row.expires_at,
+        )
+
+
+@strawberry.type(
+    description="Tokens: send `Authorization: Bearer <accessToken>`; renew with refreshToken."
+)
+class SignInSuccess:
+    access_token: str
+    access_token_expires_at: datetime
+    refresh_token: str = strawberry.field(
+        description="Long-lived, single-use, rotates on every refresh; keep it secret on the device."
+    )
+    account: Account
+    session: DeviceSession
+
+    @classmethod
+    def from_result(cls, result: SignedIn) -> SignInSuccess:
+        return cls(
+            access_token=result.access_token,
+            access_token_expires_at=result.access_expires_at,
+            refresh_token=result.refresh_token,
+            account=Account.from_model(result.account),
+            session=DeviceSession.from_model(result.session),
+        )
+
+
+@strawberry.type(description="Sign-in or refresh refused.")
+class AuthError:
+    code: ErrorCode
+    message: str
+    field: str | None
+    retry_after: datetime | None = strawberry.field(
+        description="Locked accounts: when to try again."
+    )
+
+    @classmethod
+    def from_failure(cls, failure: AuthFailure) -> AuthError:
+        return cls(
+            code=failure.code,
+            message=failure.message,
+            field=failure.field,
+            retry_after=failure.retry_after,
+        )
+
+
+SignInResult = Annotated[SignInSuccess | AuthError, strawberry.union("SignInResult")]
+
+
+@strawberry.type(description="Who is asking: the account, their member record and branch.")
+class Me:
+    account: Account
+    _viewer: strawberry.Private[Viewer]
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member | None:
+        if self._viewer.member_id is None:
+            return None
+        row = await info.context.loaders.member.load(self._viewer.member_id)
+        return Member.from_model(row) if row else None
+
+    @strawberry.field(description="Secretaries: the root of their scope; officers: their branch.")
+    async def branch(self, info: Info) -> Branch | None:
+        if self._viewer.branch_id is None:
+            return None
+        row = await info.context.loaders.branch.load(self._viewer.branch_id)
+        return Branch.from_model(row) if row else None
+
+    @strawberry.field
+    async def sessions(self, info: Info) -> list[DeviceSession]:
+        rows = await read(info, lambda db, viewer: ops.list_sessions(db, viewer, None))
+        return [DeviceSession.from_model(r) for r in rows]
+
+
+def auth_policy(info: Info) -> AuthPolicy:
+    s = info.context.settings
+    return AuthPolicy(
+        secret_key=s.secret_key,
+        access_lifetime=timedelta(minutes=s.access_token_minutes),
+        refresh_lifetime=timedelta(days=s.refresh_token_days),
+        max_failures=s.login_max_failures,
+        lock_duration=timedelta(minutes=s.login_lock_minutes),
+    )
+
+
+@strawberry.type
+class AccountQuery:
+    @strawberry.field(description="The signed-in viewer.")
+    async def me(self, info: Info) -> Me:
+        viewer = info.context.require_viewer()
+        account = await read(info, lambda db, _: db.get(AccountRow, viewer.account_id))
+        assert account is not None
+        return Me(account=Account.from_model(account), _viewer=viewer)
+
+
+@strawberry.input
+class CreateAccountInput:
+    username: str
+    password: str
+    role: Role
+    member_id: strawberry.ID | None = None
+    branch_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class AccountPayload:
+    account: Account
+
+
+@strawberry.type
+class SessionPayload:
+    session: DeviceSession
+
+
+AccountResult = Annotated[AccountPayload | InvalidInput, strawberry.union("AccountResult")]
+SessionResult = Annotated[SessionPayload | InvalidInput, strawberry.union("SessionResult")]
+
+
+@strawberry.type
+class AccountMutation:
+    @strawberry.mutation(
+        description="Signs in; deviceId names the phone or browser for revocation."
+    )
+    async def login(
+        self,
+        info: Info,
+        username: str,
+        password: str,
+        device_id: str | None = None,
+        device_name: str | None = None,
+    ) -> SignInResult:
+        ctx = info.context
+        async with ctx.sessionmaker.begin() as db:
+            result = await ops.login(
+                db, ctx.clock, auth_policy(info), username, password, device_id, device_name
+            )
+        if isinstance(result, AuthFailure):
+            return AuthError.from_failure(result)
+        return SignInSuccess.from_result(result)
+
+    @strawberry.mutation(
+        description="Trades a refresh token for fresh tokens, without the password."
+    )
+    async def refresh_token(self, info: Info, refresh_token: str) -> SignInResult:
+        ctx = info.context
+        async with ctx.sessionmaker.begin() as db:
+            result = await ops.refresh(db, ctx.clock, auth_policy(info), refresh_token)
+        if isinstance(result, AuthFailure):
+            return AuthError.from_failure(result)
+        return SignInSuccess.from_result(result)
+
+    @strawberry.mutation(description="Signs one device out (your own, or anyone's for an admin).")
+    async def revoke_session(self, info: Info, session_id: strawberry.ID) -> SessionResult:
+        async def run(db: AsyncSession, viewer: Viewer) -> SessionPayload:
+            sid = from_global_id(session_id, "DeviceSession", "sessionId")
+            row = await ops.revoke_session(db, viewer, info.context.clock, sid)
+            info.context.viewer_cache.forget(sid)
+            return SessionPayload(session=DeviceSession.from_model(row))
+
+        return await write(info, run)
+
+    @strawberry.mutation(description="Adds an account (admins).")
+    async def create_account(self, info: Info, input: CreateAccountInput) -> AccountResult:
+        async def run(db: AsyncSession, viewer: Viewer) -> AccountPayload:
+            viewer.require_admin()
+            row = await ops.create_account(
+                db,
+                info.context.clock,
+                input.username,
+                input.password,
+                input.role,
+                member_id=optional_global_id(input.member_id, "Member", "memberId"),
+                branch_id=optional_global_id(input.branch_id, "Branch", "branchId"),
+            )
+            return AccountPayload(account=Account.from_model(row))
+
+        return await write(info, run)

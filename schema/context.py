@@ -1,0 +1,100 @@
+"""The per-request context: viewer, sessions, loaders, clock and request id."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from app.auth import ViewerCache
+from app.clock import Clock
+from app.db import Sessionmaker
+from app.settings import Settings
+from models import Branch, BranchHonour, Member, MemberTransfer, PartyStatusChange
+from resolvers import branch as branch_ops
+from resolvers import member as member_ops
+from resolvers.errors import Unauthenticated
+from resolvers.viewer import Viewer
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _loader(
+    sessionmaker: Sessionmaker,
+    batch: Callable[[AsyncSession, Sequence[K]], Awaitable[Sequence[V]]],
+) -> DataLoader[K, V]:
+    """A DataLoader whose batch runs in a short session of its own."""
+
+    async def load(keys: list[K]) -> Sequence[V]:
+        async with sessionmaker() as db:
+            return await batch(db, keys)
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass(slots=True)
+class Loaders:
+    """Created per request, so a cache never serves one viewer's rows to another."""
+
+    branch: DataLoader[uuid.UUID, Branch | None]
+    children: DataLoader[uuid.UUID, list[Branch]]
+    honours: DataLoader[uuid.UUID, list[BranchHonour]]
+    members: DataLoader[uuid.UUID, list[Member]]
+    member_count: DataLoader[uuid.UUID, int]
+    member: DataLoader[uuid.UUID, Member | None]
+    task_units: DataLoader[uuid.UUID, list[Branch]]
+    transfers: DataLoader[uuid.UUID, list[MemberTransfer]]
+    status_history: DataLoader[uuid.UUID, list[PartyStatusChange]]
+
+    @classmethod
+    def build(cls, sessionmaker: Sessionmaker, viewer: Viewer | None) -> Loaders:
+        def scoped(
+            fn: Callable[[AsyncSession, Viewer, Sequence[K]], Awaitable[Sequence[V]]],
+        ) -> Callable[[AsyncSession, Sequence[K]], Awaitable[Sequence[V]]]:
+            async def run(db: AsyncSession, keys: Sequence[K]) -> Sequence[V]:
+                if viewer is None:
+                    raise Unauthenticated()
+                return await fn(db, viewer, keys)
+
+            return run
+
+        return cls(
+            branch=_loader(sessionmaker, branch_ops.branches_by_id),
+            children=_loader(sessionmaker, branch_ops.children_by_parent_id),
+            honours=_loader(sessionmaker, branch_ops.honours_by_branch_id),
+            members=_loader(sessionmaker, scoped(member_ops.members_by_branch_id)),
+            member_count=_loader(sessionmaker, scoped(member_ops.member_counts_by_branch_id)),
+            member=_loader(sessionmaker, scoped(member_ops.members_by_id)),
+            task_units=_loader(sessionmaker, member_ops.task_units_by_member_id),
+            transfers=_loader(sessionmaker, member_ops.transfers_by_member_id),
+            status_history=_loader(sessionmaker, member_ops.status_history_by_member_id),
+        )
+
+
+@dataclass(slots=True)
+class Context:
+    settings: Settings
+    sessionmaker: Sessionmaker
+    clock: Clock
+    request_id: str
+    viewer: Viewer | None
+    loaders: Loaders
+    viewer_cache: ViewerCache
+    request: Any = None
+    response: Any = None
+    # Why the viewer is missing, when a token was sent but refused.
+    auth_problem: str | None = None
+
+    def require_viewer(self) -> Viewer:
+        if self.viewer is None:
+            raise Unauthenticated(self.auth_problem or "请先登录 (authentication required)")
+        return self.viewer
+
+
+Info = strawberry.Info[Context, None]

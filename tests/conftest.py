@@ -1,0 +1,311 @@
+"""Shared fixtures: a clean database per test on every enabled backend, builders, a client.
+
+SQLite always runs. PostgreSQL runs when TEST_DATABASE_URL is set or REQUIRE_POSTGRES=1 (then at
+postgresql+asyncpg://postgres@127.0.0.1:5432/test); with REQUIRE_POSTGRES=1 an unreachable server
+fails the run instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.clock import FrozenClock
+from app.db import Sessionmaker, create_engine, create_sessionmaker
+from app.factory import create_app
+from app.security import hash_password_sync
+from app.settings import Settings
+from models import (
+    Account,
+    Base,
+    Branch,
+    BranchKind,
+    Member,
+    PartyStatus,
+    PersonnelType,
+    Post,
+    Role,
+    ServiceStatus,
+)
+from resolvers.branch import branch_path
+
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+PG_URL = os.environ.get("TEST_DATABASE_URL") or (DEFAULT_PG_URL if REQUIRE_POSTGRES else None)
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+TEST_PASSWORD = "correct-horse-battery"
+START = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password_sync(TEST_PASSWORD)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    except OSError as exc:
+        if REQUIRE_POSTGRES:
+            raise RuntimeError(f"REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {exc}") from exc
+        pytest.skip(f"PostgreSQL unreachable at {url}: {exc}")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def db_url(backend: str, tmp_path: Path) -> str:
+    """A URL to an empty database with every table created."""
+    if backend == "postgresql":
+        assert PG_URL is not None
+        await _reset_postgres(PG_URL)
+        return PG_URL
+    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    await engine.dispose()
+    return url
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, log_json=True, log_level="WARNING")
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> Sessionmaker:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+async def db(sessionmaker: Sessionmaker) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@dataclass
+class Builders:
+    """Inserts rows with sensible defaults; every keyword overrides a column."""
+
+    sessionmaker: Sessionmaker
+    clock: FrozenClock
+    password_hash: str
+
+    async def _add(self, row: Any) -> Any:
+        async with self.sessionmaker.begin() as db:
+            db.add(row)
+        return row
+
+    async def branch(
+        self, parent: Branch | None = None, kind: BranchKind = BranchKind.BRANCH, **overrides: Any
+    ) -> Branch:
+        branch_id = overrides.pop("id", uuid.uuid4())
+        values: dict[str, Any] = {
+            "id": branch_id,
+            "parent_id": parent.id if parent else None,
+            "path": branch_path(parent.path if parent else None, branch_id),
+            "depth": parent.depth + 1 if parent else 0,
+            "kind": kind,
+            "name": f"支部{branch_id.hex[:6]}",
+            "sort_order": 0,
+            "created_at": self.clock(),
+            "updated_at": self.clock(),
+        }
+        values.update(overrides)
+        return await self._add(Branch(**values))  # type: ignore[no-any-return]
+
+    async def member(self, branch: Branch, **overrides: Any) -> Member:
+        values: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "branch_id": branch.id,
+            "name": f"党员{uuid.uuid4().hex[:4]}",
+            "personnel_type": PersonnelType.POLICE,
+            "party_status": PartyStatus.FULL,
+            "party_status_since": date(2015, 7, 1),
+            "post": Post.MEMBER,
+            "joined_party_on": date(2014, 7, 1),
+            "phone": "13812345678",
+            "id_number": None,
+            "service_status": ServiceStatus.ACTIVE,
+            "created_at": self.clock(),
+            "updated_at": self.clock(),
+        }
+        values.update(overrides)
+        return await self._add(Member(**values))  # type: ignore[no-any-return]
+
+    async def account(self, role: Role, **overrides: Any) -> Account:
+        values: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "username": f"{role.value}.{uuid.uuid4().hex[:6]}",
+            "password_hash": self.password_hash,
+            "role": role,
+            "disabled": False,
+            "failed_logins": 0,
+            "created_at": self.clock(),
+        }
+        values.update(overrides)
+        return await self._add(Account(**values))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def make(sessionmaker: Sessionmaker, clock: FrozenClock, password_hash: str) -> Builders:
+    return Builders(sessionmaker, clock, password_hash)
+
+
+GraphQL = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Api:
+    """Talks to the real ASGI app in-process over HTTP semantics."""
+
+    client: httpx.AsyncClient
+
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        expect_errors: bool = False,
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        body: dict[str, Any] = response.json()
+        if not expect_errors:
+            assert "errors" not in body, body
+        return body
+
+    async def login(self, username: str, password: str = TEST_PASSWORD, device: str = "test") -> str:
+        body = await self(
+            """mutation($u: String!, $p: String!, $d: String) {
+                 login(username: $u, password: $p, deviceId: $d) {
+                   __typename
+                   ... on SignInSuccess { accessToken }
+                   ... on AuthError { code message }
+                 }
+               }""",
+            {"u": username, "p": password, "d": device},
+        )
+        result = body["data"]["login"]
+        assert result["__typename"] == "SignInSuccess", result
+        return str(result["accessToken"])
+
+
+@pytest.fixture
+async def app_settings(settings: Settings) -> Settings:
+    return settings
+
+
+@pytest.fixture
+async def app(app_settings: Settings, clock: FrozenClock) -> AsyncIterator[Any]:
+    application = create_app(app_settings, clock=clock)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def api(app: Any) -> AsyncIterator[Api]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://meijing.test") as client:
+        yield Api(client)
+
+
+@dataclass
+class World:
+    """A small county: committee → organ committee → 玫瑰 and 榆山 stations, a task unit,
+    members in each, and one account per role."""
+
+    committee: Branch
+    organ: Branch
+    meigui: Branch
+    yushan: Branch
+    meigui_group: Branch
+    task_force: Branch
+    secretary_member: Member
+    officer_member: Member
+    meigui_member: Member
+    yushan_member: Member
+    admin: Account
+    inspector: Account
+    secretary: Account
+    officer: Account
+
+
+@pytest.fixture
+async def world(make: Builders) -> World:
+    committee = await make.branch(None, BranchKind.COMMITTEE, name="县局党委", sort_order=0)
+    organ = await make.branch(committee, BranchKind.ORGAN_COMMITTEE, name="机关党委")
+    meigui = await make.branch(
+        organ, name="玫瑰派出所党支部", unit_name="玫瑰派出所", sort_order=1, brand_name="玫警初心"
+    )
+    yushan = await make.branch(
+        organ,
+        name="榆山第二派出所党支部",
+        unit_name="榆山第二派出所",
+        sort_order=2,
+        brand_name="红心向党 人民满意",
+    )
+    meigui_group = await make.branch(meigui, BranchKind.GROUP, name="玫瑰第一党小组")
+    task_force = await make.branch(meigui, BranchKind.TASK_FORCE, name="民生小案攻坚小组")
+    secretary_member = await make.member(
+        meigui, name="王书记", post=Post.SECRETARY, phone="13900000001", id_number="37012419800101001X"
+    )
+    officer_member = await make.member(meigui, name="李民警", phone="13900000002")
+    meigui_member = await make.member(meigui, name="张党员", phone="13900000003")
+    yushan_member = await make.member(yushan, name="赵党员", phone="13900000004")
+    admin = await make.account(Role.ADMIN, username="admin")
+    inspector = await make.account(Role.INSPECTOR, username="inspector")
+    secretary = await make.account(
+        Role.SECRETARY, username="secretary.meigui", member_id=secretary_member.id, branch_id=meigui.id
+    )
+    officer = await make.account(Role.OFFICER, username="officer.meigui", member_id=officer_member.id)
+    return World(
+        committee,
+        organ,
+        meigui,
+        yushan,
+        meigui_group,
+        task_force,
+        secretary_member,
+        officer_member,
+        meigui_member,
+        yushan_member,
+        admin,
+        inspector,
+        secretary,
+        officer,
+    )
