@@ -91,6 +91,7 @@ class Branch(Node):
     @strawberry.field(description="Direct sub-organisations, in the bureau's order.")
     async def children(self, info: Info) -> list[Branch]:
         rows = await info.context.loaders.children.load(self._row.id)
+        info.context.loaders.prime_branches(rows)
         return [Branch.from_model(r) for r in rows]
 
     @strawberry.field(description="Home members; for a task unit, the members assigned to it.")
@@ -138,6 +139,7 @@ class BranchQuery:
             search=search,
         )
         page = await read(info, lambda db, viewer: ops.list_branches(db, viewer, flt, request))
+        info.context.loaders.prime_branches(page.items)
         return connection_from_page(
             page,
             [Branch.from_model(r) for r in page.items],

@@ -52,6 +52,10 @@ class Loaders:
     transfers: DataLoader[uuid.UUID, list[MemberTransfer]]
     status_history: DataLoader[uuid.UUID, list[PartyStatusChange]]
 
+    def prime_branches(self, rows: Sequence[Branch]) -> None:
+        """Branches already fetched answer later `branch` loads (parents, members' branches)."""
+        self.branch.prime_many({row.id: row for row in rows})
+
     @classmethod
     def build(cls, sessionmaker: Sessionmaker, viewer: Viewer | None) -> Loaders:
         def scoped(

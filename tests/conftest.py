@@ -282,7 +282,7 @@ async def world(make: Builders) -> World:
     meigui_group = await make.branch(meigui, BranchKind.GROUP, name="玫瑰第一党小组")
     task_force = await make.branch(meigui, BranchKind.TASK_FORCE, name="民生小案攻坚小组")
     secretary_member = await make.member(
-        meigui, name="王书记", post=Post.SECRETARY, phone="13900000001", id_number="37012419800101001X"
+        meigui, name="王书记", post=Post.SECRETARY, phone="13900000001", id_number="370124198001010013"
     )
     officer_member = await make.member(meigui, name="李民警", phone="13900000002")
     meigui_member = await make.member(meigui, name="张党员", phone="13900000003")

@@ -1,0 +1,89 @@
+"""Nested fields are batched: the statement count of a query does not grow with the data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from models import PartyStatus
+from tests.conftest import Api, Builders, World
+
+COUNTY_OVERVIEW = """
+query CountyOverview {
+  branches(first: 100) {
+    totalCount
+    edges {
+      node {
+        id name kind brandName
+        parent { id name }
+        children { id name }
+        members { id name post partyStatus branch { id name } }
+      }
+    }
+  }
+}
+"""
+
+
+@contextmanager
+def counting(app: Any) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def overview_statements(api: Api, app: Any, token: str) -> tuple[int, dict[str, Any]]:
+    with counting(app) as statements:
+        body = await api(COUNTY_OVERVIEW, token=token)
+    return len(statements), body
+
+
+async def test_county_overview_statement_count_does_not_grow_with_data(
+    api: Api, app: Any, world: World, make: Builders
+) -> None:
+    token = await api.login("admin")
+    await api("{ me { account { username } } }", token=token)  # the viewer is cached from here on
+
+    small, body = await overview_statements(api, app, token)
+    assert body["data"]["branches"]["totalCount"] == 6
+
+    for i in range(12):
+        branch = await make.branch(world.organ, name=f"扩展派出所{i}", sort_order=20 + i)
+        await make.branch(branch, name=f"扩展党小组{i}")
+        for j in range(6):
+            await make.member(branch, name=f"党员{i}-{j}", party_status=PartyStatus.PROBATIONARY)
+
+    large, body = await overview_statements(api, app, token)
+    assert body["data"]["branches"]["totalCount"] == 30
+    members = sum(len(e["node"]["members"]) for e in body["data"]["branches"]["edges"])
+    assert members == 4 + 72
+    # The page, totalCount, children and members; parents and members' branches are answered
+    # by the branches already fetched (the loader is primed with them).
+    assert small == large == 4
+
+
+async def test_member_connection_statement_count_is_constant(
+    api: Api, app: Any, world: World, make: Builders
+) -> None:
+    query = "{ members(first: 50) { totalCount edges { node { name branch { name } taskUnits { name } } } } }"
+    token = await api.login("admin")
+    await api("{ me { account { username } } }", token=token)
+    with counting(app) as small:
+        await api(query, token=token)
+    for i in range(20):
+        await make.member(world.yushan, name=f"新党员{i}")
+    with counting(app) as large:
+        body = await api(query, token=token)
+    assert body["data"]["members"]["totalCount"] == 24
+    assert len(small) == len(large) == 4
