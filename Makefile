@@ -37,7 +37,7 @@ pytest: install
 test: lint typecheck pytest
 
 schema: install
-	$(BIN)/meijing schema > schema.graphql
+	$(BIN)/python -c "import schema, sys; sys.stdout.write(schema.sdl())" > schema.graphql
 
 bench: install
 	$(BIN)/python bench/graphql.py

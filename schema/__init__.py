@@ -50,3 +50,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=512),
     ]
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+def sdl() -> str:
+    """The schema as SDL, as committed in schema.graphql (development settings)."""
+    return build_schema(Settings()).as_str() + "\n"

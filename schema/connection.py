@@ -10,6 +10,7 @@ import strawberry
 from resolvers.pagination import Page
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @strawberry.type
@@ -42,7 +43,7 @@ class Connection(Generic[T]):
 
 
 def connection_from_page(
-    page: Page[T], nodes: list[T], count: Callable[[], Awaitable[int]]
+    page: Page[R], nodes: list[T], count: Callable[[], Awaitable[int]]
 ) -> Connection[T]:
     edges = [Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)]
     return Connection(
