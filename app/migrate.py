@@ -17,11 +17,10 @@ MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 
 
 def alembic_config(database_url: str | None = None, connection: Connection | None = None) -> Config:
-    """An Alembic config pointing at the packaged migrations; no alembic.ini is read."""
+    """An Alembic config for the packaged migrations; no alembic.ini is read."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    # Passed as attributes, not main options: ConfigParser would read "%" in a password as
-    # interpolation.
+    # Attributes, not main options: ConfigParser would take a "%" in a password for interpolation.
     if database_url is not None:
         config.attributes["database_url"] = normalise_database_url(database_url)
     if connection is not None:
@@ -30,43 +29,29 @@ def alembic_config(database_url: str | None = None, connection: Connection | Non
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Upgrades the database to `revision`. Opens its own event loop: call it outside one."""
+    """Upgrades the database to `revision`. Runs its own event loop: call it outside one."""
     command.upgrade(alembic_config(database_url), revision)
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:
-    """Downgrades the database to `revision` (by default, no tables at all)."""
+    """Downgrades the database to `revision` (by default: no tables left)."""
     command.downgrade(alembic_config(database_url), revision)
 
 
-def current_revision(connection: Connection) -> str | None:
-    """The revision the database is at, None for a database Alembic never touched."""
-    from alembic.runtime.migration import MigrationContext
+def upgrade_connection(connection: Connection, revision: str = "head") -> None:
+    """Upgrades through an open connection, e.g. `await conn.run_sync(upgrade_connection)`."""
+    command.upgrade(alembic_config(connection=connection), revision)
 
-    return MigrationContext.configure(connection).get_current_revision()
+
+def downgrade_connection(connection: Connection, revision: str = "base") -> None:
+    command.downgrade(alembic_config(connection=connection), revision)
 
 
 async def upgrade_async(database_url: str, revision: str = "head") -> None:
-    """`upgrade` for callers already inside an event loop (tests, an app's startup)."""
-    await _run_async(database_url, revision, upgrade=True)
-
-
-async def downgrade_async(database_url: str, revision: str = "base") -> None:
-    await _run_async(database_url, revision, upgrade=False)
-
-
-async def _run_async(database_url: str, revision: str, *, upgrade: bool) -> None:
+    """`upgrade` for callers already inside an event loop (an app's startup, async tests)."""
     engine = create_async_engine(normalise_database_url(database_url), poolclass=pool.NullPool)
-
-    def run(connection: Connection) -> None:
-        config = alembic_config(connection=connection)
-        if upgrade:
-            command.upgrade(config, revision)
-        else:
-            command.downgrade(config, revision)
-
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(run)
+            await connection.run_sync(upgrade_connection, revision)
     finally:
         await engine.dispose()

@@ -3,8 +3,8 @@
 Three ways in:
 - `alembic ...` from the repository root (alembic.ini), URL from DATABASE_URL;
 - `app.migrate.upgrade(url)`, URL in `config.attributes["database_url"]`;
-- `app.migrate.upgrade_async(url)`, an open connection in `config.attributes["connection"]`,
-  so a caller already inside an event loop never needs a second one.
+- `app.migrate.upgrade_connection(conn)` (and `upgrade_async`), an open connection in
+  `config.attributes["connection"]`, so a caller inside an event loop needs no second one.
 """
 
 from __future__ import annotations

@@ -1,0 +1,281 @@
+"""The `meijing` command: serve the API, migrate the database, seed the demo, add accounts.
+
+Every command reads its configuration from the environment (app.settings), like the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from alembic.util.exc import CommandError as AlembicError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import exists, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clock import system_clock
+from app.db import Sessionmaker, create_engine, create_sessionmaker
+from app.settings import Settings, SettingsError
+from models import Account, Branch, Member, Role
+from resolvers.errors import InputError
+
+T = TypeVar("T")
+
+cli = typer.Typer(
+    name="meijing",
+    help="玫警初心 智慧党建 — Meijing party-building platform.",
+    no_args_is_help=True,
+    # Tracebacks with locals would print passwords typed on the command line.
+    pretty_exceptions_show_locals=False,
+)
+db_cli = typer.Typer(help="数据库 (database schema).", no_args_is_help=True)
+user_cli = typer.Typer(help="账号 (accounts).", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(user_cli, name="user")
+
+# soft_wrap: messages are not broken into lines, so logs and pipes get them whole.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+# Where each field of an InputError comes from on the command line.
+OPTION_FOR_FIELD = {
+    "username": "USERNAME",
+    "password": "--password",
+    "memberId": "--member-police-number",
+    "branchId": "--branch",
+}
+
+
+class CommandError(Exception):
+    """A failure the user can fix; printed without a traceback, exit code 1."""
+
+
+def main() -> None:
+    cli()
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise _fail(f"配置错误 (bad configuration): {exc}") from exc
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]✗[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+def _run_with_db(settings: Settings, work: Callable[[Sessionmaker], Awaitable[T]]) -> T:
+    """Runs `work` against a fresh engine, disposed afterwards; database errors print cleanly."""
+
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            return await work(create_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except CommandError as exc:
+        raise _fail(str(exc)) from exc
+    except (DBAPIError, OSError) as exc:
+        # Typically: the server is unreachable, or the tables do not exist yet.
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise _fail(
+            f"数据库错误 (database error): {detail}\n"
+            "  请确认 DATABASE_URL 正确并已运行 `meijing db upgrade` "
+            "(check DATABASE_URL and run `meijing db upgrade` first)"
+        ) from exc
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址 (address to bind)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 (port)")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="进程数 (worker processes)")] = 1,
+) -> None:
+    """运行 API 服务 (serve the GraphQL API with uvicorn)."""
+    import uvicorn
+
+    try:
+        # Fail here, once and readably, rather than in every worker process.
+        _settings().check()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from exc
+    uvicorn.run(
+        "app.factory:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # The app logs every request itself, with its request id.
+        access_log=False,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="目标版本 (target revision)")] = "head",
+) -> None:
+    """升级数据库结构 (run the migrations up to the latest revision)."""
+    from app.migrate import upgrade
+
+    settings = _settings()
+    try:
+        upgrade(settings.database_url, revision)
+    except AlembicError as exc:
+        raise _fail(f"迁移失败 (migration failed): {exc}") from exc
+    except (DBAPIError, OSError) as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise _fail(f"迁移失败 (migration failed): {detail}") from exc
+    out.print(f"[green]✓[/] 数据库已升级到 {revision} (database upgraded)")
+
+
+@cli.command()
+def seed(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="生成平阴县局演示数据 (the Pingyin demo county)")
+    ] = False,
+    if_empty: Annotated[
+        bool,
+        typer.Option("--if-empty", help="仅在数据库为空时生成 (only into an empty database)"),
+    ] = False,
+) -> None:
+    """生成演示数据 (seed demo data: 32 branches, 520 members, 4 demo accounts)."""
+    from app.seed import SEED_STEPS, SeedRefused, check_demo_allowed, seed_demo
+
+    if not demo:
+        raise _fail("目前只支持 --demo (only `seed --demo` exists)")
+    settings = _settings()
+    try:
+        check_demo_allowed(settings)
+    except SeedRefused as exc:
+        raise _fail(str(exc)) from exc
+
+    async def work(sessionmaker: Sessionmaker) -> None:
+        if if_empty and not await _is_empty(sessionmaker):
+            out.print("[dim]数据库已有数据,跳过演示数据 (database not empty; nothing seeded)[/]")
+            return
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=out,
+        ) as bar:
+            task = bar.add_task("演示数据 (demo data)", total=SEED_STEPS)
+
+            def progress(description: str, advance: int) -> None:
+                bar.update(task, description=description, advance=advance)
+
+            try:
+                report = await seed_demo(sessionmaker, settings, system_clock, progress)
+            except SeedRefused as exc:
+                raise CommandError(str(exc)) from exc
+        colour = "green" if report.created else "yellow"
+        out.print(f"[{colour}]✓[/] {report.message}")
+        if report.created:
+            out.print(
+                f"  演示账号 (demo accounts): {', '.join(report.accounts)} — "
+                "密码见 MEIJING_DEMO_PASSWORD (password: MEIJING_DEMO_PASSWORD)"
+            )
+        if report.skipped_accounts:
+            out.print(
+                f"[yellow]![/] 用户名已存在,未改动 (usernames taken, left alone): "
+                f"{', '.join(report.skipped_accounts)}"
+            )
+
+    _run_with_db(settings, work)
+
+
+async def _is_empty(sessionmaker: Sessionmaker) -> bool:
+    async with sessionmaker() as db:
+        query = select(
+            exists(select(Branch.id)) | exists(select(Member.id)) | exists(select(Account.id))
+        )
+        return not bool(await db.scalar(query))
+
+
+@user_cli.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="用户名 (username: a-z 0-9 . _ -)")],
+    role: Annotated[Role, typer.Option(help="角色 (role)", case_sensitive=False)],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt="密码 (password)",
+            hide_input=True,
+            confirmation_prompt=True,
+            help="密码;不填则提示输入两次 (prompted twice when omitted)",
+        ),
+    ],
+    member_police_number: Annotated[
+        str | None,
+        typer.Option(help="关联党员的警号 (police number of the account's member)"),
+    ] = None,
+    branch: Annotated[
+        str | None,
+        typer.Option(help="书记管辖的支部名称 (branch name or unit name, for secretaries)"),
+    ] = None,
+) -> None:
+    """添加账号 (add an account)."""
+    from resolvers.account import create_account
+
+    settings = _settings()
+
+    async def work(sessionmaker: Sessionmaker) -> str:
+        async with sessionmaker.begin() as db:
+            member_id = member_name = None
+            if member_police_number is not None:
+                member_id, member_name = await _member_by_police_number(db, member_police_number)
+            branch_id = await _branch_by_name(db, branch) if branch is not None else None
+            try:
+                account = await create_account(
+                    db, system_clock, username, password, role, member_id, branch_id
+                )
+            except InputError as exc:
+                lines = [
+                    f"  {OPTION_FOR_FIELD.get(p.field or '', p.field or '-')}: {p.message}"
+                    for p in exc.problems
+                ]
+                raise CommandError(
+                    "无法创建账号 (account not created):\n" + "\n".join(lines)
+                ) from exc
+            who = f",党员 {member_name}" if member_name else ""
+            return f"已创建账号 {account.username}({account.role.label}{who})(account created)"
+
+    out.print(f"[green]✓[/] {_run_with_db(settings, work)}", highlight=False)
+
+
+async def _member_by_police_number(db: AsyncSession, number: str) -> tuple[uuid.UUID, str]:
+    row = (
+        await db.execute(select(Member.id, Member.name).where(Member.police_number == number))
+    ).first()
+    if row is None:
+        raise CommandError(
+            f"--member-police-number: 找不到警号为 {number} 的党员 (no member with that number)"
+        )
+    return row.id, row.name
+
+
+async def _branch_by_name(db: AsyncSession, name: str) -> uuid.UUID:
+    """An exact branch name wins; otherwise a unit name, which must be unambiguous."""
+    exact = (await db.scalars(select(Branch).where(Branch.name == name))).all()
+    rows = exact or (await db.scalars(select(Branch).where(Branch.unit_name == name))).all()
+    if not rows:
+        raise CommandError(f"--branch: 找不到组织 {name} (no branch of that name)")
+    if len(rows) > 1:
+        names = "、".join(sorted(r.name for r in rows))
+        raise CommandError(f"--branch: {name} 不唯一:{names} (ambiguous; use the full name)")
+    return rows[0].id
+
+
+if __name__ == "__main__":
+    main()

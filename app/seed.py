@@ -1,0 +1,207 @@
+"""Seeds the demo county (`meijing seed --demo`): bulk inserts in one transaction, once.
+
+The data itself is built in app/demo_county.py. Running the seed again finds the root committee
+and changes nothing, so deployments may run it on every start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clock import Clock
+from app.db import Sessionmaker
+from app.demo_county import MEIGUI, County, build_county
+from app.ids import new_id
+from app.security import hash_password
+from app.settings import Settings
+from models import (
+    Account,
+    Branch,
+    BranchHonour,
+    BranchKind,
+    Member,
+    PartyStatusChange,
+    Role,
+    TaskUnitMembership,
+)
+
+Progress = Callable[[str, int], None]
+"""Called with the step now running and how many steps just finished (for a progress bar)."""
+
+SEED_STEPS = 6
+
+
+class SeedRefused(RuntimeError):
+    """The demo must not be seeded here (production: its accounts share a known password)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    username: str
+    role: Role
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("admin", Role.ADMIN),
+    DemoAccount("inspector", Role.INSPECTOR),
+    DemoAccount("secretary.meigui", Role.SECRETARY),
+    DemoAccount("officer.meigui", Role.OFFICER),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SeedReport:
+    """What `seed_demo` did; `created` is False when it found a county already there."""
+
+    created: bool
+    branches: int
+    members: int
+    task_units: int = 0
+    task_unit_memberships: int = 0
+    status_changes: int = 0
+    honours: int = 0
+    accounts: tuple[str, ...] = ()
+    skipped_accounts: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        if not self.created:
+            return (
+                f"演示数据已存在,未做更改:{self.branches} 个党支部,{self.members} 名党员 "
+                "(demo data already present; nothing changed)"
+            )
+        return (
+            f"已生成演示数据:{self.branches} 个党支部,{self.members} 名党员,"
+            f"{self.task_units} 个任务单元,{len(self.accounts)} 个演示账号 (demo data seeded)"
+        )
+
+
+def check_demo_allowed(settings: Settings) -> None:
+    """Raises SeedRefused in production, where a known demo password would be a way in."""
+    if settings.production:
+        raise SeedRefused(
+            "生产环境不能生成演示数据和演示账号 (refusing to seed demo data and demo accounts "
+            "when MEIJING_ENV=production); create real accounts with `meijing user add`"
+        )
+
+
+async def seed_demo(
+    sessionmaker: Sessionmaker,
+    settings: Settings,
+    clock: Clock,
+    progress: Progress | None = None,
+) -> SeedReport:
+    """Seeds the demo county once; a second run finds the root committee and changes nothing.
+
+    Refuses in production: the demo accounts all share `settings.demo_password`.
+    """
+    check_demo_allowed(settings)
+    step = progress or _no_progress
+    step("检查现有数据 (checking for existing data)", 0)
+    # Looked at in a read session: one that committed would count as a write (app/db.py).
+    async with sessionmaker() as db:
+        root = await db.scalar(
+            select(Branch.id)
+            .where(Branch.kind == BranchKind.COMMITTEE, Branch.parent_id.is_(None))
+            .limit(1)
+        )
+        if root is not None:
+            step("演示数据已存在 (already there)", SEED_STEPS)
+            return SeedReport(
+                created=False,
+                branches=await _count(db, Branch, Branch.kind == BranchKind.BRANCH),
+                members=await _count(db, Member),
+            )
+    # A seed racing this one fails on the unique usernames and rolls back whole.
+    async with sessionmaker.begin() as db:
+        # One argon2 hash serves all four accounts. It is slow on purpose and runs in a thread,
+        # so it is started now and overlaps the inserts.
+        hashing = asyncio.ensure_future(hash_password(settings.demo_password))
+        try:
+            county = build_county(clock())
+            step("党组织架构 (branch tree)", 1)
+            await _insert(db, Branch, county.branches)
+            await _insert(db, BranchHonour, county.honours)
+            step("党员 (members)", 1)
+            await _insert(db, Member, county.members)
+            step("发展党员历程 (party status history)", 1)
+            await _insert(db, PartyStatusChange, county.status_changes)
+            step("任务单元 (task units)", 1)
+            await _insert(db, TaskUnitMembership, county.memberships)
+            step("演示账号 (demo accounts)", 1)
+            password_hash = await hashing
+        finally:
+            hashing.cancel()  # only matters when an insert failed; a done task ignores it
+        created, skipped = await _add_accounts(db, county, password_hash, clock())
+        step("完成 (done)", 1)
+        return SeedReport(
+            created=True,
+            branches=sum(1 for b in county.branches if b["kind"] is BranchKind.BRANCH),
+            members=len(county.members),
+            task_units=sum(1 for b in county.branches if b["kind"].is_task_unit),
+            task_unit_memberships=len(county.memberships),
+            status_changes=len(county.status_changes),
+            honours=len(county.honours),
+            accounts=created,
+            skipped_accounts=skipped,
+        )
+
+
+def _no_progress(description: str, advance: int) -> None:
+    return None
+
+
+async def _count(db: AsyncSession, model: type[Any], *where: Any) -> int:
+    return int(await db.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def _insert(db: AsyncSession, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await db.execute(insert(model), rows)
+
+
+async def _add_accounts(
+    db: AsyncSession, county: County, password_hash: str, now: datetime
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Adds the demo accounts; a username someone already took is left alone and reported."""
+    taken = set(
+        (
+            await db.scalars(
+                select(Account.username).where(
+                    Account.username.in_([a.username for a in DEMO_ACCOUNTS])
+                )
+            )
+        ).all()
+    )
+    links: dict[str, tuple[uuid.UUID | None, uuid.UUID | None]] = {
+        "admin": (None, None),
+        "inspector": (None, None),
+        "secretary.meigui": (county.meigui_secretary_id, county.unit_ids[MEIGUI]),
+        "officer.meigui": (county.meigui_officer_id, None),
+    }
+    rows = [
+        {
+            "id": new_id(),
+            "username": account.username,
+            "password_hash": password_hash,
+            "role": account.role,
+            "member_id": links[account.username][0],
+            "branch_id": links[account.username][1],
+            "disabled": False,
+            "failed_logins": 0,
+            "created_at": now,
+        }
+        for account in DEMO_ACCOUNTS
+        if account.username not in taken
+    ]
+    await _insert(db, Account, rows)
+    created = tuple(str(row["username"]) for row in rows)
+    return created, tuple(a.username for a in DEMO_ACCOUNTS if a.username in taken)

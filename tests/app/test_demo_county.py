@@ -1,0 +1,126 @@
+"""The demo county's people are plausible and follow the rules the resolvers enforce."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Any
+
+import pytest
+
+from app.demo_county import DEMO_MEMBERS, UNITS, County, build_county
+from models import BranchKind, PartyStatus, PersonnelType, Post, ServiceStatus
+from resolvers.member import (
+    MINIMUM_YEARS_BEFORE,
+    PHONE_RE,
+    id_number_birthday,
+    id_number_valid,
+    years_after,
+)
+
+NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def county() -> County:
+    return build_county(NOW)
+
+
+def test_the_catalog_adds_up_to_the_article() -> None:
+    assert len(UNITS) == 32
+    assert sum(unit.size for unit in UNITS) == DEMO_MEMBERS == 520
+
+
+def test_build_is_deterministic(county: County) -> None:
+    again = build_county(NOW)
+    strip = ("id", "branch_id", "member_id")
+
+    def shape(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in row.items() if k not in strip} for row in rows]
+
+    assert shape(again.members) == shape(county.members)
+    assert shape(again.status_changes) == shape(county.status_changes)
+
+
+def test_personal_data_is_valid_and_unique(county: County) -> None:
+    members = county.members
+    assert len(members) == 520
+    for key in ("name", "police_number", "phone", "id_number"):
+        assert len({m[key] for m in members}) == 520, key
+    for m in members:
+        assert id_number_valid(m["id_number"]), m
+        assert id_number_birthday(m["id_number"]) == m["birthday"]
+        assert PHONE_RE.match(m["phone"])
+        if m["personnel_type"] is PersonnelType.POLICE:
+            assert m["police_number"].isdigit() and len(m["police_number"]) == 6
+        else:
+            assert m["police_number"].startswith("F") and m["police_number"][1:].isdigit()
+    assert sum(m["id_number"].startswith("370124") for m in members) > 400  # 平阴县
+    assert {"朱磊", "巩伟"}.isdisjoint(m["name"] for m in members)
+
+
+def test_mix_of_people(county: County) -> None:
+    members = county.members
+    kinds = Counter(m["personnel_type"] for m in members)
+    assert 0.5 < kinds[PersonnelType.POLICE] / 520 < 0.8
+    statuses = Counter(m["party_status"] for m in members)
+    assert set(statuses) == set(PartyStatus)
+    assert statuses[PartyStatus.FULL] / 520 > 0.75
+    retired = [m for m in members if m["service_status"] is ServiceStatus.RETIRED]
+    assert 20 <= len(retired) <= 32  # about 5%
+    for m in retired:
+        assert m["retired_on"] is not None
+        assert years_after(m["birthday"], 60) <= m["retired_on"] <= NOW.date()
+    assert all(
+        m["retired_on"] is None for m in members if m["service_status"] is ServiceStatus.ACTIVE
+    )
+
+
+def test_each_branch_has_one_secretary_and_a_committee(county: County) -> None:
+    by_unit: dict[str, Counter[Post]] = {
+        unit: Counter(m["post"] for m in people) for unit, people in county.unit_members.items()
+    }
+    assert len(by_unit) == 32
+    for unit, posts in by_unit.items():
+        assert posts[Post.SECRETARY] == 1, unit
+        assert 2 <= sum(n for post, n in posts.items() if post is not Post.MEMBER) - 1 <= 5, unit
+
+
+def test_party_history_follows_the_pipeline_rules(county: County) -> None:
+    history: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for change in county.status_changes:
+        history[change["member_id"]].append(change)
+    today = NOW.date()
+    fast_tracked = 0
+    for m in county.members:
+        steps = history[m["id"]]
+        assert [s["to_status"] for s in steps] == list(PartyStatus)[: m["party_status"].rank + 1]
+        assert steps[0]["from_status"] is None
+        assert steps[0]["effective_on"] >= years_after(m["birthday"], 18)
+        assert steps[-1]["effective_on"] == m["party_status_since"] <= today
+        for before, after in pairwise(steps):
+            assert after["from_status"] is before["to_status"]
+            assert before["effective_on"] <= after["effective_on"]
+            years = MINIMUM_YEARS_BEFORE.get(after["to_status"])
+            on_time = years is None or after["effective_on"] >= years_after(
+                before["effective_on"], years
+            )
+            assert on_time or (after["fast_track"] and after["reason"]), (m, after)
+            fast_tracked += after["fast_track"]
+        joined = [s["effective_on"] for s in steps if s["to_status"] is PartyStatus.PROBATIONARY]
+        assert m["joined_party_on"] == (joined[0] if joined else None)
+    assert fast_tracked == 2  # 火线发展, recorded with a reason
+
+
+def test_task_units_draw_from_several_branches(county: County) -> None:
+    kinds = Counter(b["kind"] for b in county.branches)
+    assert kinds[BranchKind.BRANCH] == 32
+    assert kinds[BranchKind.TASK_FORCE] == 3
+    assert kinds[BranchKind.COMMANDO_TEAM] == kinds[BranchKind.TEMPORARY_GROUP] == 1
+    unit_of_member = {m["id"]: unit for unit, people in county.unit_members.items() for m in people}
+    members_by_task_unit: dict[Any, set[str]] = defaultdict(set)
+    for row in county.memberships:
+        members_by_task_unit[row["task_unit_id"]].add(unit_of_member[row["member_id"]])
+    assert len(members_by_task_unit) == 5
+    assert all(len(units) >= 3 for units in members_by_task_unit.values())
