@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.clock import Clock
 from app.db import Sessionmaker
-from app.security import TokenError, decode_access_token
+from app.security import TokenError, TokenExpired, decode_access_token
 from resolvers.account import load_viewer
 from resolvers.viewer import Viewer
 
@@ -23,30 +24,40 @@ class ViewerCache:
     """Remembers each session's viewer for a few seconds, so a request costs no extra query.
 
     A revocation made through this process takes effect at once (`forget`); one made through
-    another process within `ttl` seconds. Access tokens are short-lived in any case.
+    another process (or straight in the database) within `ttl` seconds. Access tokens are
+    short-lived in any case. `timer` is a monotonic seconds counter, replaceable in tests.
     """
 
-    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        max_entries: int = 10_000,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.timer = timer
         self._entries: dict[uuid.UUID, _Entry] = {}
 
     def get(self, session_id: uuid.UUID) -> _Entry | None:
         entry = self._entries.get(session_id)
-        if entry is None or entry.fresh_until < time.monotonic():
+        if entry is None or entry.fresh_until <= self.timer():
             return None
         return entry
 
     def put(self, session_id: uuid.UUID, viewer: Viewer | None) -> None:
+        if self.ttl <= 0:
+            return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[session_id] = _Entry(viewer, time.monotonic() + self.ttl)
+        self._entries[session_id] = _Entry(viewer, self.timer() + self.ttl)
 
     def forget(self, session_id: uuid.UUID) -> None:
         self._entries.pop(session_id, None)
 
 
 def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None for any other shape."""
     if not authorization:
         return None
     scheme, _, token = authorization.strip().partition(" ")
@@ -71,8 +82,10 @@ async def authenticate(
     now = clock()
     try:
         claims = decode_access_token(secret_key, token, now)
+    except TokenExpired:
+        return None, "令牌已过期,请用 refreshToken 换取新令牌 (access token expired; refresh it)"
     except TokenError:
-        return None, "令牌无效或已过期,请刷新令牌 (token invalid or expired; refresh it)"
+        return None, "令牌无效,请重新登录 (invalid access token; sign in again)"
     entry = cache.get(claims.session_id)
     if entry is not None:
         viewer = entry.viewer

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -77,7 +79,12 @@ class TokenError(Exception):
     """The access token is malformed, forged or expired."""
 
 
+class TokenExpired(TokenError):
+    """The access token was genuine but its time is up: refresh it."""
+
+
 def decode_access_token(secret: str, token: str, now: datetime) -> AccessClaims:
+    """The claims of a token this service signed, still valid at `now`; TokenError otherwise."""
     try:
         payload = jwt.decode(
             token,
@@ -86,6 +93,7 @@ def decode_access_token(secret: str, token: str, now: datetime) -> AccessClaims:
             issuer=ISSUER,
             options={
                 "require": ["exp", "sub", "sid", "iss"],
+                # Expiry is checked below against the injectable clock, so tests travel in time.
                 "verify_exp": False,
                 "verify_iat": False,
                 "verify_nbf": False,
@@ -93,24 +101,36 @@ def decode_access_token(secret: str, token: str, now: datetime) -> AccessClaims:
         )
     except jwt.PyJWTError as exc:
         raise TokenError(str(exc)) from exc
-    # Expiry is checked against the injectable clock, so tests can travel in time.
-    if int(payload["exp"]) <= now.timestamp():
-        raise TokenError("token expired")
     try:
-        return AccessClaims(
+        expires = int(payload["exp"])
+        claims = AccessClaims(
             account_id=uuid.UUID(payload["sub"]),
             session_id=uuid.UUID(payload["sid"]),
             role=str(payload.get("role", "")),
-            expires_at=datetime.fromtimestamp(int(payload["exp"]), tz=now.tzinfo),
+            expires_at=datetime.fromtimestamp(expires, tz=now.tzinfo),
         )
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AttributeError, OverflowError, OSError) as exc:
         raise TokenError("malformed claims") from exc
+    if expires <= now.timestamp():
+        raise TokenExpired("token expired")
+    return claims
 
 
 def new_refresh_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def next_refresh_secret(key: str, session_id: uuid.UUID, secret: str) -> str:
+    """The secret that replaces `secret` on refresh.
+
+    Derived (HMAC under the server key) rather than random, so a refresh retried with the same
+    token gets the same answer: no second token is minted that a phone could fail to store.
+    """
+    message = f"refresh:{session_id}:{secret}".encode()
+    mac = hmac.new(key.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
 def digest(secret: str) -> str:
-    """Refresh tokens are stored only as their SHA-256, like passwords but fast: they are random."""
+    """Refresh tokens are stored only as their SHA-256: fast is safe, as they are unguessable."""
     return hashlib.sha256(secret.encode()).hexdigest()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import Clock
 from app.ids import new_id
@@ -20,14 +22,20 @@ from app.security import (
     issue_access_token,
     needs_rehash,
     new_refresh_secret,
+    next_refresh_secret,
     verify_password,
 )
 from models import Account, Branch, DeviceSession, Member, Role
+from models.base import UTCDateTime
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.viewer import Viewer
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 8
+# Room for any passphrase or password-manager output.
+MAX_PASSWORD_LENGTH = 128
+# Fits the `device_session` columns.
+MAX_DEVICE_LENGTH = 100
 # A phone whose refresh response was lost may present the token it just replaced.
 REFRESH_GRACE = timedelta(minutes=2)
 
@@ -48,6 +56,8 @@ class SignedIn:
     access_token: str
     access_expires_at: datetime
     refresh_token: str
+    # Sessions this sign-in ended (the same device signing in again): caches must forget them.
+    replaced_session_ids: tuple[uuid.UUID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +68,8 @@ class AuthFailure:
     message: str
     field: str | None = None
     retry_after: datetime | None = None
+    # Set when the refusal ended a session (a reused refresh token): caches must forget it.
+    revoked_session_id: uuid.UUID | None = None
 
 
 async def _start_session(
@@ -69,7 +81,7 @@ async def _start_session(
     device_name: str | None,
 ) -> SignedIn:
     # One live session per device: signing in again on a phone replaces its old session.
-    await db.execute(
+    replaced = await db.scalars(
         update(DeviceSession)
         .where(
             DeviceSession.account_id == account.id,
@@ -77,7 +89,10 @@ async def _start_session(
             DeviceSession.revoked_at.is_(None),
         )
         .values(revoked_at=now)
+        .returning(DeviceSession.id)
+        .execution_options(synchronize_session=False)
     )
+    replaced_ids = tuple(replaced.all())
     secret = new_refresh_secret()
     session = DeviceSession(
         id=new_id(),
@@ -93,16 +108,55 @@ async def _start_session(
         revoked_at=None,
     )
     db.add(session)
-    return _tokens(policy, now, account, session, secret)
+    return _tokens(policy, now, account, session, secret, replaced_ids)
 
 
 def _tokens(
-    policy: AuthPolicy, now: datetime, account: Account, session: DeviceSession, secret: str
+    policy: AuthPolicy,
+    now: datetime,
+    account: Account,
+    session: DeviceSession,
+    secret: str,
+    replaced_ids: tuple[uuid.UUID, ...] = (),
 ) -> SignedIn:
     token, expires = issue_access_token(
         policy.secret_key, account.id, session.id, account.role.value, now, policy.access_lifetime
     )
-    return SignedIn(account, session, token, expires, f"{session.id}.{secret}")
+    return SignedIn(account, session, token, expires, f"{session.id}.{secret}", replaced_ids)
+
+
+def _locked(locked_until: datetime, now: datetime) -> AuthFailure:
+    minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
+    return AuthFailure(
+        ErrorCode.ACCOUNT_LOCKED,
+        f"密码错误次数过多,请 {minutes} 分钟后再试 (too many failures; try again in {minutes} min)",
+        retry_after=locked_until,
+    )
+
+
+async def _count_failure(
+    db: AsyncSession, policy: AuthPolicy, now: datetime, account_id: uuid.UUID
+) -> None:
+    """One atomic +1, locking on the last allowed failure.
+
+    Read-then-write in Python would let guesses sent in parallel all read the same count.
+    Every SET expression sees the row as it was, so both columns test the same count.
+    """
+    reached = Account.failed_logins + 1 >= policy.max_failures
+    lock_until = literal(now + policy.lock_duration, UTCDateTime())
+    await db.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(
+            failed_logins=case((reached, 0), else_=Account.failed_logins + 1),
+            locked_until=case((reached, lock_until), else_=Account.locked_until),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _clean_device(value: str | None) -> str | None:
+    return (value or "").strip()[:MAX_DEVICE_LENGTH].strip() or None
 
 
 async def login(
@@ -114,23 +168,19 @@ async def login(
     device_id: str | None,
     device_name: str | None,
 ) -> SignedIn | AuthFailure:
-    """Checks the password; after `max_failures` wrong ones the account locks for a while."""
+    """Checks the password; after `max_failures` wrong ones the account locks for a while.
+
+    An unknown username and a wrong password get the same answer, after the same argon2 work.
+    A disabled account says so only to someone who knows its password.
+    """
     now = clock()
     account = await db.scalar(select(Account).where(Account.username == username.strip().lower()))
     if account is not None and account.locked_until is not None and account.locked_until > now:
-        minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
-        return AuthFailure(
-            ErrorCode.ACCOUNT_LOCKED,
-            f"密码错误次数过多,请 {minutes} 分钟后再试 (too many failures; locked)",
-            retry_after=account.locked_until,
-        )
+        return _locked(account.locked_until, now)
     ok = await verify_password(account.password_hash if account else None, password)
     if account is None or not ok:
         if account is not None:
-            account.failed_logins += 1
-            if account.failed_logins >= policy.max_failures:
-                account.locked_until = now + policy.lock_duration
-                account.failed_logins = 0
+            await _count_failure(db, policy, now, account.id)
         return AuthFailure(
             ErrorCode.INVALID_CREDENTIALS,
             "用户名或密码错误 (wrong username or password)",
@@ -143,14 +193,20 @@ async def login(
     account.last_login_at = now
     if needs_rehash(account.password_hash):
         account.password_hash = await hash_password(password)
-    device = (device_id or "").strip()[:100] or "web"
-    return await _start_session(db, policy, now, account, device, (device_name or None))
+    device = _clean_device(device_id) or "web"
+    return await _start_session(db, policy, now, account, device, _clean_device(device_name))
 
 
 async def refresh(
     db: AsyncSession, clock: Clock, policy: AuthPolicy, refresh_token: str
 ) -> SignedIn | AuthFailure:
-    """Trades a refresh token for new tokens, rotating it. A replayed old token ends the session."""
+    """Trades a refresh token for new tokens, rotating it. A replayed old token ends the session.
+
+    Each refresh secret is derived from the one it replaces, so presenting the replaced token
+    again within `REFRESH_GRACE` (a phone whose answer was lost, or that sent two refreshes at
+    once) gets the very same new refresh token back. Any other stale token means a copy is in
+    someone else's hands: the session is revoked and the device must sign in again.
+    """
     now = clock()
     invalid = AuthFailure(
         ErrorCode.INVALID_TOKEN, "登录已失效,请重新登录 (sign in again)", "refreshToken"
@@ -160,33 +216,61 @@ async def refresh(
         session_id = uuid.UUID(session_part)
     except ValueError:
         return invalid
-    row = (
-        await db.execute(
-            select(DeviceSession, Account)
-            .join(Account, Account.id == DeviceSession.account_id)
-            .where(DeviceSession.id == session_id)
-        )
-    ).first()
-    if row is None or not secret:
-        return invalid
-    session, account = row
-    if session.revoked_at is not None or session.expires_at <= now or account.disabled:
+    if not secret:
         return invalid
     presented = digest(secret)
-    replay_in_grace = (
-        presented == session.previous_refresh_hash and now - session.rotated_at <= REFRESH_GRACE
+    successor = next_refresh_secret(policy.secret_key, session_id, secret)
+    query = (
+        select(DeviceSession, Account)
+        .join(Account, Account.id == DeviceSession.account_id)
+        .where(DeviceSession.id == session_id)
+        .execution_options(populate_existing=True)
     )
-    if presented != session.refresh_hash and not replay_in_grace:
-        # A token that was already rotated away is being reused: assume it was stolen.
-        session.revoked_at = now
-        return invalid
-    new_secret = new_refresh_secret()
-    session.previous_refresh_hash = session.refresh_hash
-    session.refresh_hash = digest(new_secret)
-    session.rotated_at = now
-    session.last_seen_at = now
-    session.expires_at = now + policy.refresh_lifetime
-    return _tokens(policy, now, account, session, new_secret)
+    # Rotation is a compare-and-swap on the current hash: when refreshes race, the losers
+    # re-read the winner's rotation and are answered as retries within the grace window.
+    for _ in range(3):
+        row = (await db.execute(query)).first()
+        if row is None:
+            return invalid
+        session, account = row
+        if session.revoked_at is not None or session.expires_at <= now or account.disabled:
+            return invalid
+        current = session.refresh_hash
+        if presented == session.previous_refresh_hash and now - session.rotated_at <= REFRESH_GRACE:
+            if digest(successor) != current:
+                # Rotated under another secret key: cannot answer alike, but no sign of theft.
+                return invalid
+            session.last_seen_at = now
+            return _tokens(policy, now, account, session, successor)
+        if presented != current:
+            # A token that was already rotated away is being reused: assume it was stolen.
+            session.revoked_at = now
+            return AuthFailure(
+                invalid.code, invalid.message, invalid.field, revoked_session_id=session.id
+            )
+        values = {
+            "previous_refresh_hash": current,
+            "refresh_hash": digest(successor),
+            "rotated_at": now,
+            "last_seen_at": now,
+            "expires_at": now + policy.refresh_lifetime,
+        }
+        rotated = await db.scalar(
+            update(DeviceSession)
+            .where(
+                DeviceSession.id == session.id,
+                DeviceSession.refresh_hash == current,
+                DeviceSession.revoked_at.is_(None),
+            )
+            .values(values)
+            .returning(DeviceSession.id)
+            .execution_options(synchronize_session=False)
+        )
+        if rotated is not None:
+            for key, value in values.items():
+                set_committed_value(session, key, value)
+            return _tokens(policy, now, account, session, successor)
+    return invalid
 
 
 async def load_viewer(
@@ -264,6 +348,12 @@ async def create_account(
             f"密码至少 {MIN_PASSWORD_LENGTH} 位 (at least {MIN_PASSWORD_LENGTH} characters)",
             ErrorCode.INVALID,
         )
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        errors.add(
+            "password",
+            f"密码最多 {MAX_PASSWORD_LENGTH} 位 (at most {MAX_PASSWORD_LENGTH} characters)",
+            ErrorCode.TOO_LONG,
+        )
     if member_id is not None and await db.get(Member, member_id) is None:
         errors.add("memberId", "党员不存在 (member not found)", ErrorCode.NOT_FOUND)
     if branch_id is not None and await db.get(Branch, branch_id) is None:
@@ -296,17 +386,25 @@ async def create_account(
 
 
 async def list_sessions(
-    db: AsyncSession, viewer: Viewer, account_id: uuid.UUID | None
+    db: AsyncSession,
+    viewer: Viewer,
+    account_id: uuid.UUID | None,
+    now: datetime | None = None,
 ) -> Sequence[DeviceSession]:
-    """Live sessions of an account: one's own, or anyone's for an admin."""
+    """Live sessions of an account: one's own, or anyone's for an admin.
+
+    Given `now`, sessions whose refresh token has expired are left out too.
+    """
     target = account_id or viewer.account_id
     if target != viewer.account_id:
         viewer.require_admin()
     query = (
         select(DeviceSession)
         .where(DeviceSession.account_id == target, DeviceSession.revoked_at.is_(None))
-        .order_by(DeviceSession.last_seen_at.desc())
+        .order_by(DeviceSession.last_seen_at.desc(), DeviceSession.id)
     )
+    if now is not None:
+        query = query.where(DeviceSession.expires_at > now)
     return (await db.scalars(query)).all()
 
 

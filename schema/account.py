@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -132,7 +133,8 @@ class Me:
 
     @strawberry.field
     async def sessions(self, info: Info) -> list[DeviceSession]:
-        rows = await read(info, lambda db, viewer: ops.list_sessions(db, viewer, None))
+        now = info.context.clock()
+        rows = await read(info, lambda db, viewer: ops.list_sessions(db, viewer, None, now))
         return [DeviceSession.from_model(r) for r in rows]
 
 
@@ -200,6 +202,8 @@ class AccountMutation:
             )
         if isinstance(result, AuthFailure):
             return AuthError.from_failure(result)
+        for replaced in result.replaced_session_ids:
+            ctx.viewer_cache.forget(replaced)
         return SignInSuccess.from_result(result)
 
     @strawberry.mutation(
@@ -210,18 +214,27 @@ class AccountMutation:
         async with ctx.sessionmaker.begin() as db:
             result = await ops.refresh(db, ctx.clock, auth_policy(info), refresh_token)
         if isinstance(result, AuthFailure):
+            if result.revoked_session_id is not None:
+                # A reused token ended the session: its access tokens must stop working now.
+                ctx.viewer_cache.forget(result.revoked_session_id)
             return AuthError.from_failure(result)
         return SignInSuccess.from_result(result)
 
     @strawberry.mutation(description="Signs one device out (your own, or anyone's for an admin).")
     async def revoke_session(self, info: Info, session_id: strawberry.ID) -> SessionResult:
+        revoked: list[uuid.UUID] = []
+
         async def run(db: AsyncSession, viewer: Viewer) -> SessionPayload:
             sid = from_global_id(session_id, "DeviceSession", "sessionId")
             row = await ops.revoke_session(db, viewer, info.context.clock, sid)
-            info.context.viewer_cache.forget(sid)
+            revoked.append(sid)
             return SessionPayload(session=DeviceSession.from_model(row))
 
-        return await write(info, run)
+        result = await write(info, run)
+        # Only once committed: a request in between could otherwise cache the live session again.
+        for sid in revoked:
+            info.context.viewer_cache.forget(sid)
+        return result
 
     @strawberry.mutation(description="Adds an account (admins).")
     async def create_account(self, info: Info, input: CreateAccountInput) -> AccountResult:
