@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
+
+from models import DataVersion
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 
@@ -39,8 +42,27 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+class WriteSession(Session):
+    """Every commit also moves the data version forward, in the same transaction.
+
+    By convention writes go through `sessionmaker.begin()` and reads through `sessionmaker()`,
+    which never commits; so each committed write, and only a write, bumps the version.
+    Readers that cached a response at an older version then know it may be stale.
+    """
+
+
+@event.listens_for(WriteSession, "before_commit")
+def _bump_data_version(session: Session) -> None:
+    session.execute(BUMP_DATA_VERSION)
+
+
+BUMP_DATA_VERSION = (
+    update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1)
+)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> Sessionmaker:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=WriteSession)
 
 
 SQL_STATEMENTS = Counter(

@@ -2,79 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
-from app.auth import ViewerCache, authenticate
+from app.auth import ViewerCache
 from app.clock import Clock, system_clock
-from app.db import Sessionmaker, create_engine, create_sessionmaker
+from app.db import create_engine, create_sessionmaker
+from app.graphql_http import MeijingGraphQL, request_id_of
 from app.observability import HTTP_REQUESTS, configure_logging, log
+from app.response_cache import ResponseCache
 from app.settings import Settings
 from schema import build_schema
-from schema.context import Context, Loaders
+
+__all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "create_app", "request_id_of"]
 
 REQUEST_ID_HEADER = "x-request-id"
-
-
-class MeijingGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with Meijing's per-request context."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        sessionmaker: Sessionmaker,
-        clock: Clock,
-        viewer_cache: ViewerCache,
-    ) -> None:
-        super().__init__(
-            build_schema(settings),
-            graphql_ide=None if settings.production else "graphiql",
-            allow_queries_via_get=True,
-        )
-        self.settings = settings
-        self.sessionmaker = sessionmaker
-        self.clock = clock
-        self.viewer_cache = viewer_cache
-
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        viewer, problem = await authenticate(
-            request.headers.get("authorization"),
-            self.settings.secret_key,
-            self.sessionmaker,
-            self.clock,
-            self.viewer_cache,
-        )
-        return Context(
-            settings=self.settings,
-            sessionmaker=self.sessionmaker,
-            clock=self.clock,
-            request_id=request_id_of(request.scope),
-            viewer=viewer,
-            loaders=Loaders.build(self.sessionmaker, viewer),
-            viewer_cache=self.viewer_cache,
-            request=request,
-            response=response,
-            auth_problem=problem,
-        )
-
-
-def request_id_of(scope: Scope) -> str:
-    state = scope.get("state") or {}
-    return str(state.get("request_id", ""))
+# A client's request id is kept only if it is short and made of safe characters, since it is
+# echoed in a header and written to the logs.
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_ROUTES = frozenset({"/graphql", "/healthz", "/metrics"})
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+HEALTH_TIMEOUT_SECONDS = 3.0
 
 
 class RequestIdMiddleware:
@@ -87,8 +49,10 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        sent = dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.encode(), b"").decode()
-        request_id = sent if sent and len(sent) <= 64 and sent.isprintable() else uuid.uuid4().hex
+        # ASGI header values are bytes; latin-1 decodes any of them.
+        sent = dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.encode(), b"")
+        sent_id = sent.decode("latin-1")
+        request_id = sent_id if _SAFE_REQUEST_ID.fullmatch(sent_id) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -102,23 +66,38 @@ class RequestIdMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            await self.app(scope, receive, send_with_id)
+            with structlog.contextvars.bound_contextvars(request_id=request_id):
+                await self.app(scope, receive, send_with_id)
         finally:
-            structlog.contextvars.unbind_contextvars("request_id")
             if scope["type"] == "http":
-                route = scope.get("path", "")
-                route = route if route in ("/graphql", "/healthz", "/metrics") else "other"
-                HTTP_REQUESTS.labels(route, scope.get("method", ""), str(status)).inc()
+                path = scope.get("path", "")
+                method = scope.get("method", "")
+                # Labels stay a small fixed set whatever clients send.
+                HTTP_REQUESTS.labels(
+                    path if path in _ROUTES else "other",
+                    method if method in _METHODS else "other",
+                    str(status),
+                ).inc()
                 log.info(
                     "http_request",
                     request_id=request_id,
-                    method=scope.get("method"),
-                    path=scope.get("path"),
+                    method=method,
+                    path=path,
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
+
+
+async def database_answers(engine: AsyncEngine) -> bool:
+    """True when `SELECT 1` comes back within HEALTH_TIMEOUT_SECONDS."""
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        log.warning("healthz_failed", error=f"{type(exc).__name__}: {exc}")
+        return False
+    return True
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Starlette:
@@ -129,19 +108,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     graphql = MeijingGraphQL(
-        settings, sessionmaker, clock, ViewerCache(settings.session_cache_seconds)
+        build_schema(settings),
+        settings,
+        sessionmaker,
+        clock,
+        ViewerCache(settings.session_cache_seconds),
     )
+    if settings.response_cache_entries > 0:
+        graphql.response_cache = ResponseCache(
+            settings.response_cache_entries, settings.response_cache_seconds
+        )
 
     async def healthz(request: Request) -> Response:
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception as exc:  # any failure to reach the database means "not ready"
-            log.warning("healthz_failed", error=str(exc))
-            return JSONResponse(
-                {"status": "unavailable", "database": "unreachable"}, status_code=503
-            )
-        return JSONResponse({"status": "ok", "database": "ok"})
+        if await database_answers(engine):
+            return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import TextIO
 
 import structlog
 from prometheus_client import Counter, Histogram
-
-REGISTRY_PREFIX = "meijing"
 
 GRAPHQL_REQUESTS = Counter(
     "meijing_graphql_operations_total",
@@ -29,13 +28,14 @@ GRAPHQL_ERRORS = Counter(
 )
 HTTP_REQUESTS = Counter(
     "meijing_http_requests_total",
-    "HTTP requests, by route and status code.",
+    "HTTP requests, by route, method and status code.",
     ["route", "method", "status"],
 )
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _MAX_OPERATION_NAMES = 500
 _seen_operations: set[str] = set()
+_HANDLER_NAME = "meijing"
 
 
 def operation_label(name: str | None) -> str:
@@ -51,25 +51,62 @@ def operation_label(name: str | None) -> str:
     return name
 
 
-def configure_logging(level: str = "INFO", json: bool = True) -> None:
-    """JSON lines on stdout, one event per line, with the request id bound per request."""
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
+_SHARED: list[structlog.types.Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def formatter(json: bool = True) -> logging.Formatter:
+    """Renders structlog events and other libraries' records alike, one line each."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     )
-    structlog.configure(
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-        ),
-        cache_logger_on_first_use=True,
     )
 
 
-log = structlog.get_logger("meijing")
+def configure_logging(level: str = "INFO", json: bool = True, stream: TextIO | None = None) -> None:
+    """One event per line on stdout (JSON unless `json` is false), the request id bound per request.
+
+    structlog hands its events to the standard library, so the lines of other libraries
+    (strawberry, SQLAlchemy, asyncio, uvicorn) come out in the same format, and levels are the
+    standard library's. Calling it again replaces the handler it installed.
+    """
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(formatter(json))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # uvicorn gives its own loggers plain-text handlers; its lines go through ours instead, so
+    # the whole stream is JSON. (Its access log stays its own: the app logs every request.)
+    for name in ("uvicorn", "uvicorn.error"):
+        server_logger = logging.getLogger(name)
+        server_logger.handlers.clear()
+        server_logger.propagate = True
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_SHARED,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        # Not cached: a logger bound before a later call (tests build many apps) would keep
+        # the earlier configuration.
+        cache_logger_on_first_use=False,
+    )
+
+
+log: structlog.stdlib.BoundLogger = structlog.get_logger("meijing")

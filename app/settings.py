@@ -34,6 +34,9 @@ class Settings:
     max_page_size: int = 100
     default_page_size: int = 20
     session_cache_seconds: float = 5.0
+    # Whole-response cache for repeated queries (0 entries turns it off); see app/response_cache.py.
+    response_cache_entries: int = 128
+    response_cache_seconds: float = 30.0
     log_json: bool = True
     log_level: str = "INFO"
 
@@ -68,6 +71,8 @@ class Settings:
             "MEIJING_LOGIN_LOCK_MINUTES": ("login_lock_minutes", int),
             "MEIJING_DEMO_PASSWORD": ("demo_password", str),
             "MEIJING_MAX_PAGE_SIZE": ("max_page_size", int),
+            "MEIJING_RESPONSE_CACHE_ENTRIES": ("response_cache_entries", int),
+            "MEIJING_RESPONSE_CACHE_SECONDS": ("response_cache_seconds", float),
             "MEIJING_LOG_LEVEL": ("log_level", str),
         }
         for var, (name, kind) in mapping.items():

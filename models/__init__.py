@@ -3,6 +3,7 @@
 from models.account import Account, DeviceSession, Role
 from models.base import Base
 from models.branch import Branch, BranchHonour, BranchKind, HonourLevel
+from models.data_version import DataVersion
 from models.member import (
     Member,
     MemberTransfer,
@@ -20,6 +21,7 @@ __all__ = [
     "Branch",
     "BranchHonour",
     "BranchKind",
+    "DataVersion",
     "DeviceSession",
     "HonourLevel",
     "Member",

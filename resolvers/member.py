@@ -137,7 +137,7 @@ async def members_by_branch_id(
         .order_by(links.c.unit_id, Member.name, Member.id)
     )
     grouped: dict[uuid.UUID, list[Member]] = {i: [] for i in ids}
-    for unit_id, member in (await db.execute(query)):
+    for unit_id, member in await db.execute(query):
         grouped[unit_id].append(member)
     return [grouped[i] for i in ids]
 
@@ -163,7 +163,7 @@ async def task_units_by_member_id(db: AsyncSession, ids: Sequence[uuid.UUID]) ->
         .order_by(Branch.sort_order, Branch.id)
     )
     grouped: dict[uuid.UUID, list[Branch]] = {i: [] for i in ids}
-    for member_id, branch in (await db.execute(query)):
+    for member_id, branch in await db.execute(query):
         grouped[member_id].append(branch)
     return [grouped[i] for i in ids]
 

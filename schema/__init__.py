@@ -5,23 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
-from strawberry.extensions.max_aliases import create_validator as create_alias_validator
-from strawberry.extensions.query_depth_limiter import create_validator as create_depth_validator
+from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from app.settings import Settings
 from schema.account import AccountMutation, AccountQuery
 from schema.branch import BranchMutation, BranchQuery
+from schema.cache import ResponseCacheExtension
 from schema.extensions import Metrics, ShapeErrors
+from schema.limits import ParseWithinLimit, limit_rules
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
 
@@ -29,29 +25,40 @@ Query = merge_types("Query", (AccountQuery, BranchQuery, MemberQuery, NodeQuery)
 Mutation = merge_types("Mutation", (AccountMutation, BranchMutation, MemberMutation))
 
 
+class MeijingSchema(strawberry.Schema):
+    """strawberry.Schema without strawberry's own error logging."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logs nothing: ShapeErrors writes one structured line per internal error, with the
+        request id. Strawberry's default logs every error, expected ones included, as text."""
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with its limits; introspection is off in production."""
-    # The rule classes are made once: the validation cache keys on them, so a fresh class per
-    # request (what the limiter extensions do when constructed per request) would never hit.
-    rules: list[type[ASTValidationRule]] = [
-        create_depth_validator(settings.max_query_depth, None),
-        create_alias_validator(settings.max_aliases),
-    ]
+    """The schema with its limits; introspection and field suggestions are off in production."""
+    rules: list[type[ASTValidationRule]] = limit_rules(settings)
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
     max_tokens = settings.max_query_tokens
     extensions: list[Callable[[], SchemaExtension]] = [
-        # Order matters: errors are shaped before metrics read their codes.
+        # Order matters: the first extension's `on_operation` ends last, so errors are shaped
+        # before Metrics reads their codes.
         Metrics,
         ShapeErrors,
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=512),
+        lambda: ParseWithinLimit(max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
+        ResponseCacheExtension,
     ]
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return MeijingSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=settings.production),
+    )
 
 
 def sdl() -> str:
-    """The schema as SDL, as committed in schema.graphql (development settings)."""
+    """The schema in SDL, as committed in schema.graphql (`make schema`): the clients' contract."""
     return build_schema(Settings()).as_str() + "\n"

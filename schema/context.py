@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from app.auth import ViewerCache
 from app.clock import Clock
 from app.db import Sessionmaker
+from app.response_cache import ResponseCache
 from app.settings import Settings
 from models import Branch, BranchHonour, Member, MemberTransfer, PartyStatusChange
 from resolvers import branch as branch_ops
@@ -90,6 +91,7 @@ class Context:
     viewer: Viewer | None
     loaders: Loaders
     viewer_cache: ViewerCache
+    response_cache: ResponseCache | None = None
     request: Any = None
     response: Any = None
     # Why the viewer is missing, when a token was sent but refused.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,43 +20,75 @@ from app.observability import (
 from resolvers.errors import Forbidden, InputError, Unauthenticated
 
 INTERNAL_MESSAGE = "服务器内部错误,请将请求编号告知管理员 (internal error; quote the request id)"
-LIMIT_MARKERS = ("exceeds maximum operation depth", "token limit", "aliases found", "max")
+REQUEST_ID_KEY = "requestId"
 
 
-def _request_id(extension: SchemaExtension) -> str:
-    context = extension.execution_context.context
-    return str(getattr(context, "request_id", "") or "")
+class GraphQLErrorCode(enum.StrEnum):
+    """`extensions.code` of every GraphQL error. Clients switch on these: never rename one."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Refusals at the HTTP level, before any GraphQL is parsed.
+    BAD_REQUEST = "BAD_REQUEST"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+
+
+def _is_internal(error: GraphQLError) -> bool:
+    """An unexpected exception, as opposed to a refusal the client can act on.
+
+    During execution (the error has a path) only the domain exceptions, handled before this, and
+    deliberately coded GraphQLErrors are expected. Before execution, an error located in the
+    document (say a scalar refusing a literal or a variable) is the client's; an exception with
+    neither path nor location came from our own code.
+    """
+    original = error.original_error
+    unexpected = original is not None and not isinstance(original, GraphQLError)
+    if error.path is not None:
+        return unexpected or "code" not in (error.extensions or {})
+    return unexpected and not error.nodes
 
 
 def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
-    """Gives every error a stable `extensions.code`; hides internal details behind the request id."""
+    """A copy of `error` with a stable `extensions.code` and the request id; internals masked.
+
+    Always a copy: validation errors are cached and shared between requests.
+    """
     original = error.original_error
     extensions: dict[str, Any] = dict(error.extensions or {})
     message = error.message
     if isinstance(original, Unauthenticated):
-        extensions["code"] = "UNAUTHENTICATED"
+        extensions["code"] = GraphQLErrorCode.UNAUTHENTICATED.value
     elif isinstance(original, Forbidden):
-        extensions["code"] = "FORBIDDEN"
+        extensions["code"] = GraphQLErrorCode.FORBIDDEN.value
     elif isinstance(original, InputError):
-        extensions["code"] = "BAD_USER_INPUT"
+        extensions["code"] = GraphQLErrorCode.BAD_USER_INPUT.value
         extensions["problems"] = [
             {"field": p.field, "message": p.message, "code": p.code.value}
             for p in original.problems
         ]
-    elif original is not None and not isinstance(original, GraphQLError):
+    elif _is_internal(error):
+        cause = original or error
         log.error(
             "internal_error",
             request_id=request_id,
             path=error.path,
-            exc_info=(type(original), original, original.__traceback__),
+            error=error.message,
+            exc_info=(type(cause), cause, cause.__traceback__),
         )
         message = INTERNAL_MESSAGE
-        extensions["code"] = "INTERNAL_SERVER_ERROR"
+        extensions = {"code": GraphQLErrorCode.INTERNAL_SERVER_ERROR.value}
     elif "code" not in extensions:
-        lowered = message.lower()
-        limit = any(marker in lowered for marker in LIMIT_MARKERS) and "exceed" in lowered
-        extensions["code"] = "LIMIT_EXCEEDED" if limit else "GRAPHQL_VALIDATION_FAILED"
-    extensions["requestId"] = request_id
+        extensions["code"] = GraphQLErrorCode.GRAPHQL_VALIDATION_FAILED.value
+    extensions[REQUEST_ID_KEY] = request_id
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -67,16 +100,23 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
     )
 
 
+def is_shaped(error: GraphQLError) -> bool:
+    return REQUEST_ID_KEY in (error.extensions or {})
+
+
+def error_code(error: GraphQLError) -> str:
+    return str((error.extensions or {}).get("code", "UNKNOWN"))
+
+
 class ShapeErrors(SchemaExtension):
     """Like strawberry's MaskErrors, but keeps expected errors readable and coded."""
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            request_id = _request_id(self)
-            result.errors = [shape_error(e, request_id) for e in errors]
+        if result is not None and result.errors:
+            request_id = str(getattr(self.execution_context.context, "request_id", "") or "")
+            result.errors = [shape_error(e, request_id) for e in result.errors]
 
 
 class Metrics(SchemaExtension):
@@ -89,10 +129,9 @@ class Metrics(SchemaExtension):
         name = operation_label(ctx.operation_name)
         try:
             kind = ctx.operation_type.value
-        except RuntimeError:
+        except RuntimeError:  # the document did not parse
             kind = "invalid"
         GRAPHQL_REQUESTS.labels(name, kind).inc()
         GRAPHQL_LATENCY.labels(name).observe(time.perf_counter() - started)
-        for error in getattr(ctx.result, "errors", None) or ():
-            code = (error.extensions or {}).get("code", "UNKNOWN")
-            GRAPHQL_ERRORS.labels(name, str(code)).inc()
+        for error in (ctx.result.errors if ctx.result else None) or ():
+            GRAPHQL_ERRORS.labels(name, error_code(error)).inc()

@@ -64,6 +64,7 @@ async def _reset_postgres(url: str) -> None:
             await connection.run_sync(Base.metadata.create_all)
             names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            await connection.execute(text("INSERT INTO data_version (id, version) VALUES (1, 0)"))
     except OSError as exc:
         if REQUIRE_POSTGRES:
             raise RuntimeError(f"REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {exc}") from exc
@@ -209,7 +210,9 @@ class Api:
             assert "errors" not in body, body
         return body
 
-    async def login(self, username: str, password: str = TEST_PASSWORD, device: str = "test") -> str:
+    async def login(
+        self, username: str, password: str = TEST_PASSWORD, device: str = "test"
+    ) -> str:
         body = await self(
             """mutation($u: String!, $p: String!, $d: String) {
                  login(username: $u, password: $p, deviceId: $d) {
@@ -282,7 +285,11 @@ async def world(make: Builders) -> World:
     meigui_group = await make.branch(meigui, BranchKind.GROUP, name="玫瑰第一党小组")
     task_force = await make.branch(meigui, BranchKind.TASK_FORCE, name="民生小案攻坚小组")
     secretary_member = await make.member(
-        meigui, name="王书记", post=Post.SECRETARY, phone="13900000001", id_number="370124198001010013"
+        meigui,
+        name="王书记",
+        post=Post.SECRETARY,
+        phone="13900000001",
+        id_number="370124198001010013",
     )
     officer_member = await make.member(meigui, name="李民警", phone="13900000002")
     meigui_member = await make.member(meigui, name="张党员", phone="13900000003")
@@ -290,9 +297,14 @@ async def world(make: Builders) -> World:
     admin = await make.account(Role.ADMIN, username="admin")
     inspector = await make.account(Role.INSPECTOR, username="inspector")
     secretary = await make.account(
-        Role.SECRETARY, username="secretary.meigui", member_id=secretary_member.id, branch_id=meigui.id
+        Role.SECRETARY,
+        username="secretary.meigui",
+        member_id=secretary_member.id,
+        branch_id=meigui.id,
     )
-    officer = await make.account(Role.OFFICER, username="officer.meigui", member_id=officer_member.id)
+    officer = await make.account(
+        Role.OFFICER, username="officer.meigui", member_id=officer_member.id
+    )
     return World(
         committee,
         organ,
@@ -309,3 +321,24 @@ async def world(make: Builders) -> World:
         secretary,
         officer,
     )
+
+
+ClientFor = Callable[[Settings], Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def client_for(clock: FrozenClock) -> AsyncIterator[ClientFor]:
+    """Builds an app for the given settings and an HTTP client on it; both closed afterwards."""
+    built: list[tuple[Any, httpx.AsyncClient]] = []
+
+    async def build(settings: Settings) -> httpx.AsyncClient:
+        application = create_app(settings, clock=clock)
+        transport = httpx.ASGITransport(app=application)
+        client = httpx.AsyncClient(transport=transport, base_url="http://meijing.test")
+        built.append((application, client))
+        return client
+
+    yield build
+    for application, client in built:
+        await client.aclose()
+        await application.state.engine.dispose()

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
+from app.settings import Settings
 from models import PartyStatus
 from tests.conftest import Api, Builders, World
+
+
+@pytest.fixture
+def app_settings(settings: Settings) -> Settings:
+    """These tests measure query batching, so the response cache is off."""
+    return dataclasses.replace(settings, response_cache_entries=0)
+
 
 COUNTY_OVERVIEW = """
 query CountyOverview {

@@ -1,0 +1,268 @@
+"""GraphQL over HTTP: strawberry's ASGI view, made to follow the GraphQL-over-HTTP spec.
+
+https://graphql.github.io/graphql-over-http/draft/ — where strawberry 0.341 differs, this view:
+- answers in the media type the `Accept` header asks for (`application/graphql-response+json`
+  or `application/json`; none given means the former), and 406 when neither is acceptable;
+- with `application/graphql-response+json`, answers a request error (the document does not
+  parse or validate, the variables do not coerce, the operation is unknown) with 400, and an
+  unexpected failure before execution with 500; with `application/json` every well-formed
+  request gets 200, as the spec asks for legacy clients;
+- leaves `data` out of a request error's response, as the GraphQL spec requires;
+- answers a mutation sent with GET with 405 and `Allow: POST`, not 400;
+- answers a POST that is not `application/json` with 415, a body that is not a JSON object with
+  400 (strawberry failed with 500), treats an empty `operationName` as none and refuses one that
+  is not a string;
+- answers every refusal and unexpected failure with a GraphQL-shaped JSON body carrying
+  `extensions.code` and the request id, never with plain text or a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.base import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from app.auth import ViewerCache, authenticate
+from app.clock import Clock
+from app.db import Sessionmaker
+from app.observability import log
+from app.response_cache import ResponseCache
+from app.settings import Settings
+from schema.context import Context, Loaders
+from schema.extensions import (
+    INTERNAL_MESSAGE,
+    REQUEST_ID_KEY,
+    GraphQLErrorCode,
+    error_code,
+    is_shaped,
+    shape_error,
+)
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+# How well each acceptable media range matches; wildcards get the legacy type.
+_SPECIFICITY = {GRAPHQL_RESPONSE_JSON: 3, JSON: 2, "application/*": 1, "*/*": 1}
+_HTTP_CODES = {
+    400: GraphQLErrorCode.BAD_REQUEST,
+    404: GraphQLErrorCode.NOT_FOUND,
+    405: GraphQLErrorCode.METHOD_NOT_ALLOWED,
+    406: GraphQLErrorCode.NOT_ACCEPTABLE,
+    415: GraphQLErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an `Accept` header; None when nothing we serve is acceptable.
+
+    Highest quality wins; on a tie the more specific range. No header means
+    `application/graphql-response+json` (the spec's default since 2025-01-01).
+    """
+    if accept is None or not accept.strip():
+        return GRAPHQL_RESPONSE_JSON
+    best: tuple[float, int] = (0.0, 0)
+    chosen: str | None = None
+    for item in accept.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        specificity = _SPECIFICITY.get(media.lower())
+        if specificity is None:
+            continue
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0 and (quality, specificity) > best:
+            best = (quality, specificity)
+            chosen = GRAPHQL_RESPONSE_JSON if specificity == 3 else JSON
+    return chosen
+
+
+def request_id_of(scope: Scope) -> str:
+    state = scope.get("state") or {}
+    return str(state.get("request_id", ""))
+
+
+class MeijingGraphQL(GraphQL[Context, None]):
+    """The /graphql endpoint: Meijing's per-request context, spec-conforming HTTP."""
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        settings: Settings,
+        sessionmaker: Sessionmaker,
+        clock: Clock,
+        viewer_cache: ViewerCache,
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None if settings.production else "graphiql",
+            allow_queries_via_get=True,
+        )
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.viewer_cache = viewer_cache
+        self.response_cache: ResponseCache | None = None
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        viewer, problem = await authenticate(
+            request.headers.get("authorization"),
+            self.settings.secret_key,
+            self.sessionmaker,
+            self.clock,
+            self.viewer_cache,
+        )
+        return Context(
+            settings=self.settings,
+            sessionmaker=self.sessionmaker,
+            clock=self.clock,
+            request_id=request_id_of(request.scope),
+            viewer=viewer,
+            loaders=Loaders.build(self.sessionmaker, viewer),
+            viewer_cache=self.viewer_cache,
+            response_cache=self.response_cache,
+            request=request,
+            response=response,
+            auth_problem=problem,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        media = negotiate(request.headers.get("accept"))
+        try:
+            response = await self._respond(request, media)
+        except Exception as exc:  # whatever escapes, the client sees a code and the request id
+            request_id = request_id_of(scope)
+            log.error("internal_error", request_id=request_id, exc_info=exc)
+            response = self.error_response(
+                500, GraphQLErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE, request_id, media
+            )
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request, media: str | None) -> Response:
+        request_id = request_id_of(request.scope)
+        if media is None and not self.should_render_graphql_ide(
+            self.request_adapter_class(request)
+        ):
+            reason = f"请接受 {GRAPHQL_RESPONSE_JSON} 或 {JSON} (Accept one of them)"
+            return self.error_response(406, GraphQLErrorCode.NOT_ACCEPTABLE, reason, request_id)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = _HTTP_CODES.get(exc.status_code, GraphQLErrorCode.BAD_REQUEST)
+            # GET was refused for a mutation; any other method is refused outright.
+            allow = "POST" if request.method == "GET" else "GET, POST"
+            headers = {"allow": allow} if exc.status_code == 405 else None
+            return self.error_response(
+                exc.status_code, code, exc.reason, request_id, media, headers
+            )
+        status = getattr(request.state, "graphql_status", None)
+        if status is not None and media is not None:  # a GraphQL response, not GraphiQL
+            response.headers["content-type"] = f"{media}; charset=utf-8"
+            if media == GRAPHQL_RESPONSE_JSON and response.status_code == 200:
+                response.status_code = status
+        return response
+
+    def error_response(
+        self,
+        status: int,
+        code: GraphQLErrorCode,
+        message: str,
+        request_id: str,
+        media: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        body = {
+            "errors": [
+                {"message": message, "extensions": {"code": code.value, REQUEST_ID_KEY: request_id}}
+            ]
+        }
+        response = Response(self.encode_json(body), status_code=status, headers=headers)
+        response.headers["content-type"] = f"{media or JSON}; charset=utf-8"
+        return response
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        data: object
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        else:
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type.lower() != JSON:
+                raise HTTPException(415, f"请求体须为 {JSON} (POST a JSON body)")
+            data = self.parse_json(await request.get_body())
+        if not isinstance(data, dict):
+            raise HTTPException(400, "请求须为 JSON 对象 (the request must be a JSON object)")
+        query, name = data.get("query"), data.get("operationName")
+        variables, extensions = data.get("variables"), data.get("extensions")
+        if not isinstance(query, str | None) or not isinstance(name, str | None):
+            raise HTTPException(400, "query 与 operationName 须为字符串 (must be strings)")
+        if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):
+            raise HTTPException(400, "variables 与 extensions 须为对象 (must be objects)")
+        return GraphQLRequestData(
+            query=query, variables=variables, operation_name=name or None, extensions=extensions
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            cause = exc.__cause__
+            if isinstance(cause, InvalidOperationTypeError) and request_adapter.method == "GET":
+                raise HTTPException(405, "变更须用 POST 提交 (send mutations with POST)") from cause
+            if isinstance(cause, CannotGetOperationTypeError):
+                error = GraphQLError(
+                    exc.reason,
+                    extensions={
+                        "code": GraphQLErrorCode.OPERATION_RESOLUTION_FAILURE.value,
+                        REQUEST_ID_KEY: context.request_id,
+                    },
+                )
+                return PreExecutionError(data=None, errors=[error])
+            raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        request_id = request_id_of(request.scope)
+        # A backstop: errors raised where ShapeErrors does not run are shaped (and masked) here.
+        errors = [e if is_shaped(e) else shape_error(e, request_id) for e in result.errors or ()]
+        body: GraphQLHTTPResponse = {}
+        # A request error: nothing was executed, so the response has no `data` at all.
+        request_error = result.data is None and bool(errors) and all(e.path is None for e in errors)
+        if not request_error:
+            body["data"] = result.data
+        if errors:
+            body["errors"] = [e.formatted for e in errors]
+        if result.extensions:
+            body["extensions"] = result.extensions
+        internal = any(error_code(e) == GraphQLErrorCode.INTERNAL_SERVER_ERROR for e in errors)
+        request.state.graphql_status = (500 if internal else 400) if request_error else 200
+        return body

@@ -1,0 +1,191 @@
+"""End to end: the real server, started with uvicorn on a loopback port, driven over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from models import BranchKind, Role
+from tests.conftest import TEST_PASSWORD, Builders
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT_SECONDS = 20.0
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_env(**overrides: str) -> dict[str, str]:
+    """The test process's environment without any Meijing setting, plus `overrides`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEIJING_")}
+    env.pop("DATABASE_URL", None)
+    return {**env, **overrides}
+
+
+def start(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "app.factory:create_app", "--factory"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    with log_path.open("wb") as log_file:  # a file, not a pipe: a full pipe would stall the server
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=WAIT_SECONDS)
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)  # bounded polling for a process we do not control
+    pytest.fail(f"server not healthy after {WAIT_SECONDS} s:\n{log_path.read_text()}")
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def stop(self) -> str:
+        """Stops the server (again is fine) and returns everything it wrote."""
+        stop(self.process)
+        return self.log_path.read_text()
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """Stops the server (a request's line is written after its response) and parses its
+        output, which must be JSON lines throughout."""
+        return [json.loads(line) for line in self.stop().splitlines()]
+
+
+@pytest.fixture
+async def prepared_db_url(db_url: str, make: Builders) -> str:
+    """The test database (SQLite file or PostgreSQL) with one admin account and one branch."""
+    await make.account(Role.ADMIN, username="admin")
+    await make.branch(None, BranchKind.COMMITTEE, name="县局党委")
+    return db_url
+
+
+@pytest.fixture
+def server(prepared_db_url: str, tmp_path: Path) -> Iterator[Server]:
+    env = server_env(
+        DATABASE_URL=prepared_db_url,
+        MEIJING_ENV="production",
+        MEIJING_SECRET_KEY=secrets.token_urlsafe(48),
+        MEIJING_LOG_LEVEL="INFO",
+    )
+    log_path = tmp_path / "server.log"
+    process, url = start(env, log_path)
+    try:
+        wait_until_healthy(process, url, log_path)
+        yield Server(process, url, log_path)
+    finally:
+        stop(process)
+    # A clean shutdown; uvicorn re-raises the SIGTERM it handled, hence -15 rather than 0.
+    assert process.returncode in (0, -signal.SIGTERM), log_path.read_text()
+    assert "Application shutdown complete" in log_path.read_text()
+
+
+async def graphql(
+    client: httpx.AsyncClient, query: str, token: str | None = None, **variables: Any
+) -> dict[str, Any]:
+    headers = {"accept": GRAPHQL_RESPONSE_JSON}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE_JSON)
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return body["data"]  # type: ignore[no-any-return]
+
+
+async def test_real_server_signs_in_and_answers_me_and_branches(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10.0) as client:
+        signed_in = await graphql(
+            client,
+            """mutation($u: String!, $p: String!) {
+                 login(username: $u, password: $p, deviceId: "e2e") {
+                   __typename ... on SignInSuccess { accessToken } ... on AuthError { message }
+                 }
+               }""",
+            u="admin",
+            p=TEST_PASSWORD,
+        )
+        token = signed_in["login"]["accessToken"]
+        me = await graphql(
+            client, "{ me { account { username role } member { name } branch { name } } }", token
+        )
+        branches = await graphql(
+            client, "{ branches { totalCount edges { node { name kind } } } }", token
+        )
+        by_get = await client.get("/graphql", params={"query": "{ __typename }"})
+        metrics = (await client.get("/metrics")).text
+
+    assert me == {
+        "me": {"account": {"username": "admin", "role": "ADMIN"}, "member": None, "branch": None}
+    }
+    assert branches["branches"]["totalCount"] == 1
+    assert branches["branches"]["edges"][0]["node"] == {"name": "县局党委", "kind": "COMMITTEE"}
+    assert by_get.json() == {"data": {"__typename": "Query"}}
+    assert 'meijing_graphql_operations_total{operation="anonymous",type="query"}' in metrics
+    lines = server.log_lines()
+    assert "Application startup complete." in [line["event"] for line in lines]
+    requests = [line for line in lines if line["event"] == "http_request"]
+    assert {line["path"] for line in requests} >= {"/healthz", "/graphql", "/metrics"}
+    assert all(line["request_id"] and line["status"] == 200 for line in requests)
+
+
+def test_real_server_refuses_to_start_in_production_without_a_secret_key(
+    tmp_path: Path,
+) -> None:
+    env = server_env(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'never.db'}", MEIJING_ENV="production"
+    )
+    log_path = tmp_path / "server.log"
+    process, _ = start(env, log_path)
+    try:
+        process.wait(timeout=WAIT_SECONDS)
+    finally:
+        stop(process)
+
+    assert process.returncode != 0
+    assert "MEIJING_SECRET_KEY" in log_path.read_text()
+    assert not (tmp_path / "never.db").exists()
