@@ -116,7 +116,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     )
     if settings.response_cache_entries > 0:
         graphql.response_cache = ResponseCache(
-            settings.response_cache_entries, settings.response_cache_seconds
+            settings.response_cache_entries,
+            settings.response_cache_seconds,
+            # Age by the injectable clock, so answers that depend on the date expire in tests too.
+            now=lambda: clock().timestamp(),
         )
 
     async def healthz(request: Request) -> Response:

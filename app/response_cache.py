@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +38,12 @@ class _Entry:
 class ResponseCache:
     """A bounded LRU of query results keyed by viewer, document, operation and variables."""
 
-    def __init__(self, max_entries: int, max_age: float) -> None:
+    def __init__(
+        self, max_entries: int, max_age: float, now: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_entries = max_entries
         self.max_age = max_age
+        self.now = now
         self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
 
     def get(self, key: CacheKey, version: int) -> dict[str, Any] | None:
@@ -47,7 +51,7 @@ class ResponseCache:
         if entry is None:
             CACHE_LOOKUPS.labels("miss").inc()
             return None
-        if entry.version != version or time.monotonic() - entry.stored_at > self.max_age:
+        if entry.version != version or self.now() - entry.stored_at > self.max_age:
             del self._entries[key]
             CACHE_LOOKUPS.labels("stale").inc()
             return None
@@ -56,7 +60,7 @@ class ResponseCache:
         return entry.data
 
     def put(self, key: CacheKey, version: int, data: dict[str, Any]) -> None:
-        self._entries[key] = _Entry(version, time.monotonic(), data)
+        self._entries[key] = _Entry(version, self.now(), data)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)

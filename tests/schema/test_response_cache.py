@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.clock import FrozenClock
 from app.db import Sessionmaker
 from models import DataVersion
 from schema.node import to_global_id
@@ -60,3 +61,17 @@ async def test_every_committed_write_moves_the_data_version(
     async with sessionmaker() as db:
         after = (await db.get(DataVersion, 1)).version  # type: ignore[union-attr]
     assert after == before + 1
+
+
+async def test_cached_response_expires_after_max_age(
+    api: Api, app: Any, world: World, clock: FrozenClock
+) -> None:
+    token = await api.login("admin")
+    await api(MEMBERS, token=token)
+    with counting(app) as cached:
+        await api(MEMBERS, token=token)
+    clock.advance(seconds=app.state.settings.response_cache_seconds + 1)
+    with counting(app) as expired:
+        await api(MEMBERS, token=token)
+    assert len(cached) == 1
+    assert len(expired) > 1
