@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -118,6 +119,13 @@ class MeijingGraphQL(GraphQL[Context, None]):
         self.clock = clock
         self.viewer_cache = viewer_cache
         self.response_cache: ResponseCache | None = None
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson: a county overview is ~60 KiB of JSON per response; the stdlib takes ~5x longer.
+        return orjson.dumps(data)
+
+    def parse_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         viewer, problem = await authenticate(

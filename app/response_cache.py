@@ -69,8 +69,16 @@ class ResponseCache:
         return len(self._entries)
 
 
+_READ_VERSION = select(DataVersion.version).where(DataVersion.id == 1)
+
+
 async def current_version(sessionmaker: Sessionmaker) -> int:
-    """The data version now; 0 when the counter row is missing (an empty database)."""
-    async with sessionmaker() as db:
-        version = await db.scalar(select(DataVersion.version).where(DataVersion.id == 1))
+    """The data version now; 0 when the counter row is missing (an empty database).
+
+    One autocommit statement: no BEGIN/ROLLBACK round trips around it on the hot path.
+    """
+    engine = sessionmaker.kw["bind"]
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        version = await autocommit.scalar(_READ_VERSION)
     return int(version or 0)

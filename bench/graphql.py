@@ -27,6 +27,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
 # This file is named graphql.py: keep its folder off the path so `import graphql` finds the library.
@@ -102,56 +103,98 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def statements_so_far(client: httpx.AsyncClient) -> float:
-    text = (await client.get("/metrics")).text
-    for line in text.splitlines():
-        if line.startswith("meijing_sql_statements_total "):
-            return float(line.split()[1])
-    raise RuntimeError("meijing_sql_statements_total missing from /metrics")
+class KeepAliveClient:
+    """A minimal HTTP/1.1 client over one kept-alive connection.
+
+    httpx costs about a millisecond of client CPU per request, which on this 2-core machine
+    would make the load generator, not the server, the bottleneck.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, port: int) -> KeepAliveClient:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return cls(reader, writer)
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        self.writer.write(request)
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
 
 
-async def drive(base_url: str, token: str, clients: int, seconds: float) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {token}"}
-    payload = {"query": OVERVIEW, "operationName": "CountyOverview"}
+def post_request(port: int, token: str, payload: dict[str, Any]) -> bytes:
+    body = orjson.dumps(payload)
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        f"Accept: application/graphql-response+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def drive(port: int, token: str, clients: int, seconds: float) -> dict[str, Any]:
+    request = post_request(port, token, {"query": OVERVIEW, "operationName": "CountyOverview"})
+    metrics = f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(
-        base_url=base_url, headers=headers, limits=limits, timeout=30
-    ) as c:
-        for _ in range(50):  # warm caches, pools and the JIT-free interpreter alike
-            (await c.post("/graphql", json=payload)).raise_for_status()
-        before = await statements_so_far(c)
-        deadline = time.perf_counter() + seconds
+    connections = [await KeepAliveClient.open(port) for _ in range(clients)]
+    probe = connections[0]
+    for _ in range(50):  # warm caches and pools
+        status, body = await probe.send(request)
+        assert status == 200 and b'"errors"' not in body, body[:300]
+    before = statements_in(await probe.send(metrics))
+    deadline = time.perf_counter() + seconds
 
-        async def client() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                response = await c.post("/graphql", json=payload)
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != 200 or "errors" in response.json():
-                    errors += 1
+    async def client(connection: KeepAliveClient) -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            status, body = await connection.send(request)
+            latencies.append(time.perf_counter() - started)
+            if status != 200 or b'"errors"' in body:
+                errors += 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-        after = await statements_so_far(c)
-        sample = (await c.post("/graphql", json=payload)).json()
+    started = time.perf_counter()
+    await asyncio.gather(*(client(c) for c in connections))
+    elapsed = time.perf_counter() - started
+    after = statements_in(await probe.send(metrics))
+    _, sample_body = await probe.send(request)
+    for connection in connections:
+        connection.close()
+    sample = orjson.loads(sample_body)
     branches = sample["data"]["branches"]
-    members = sum(len(e["node"]["members"]) for e in branches["edges"])
     latencies.sort()
     return {
         "requests": len(latencies),
         "errors": errors,
         "rps": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "statements_per_request": (after - before - 0) / max(1, len(latencies)),
+        "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
+        # /metrics itself sends no SQL, so the difference is the load's alone.
+        "statements_per_request": (after - before) / max(1, len(latencies)),
         "branches": branches["totalCount"],
-        "members": members,
-        "response_bytes": len(httpx.Response(200, json=sample).content),
+        "members": sum(len(e["node"]["members"]) for e in branches["edges"]),
+        "response_bytes": len(sample_body),
     }
+
+
+def statements_in(response: tuple[int, bytes]) -> float:
+    for line in response[1].decode().splitlines():
+        if line.startswith("meijing_sql_statements_total "):
+            return float(line.split()[1])
+    raise RuntimeError("meijing_sql_statements_total missing from /metrics")
 
 
 async def direct(url: str, clients: int, seconds: float) -> dict[str, Any]:
@@ -203,11 +246,51 @@ async def main() -> None:
     url: str = args.database_url
     await prepare_database(url)
 
+    runs: dict[str, dict[str, Any]] = {}
+    for label, cache_entries in (
+        ("response cache on (default)", "128"),
+        ("response cache off", "0"),
+    ):
+        runs[label] = await serve_and_drive(url, cache_entries, args.clients, args.seconds)
+    limit = await direct(url, args.clients, args.seconds)
+
+    sample = next(iter(runs.values()))
+    print(f"# County overview benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"data: {sample['branches']} branches, {sample['members']} members in the response, "
+        f"{sample['response_bytes'] / 1024:.0f} KiB"
+    )
+    print(f"load: {args.clients} concurrent clients for {args.seconds:.0f} s, one uvicorn worker\n")
+    print("| | requests/s | p50 ms | p99 ms | SQL statements/request | server RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, run in runs.items():
+        print(
+            f"| Meijing GraphQL, {label} | {run['rps']:.0f} | {run['p50_ms']:.1f} | "
+            f"{run['p99_ms']:.1f} | {run['statements_per_request']:.1f} | {run['rss_mib']:.0f} |"
+        )
+    print(
+        f"| same SQL, asyncpg directly | {limit['rps']:.0f} | | | "
+        f"{limit['statements_per_request']} | |"
+    )
+    failed = sum(run["errors"] for run in runs.values())
+    if failed:
+        print(f"\n{failed} requests failed")
+        sys.exit(1)
+
+
+async def serve_and_drive(
+    url: str, cache_entries: str, clients: int, seconds: float
+) -> dict[str, Any]:
+    """Starts one uvicorn worker on `url`, signs in as admin and drives the overview query."""
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "MEIJING_LOG_LEVEL": "WARNING",
+        "MEIJING_RESPONSE_CACHE_ENTRIES": cache_entries,
         "MEIJING_DEMO_PASSWORD": os.environ.get("MEIJING_DEMO_PASSWORD", "meijing-demo"),
     }
     server = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block; it runs alongside
@@ -251,34 +334,12 @@ async def main() -> None:
                 },
             )
             token = login.json()["data"]["login"]["accessToken"]
-        served = await drive(base_url, token, args.clients, args.seconds)
-        memory = rss_mib(server.pid)
+        served = await drive(port, token, clients, seconds)
+        served["rss_mib"] = rss_mib(server.pid)
+        return served
     finally:
         server.terminate()
         server.wait(timeout=20)
-    limit = await direct(url, args.clients, args.seconds)
-
-    print(f"# County overview benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
-    print(
-        f"data: {served['branches']} branches, {served['members']} members in the response, "
-        f"{served['response_bytes'] / 1024:.0f} KiB"
-    )
-    print(f"load: {args.clients} concurrent clients for {args.seconds:.0f} s, one uvicorn worker\n")
-    print("| | requests/s | p50 ms | p99 ms | SQL statements/request | server RSS MiB |")
-    print("|---|---:|---:|---:|---:|---:|")
-    print(
-        f"| Meijing GraphQL (uvicorn) | {served['rps']:.0f} | {served['p50_ms']:.1f} | "
-        f"{served['p99_ms']:.1f} | {served['statements_per_request']:.1f} | {memory:.0f} |"
-    )
-    print(
-        f"| same SQL, asyncpg directly | {limit['rps']:.0f} | | | "
-        f"{limit['statements_per_request']} | |"
-    )
-    if served["errors"]:
-        print(f"\n{served['errors']} requests failed")
 
 
 if __name__ == "__main__":
