@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +50,62 @@ def years_after(day: date, years: int) -> date:
 MINIMUM_YEARS_BEFORE = {PartyStatus.CANDIDATE: 1, PartyStatus.FULL: 1}
 
 
+class MemberFields(Protocol):
+    """What reading a member needs: an ORM `Member` (after a write) or a lean `MemberRecord`."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def branch_id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def personnel_type(self) -> PersonnelType: ...
+    @property
+    def party_status(self) -> PartyStatus: ...
+    @property
+    def party_status_since(self) -> date: ...
+    @property
+    def post(self) -> Post: ...
+    @property
+    def police_number(self) -> str | None: ...
+    @property
+    def birthday(self) -> date | None: ...
+    @property
+    def joined_party_on(self) -> date | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def id_number(self) -> str | None: ...
+    @property
+    def service_status(self) -> ServiceStatus: ...
+    @property
+    def retired_on(self) -> date | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    """A member row read without the ORM: hundreds per page, ~2x cheaper than mapped objects."""
+
+    id: uuid.UUID
+    branch_id: uuid.UUID
+    name: str
+    personnel_type: PersonnelType
+    party_status: PartyStatus
+    party_status_since: date
+    post: Post
+    police_number: str | None
+    birthday: date | None
+    joined_party_on: date | None
+    phone: str | None
+    id_number: str | None
+    service_status: ServiceStatus
+    retired_on: date | None
+
+
+MEMBER_COLUMNS = tuple(getattr(Member, f.name) for f in fields(MemberRecord))
+
+
 @dataclass(frozen=True, slots=True)
 class MemberFilter:
     branch_id: uuid.UUID | None = None
@@ -84,16 +140,15 @@ def _filtered(query: Select[Any], viewer: Viewer, flt: MemberFilter) -> Select[A
 
 async def list_members(
     db: AsyncSession, viewer: Viewer, flt: MemberFilter, page: PageRequest
-) -> Page[Member]:
+) -> Page[MemberRecord]:
     """One page of the members the viewer may read, ordered by name."""
-    query = _filtered(select(Member), viewer, flt)
+    query = _filtered(select(*MEMBER_COLUMNS), viewer, flt)
     if page.after is not None:
         name, last_id = page.after
         key: ColumnElement[Any] = tuple_(Member.name, Member.id)
         query = query.where(key > tuple_(str(name), uuid.UUID(str(last_id))))
-    rows = list(
-        (await db.scalars(query.order_by(Member.name, Member.id).limit(page.first + 1))).all()
-    )
+    result = await db.execute(query.order_by(Member.name, Member.id).limit(page.first + 1))
+    rows = [MemberRecord(*row) for row in result]
     items = rows[: page.first]
     return Page(
         items=items,
@@ -111,16 +166,16 @@ async def count_members(db: AsyncSession, viewer: Viewer, flt: MemberFilter) -> 
 
 async def members_by_id(
     db: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
-) -> list[Member | None]:
+) -> list[MemberRecord | None]:
     """Batch load by id; a member outside the viewer's scope comes back as None."""
-    query = select(Member).where(Member.id.in_(ids), viewer.member_read_clause())
-    rows = {m.id: m for m in (await db.scalars(query)).all()}
+    query = select(*MEMBER_COLUMNS).where(Member.id.in_(ids), viewer.member_read_clause())
+    rows = {r.id: r for r in (MemberRecord(*row) for row in await db.execute(query))}
     return [rows.get(i) for i in ids]
 
 
 async def members_by_branch_id(
     db: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
-) -> list[list[Member]]:
+) -> list[list[MemberRecord]]:
     """Members of each unit in one statement: home members, plus assigned members of task units."""
     home = select(Member.branch_id.label("unit_id"), Member.id.label("member_id")).where(
         Member.branch_id.in_(ids)
@@ -131,14 +186,14 @@ async def members_by_branch_id(
     ).where(TaskUnitMembership.task_unit_id.in_(ids))
     links = union_all(home, assigned).subquery()
     query = (
-        select(links.c.unit_id, Member)
+        select(links.c.unit_id, *MEMBER_COLUMNS)
         .join(Member, Member.id == links.c.member_id)
         .where(viewer.member_read_clause())
         .order_by(links.c.unit_id, Member.name, Member.id)
     )
-    grouped: dict[uuid.UUID, list[Member]] = {i: [] for i in ids}
-    for unit_id, member in await db.execute(query):
-        grouped[unit_id].append(member)
+    grouped: dict[uuid.UUID, list[MemberRecord]] = {i: [] for i in ids}
+    for row in await db.execute(query):
+        grouped[row[0]].append(MemberRecord(*row[1:]))
     return [grouped[i] for i in ids]
 
 

@@ -16,10 +16,11 @@ from app.clock import Clock
 from app.db import Sessionmaker
 from app.response_cache import ResponseCache
 from app.settings import Settings
-from models import Branch, BranchHonour, Member, MemberTransfer, PartyStatusChange
+from models import Branch, BranchHonour, MemberTransfer, PartyStatusChange
 from resolvers import branch as branch_ops
 from resolvers import member as member_ops
 from resolvers.errors import Unauthenticated
+from resolvers.member import MemberRecord
 from resolvers.viewer import Viewer
 
 K = TypeVar("K")
@@ -46,9 +47,9 @@ class Loaders:
     branch: DataLoader[uuid.UUID, Branch | None]
     children: DataLoader[uuid.UUID, list[Branch]]
     honours: DataLoader[uuid.UUID, list[BranchHonour]]
-    members: DataLoader[uuid.UUID, list[Member]]
+    members: DataLoader[uuid.UUID, list[MemberRecord]]
     member_count: DataLoader[uuid.UUID, int]
-    member: DataLoader[uuid.UUID, Member | None]
+    member: DataLoader[uuid.UUID, MemberRecord | None]
     task_units: DataLoader[uuid.UUID, list[Branch]]
     transfers: DataLoader[uuid.UUID, list[MemberTransfer]]
     status_history: DataLoader[uuid.UUID, list[PartyStatusChange]]

@@ -9,12 +9,11 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Member as MemberRow
 from models import MemberTransfer as MemberTransferRow
 from models import PartyStatus, PersonnelType, Post, ServiceStatus
 from models import PartyStatusChange as PartyStatusChangeRow
 from resolvers import member as ops
-from resolvers.member import MemberFilter
+from resolvers.member import MemberFields, MemberFilter
 from resolvers.pagination import page_request
 from resolvers.viewer import Viewer, mask_id_number, mask_phone
 from schema.branch import Branch
@@ -45,10 +44,10 @@ class Member(Node):
     joined_party_on: date | None
     service_status: ServiceStatus
     retired_on: date | None
-    _row: strawberry.Private[MemberRow]
+    _row: strawberry.Private[MemberFields]
 
     @classmethod
-    def from_model(cls, row: MemberRow) -> Member:
+    def from_model(cls, row: MemberFields) -> Member:
         return cls(
             id=to_global_id("Member", row.id),
             name=row.name,
