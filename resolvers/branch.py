@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clock import Clock
 from app.ids import new_id
 from models import Branch, BranchHonour, BranchKind, HonourLevel
+from resolvers.batch import group_by_key
 from resolvers.errors import Collector, ErrorCode, InputError
 from resolvers.pagination import Page, PageRequest, encode_cursor
 from resolvers.viewer import Viewer
@@ -94,11 +95,8 @@ async def branches_by_id(db: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Bra
 async def children_by_parent_id(db: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[Branch]]:
     """Batch load of direct children, each list in the bureau's order."""
     query = select(Branch).where(Branch.parent_id.in_(ids)).order_by(Branch.sort_order, Branch.id)
-    grouped: dict[uuid.UUID, list[Branch]] = {i: [] for i in ids}
-    for branch in (await db.scalars(query)).all():
-        assert branch.parent_id is not None
-        grouped[branch.parent_id].append(branch)
-    return [grouped[i] for i in ids]
+    rows = (await db.scalars(query)).all()
+    return group_by_key(ids, ((b.parent_id, b) for b in rows if b.parent_id is not None))
 
 
 async def honours_by_branch_id(
@@ -109,10 +107,7 @@ async def honours_by_branch_id(
         .where(BranchHonour.branch_id.in_(ids))
         .order_by(BranchHonour.awarded_on.desc(), BranchHonour.id)
     )
-    grouped: dict[uuid.UUID, list[BranchHonour]] = {i: [] for i in ids}
-    for honour in (await db.scalars(query)).all():
-        grouped[honour.branch_id].append(honour)
-    return [grouped[i] for i in ids]
+    return group_by_key(ids, ((h.branch_id, h) for h in (await db.scalars(query)).all()))
 
 
 def _check_dates(errors: Collector, starts_on: date | None, ends_on: date | None) -> None:

@@ -25,6 +25,7 @@ from models import (
     ServiceStatus,
     TaskUnitMembership,
 )
+from resolvers.batch import group_by_key
 from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, InputError
 from resolvers.pagination import Page, PageRequest, encode_cursor
@@ -191,10 +192,7 @@ async def members_by_branch_id(
         .where(viewer.member_read_clause())
         .order_by(links.c.unit_id, Member.name, Member.id)
     )
-    grouped: dict[uuid.UUID, list[MemberRecord]] = {i: [] for i in ids}
-    for row in await db.execute(query):
-        grouped[row[0]].append(MemberRecord(*row[1:]))
-    return [grouped[i] for i in ids]
+    return group_by_key(ids, ((row[0], MemberRecord(*row[1:])) for row in await db.execute(query)))
 
 
 async def member_counts_by_branch_id(
@@ -217,10 +215,7 @@ async def task_units_by_member_id(db: AsyncSession, ids: Sequence[uuid.UUID]) ->
         .where(TaskUnitMembership.member_id.in_(ids))
         .order_by(Branch.sort_order, Branch.id)
     )
-    grouped: dict[uuid.UUID, list[Branch]] = {i: [] for i in ids}
-    for member_id, branch in await db.execute(query):
-        grouped[member_id].append(branch)
-    return [grouped[i] for i in ids]
+    return group_by_key(ids, ((member_id, unit) for member_id, unit in await db.execute(query)))
 
 
 async def transfers_by_member_id(
@@ -231,10 +226,7 @@ async def transfers_by_member_id(
         .where(MemberTransfer.member_id.in_(ids))
         .order_by(MemberTransfer.transferred_on, MemberTransfer.recorded_at)
     )
-    grouped: dict[uuid.UUID, list[MemberTransfer]] = {i: [] for i in ids}
-    for row in (await db.scalars(query)).all():
-        grouped[row.member_id].append(row)
-    return [grouped[i] for i in ids]
+    return group_by_key(ids, ((t.member_id, t) for t in (await db.scalars(query)).all()))
 
 
 async def status_history_by_member_id(
@@ -245,10 +237,7 @@ async def status_history_by_member_id(
         .where(PartyStatusChange.member_id.in_(ids))
         .order_by(PartyStatusChange.effective_on, PartyStatusChange.recorded_at)
     )
-    grouped: dict[uuid.UUID, list[PartyStatusChange]] = {i: [] for i in ids}
-    for row in (await db.scalars(query)).all():
-        grouped[row.member_id].append(row)
-    return [grouped[i] for i in ids]
+    return group_by_key(ids, ((c.member_id, c) for c in (await db.scalars(query)).all()))
 
 
 def id_number_valid(number: str) -> bool:

@@ -202,26 +202,13 @@ BranchResult = Annotated[BranchPayload | InvalidInput, strawberry.union("BranchR
 HonourResult = Annotated[HonourPayload | InvalidInput, strawberry.union("HonourResult")]
 
 
-def given(value: object) -> bool:
-    return value is not strawberry.UNSET
-
-
 @strawberry.type
 class BranchMutation:
     @strawberry.mutation(description="Opens a branch, group or task unit.")
     async def create_branch(self, info: Info, input: CreateBranchInput) -> BranchResult:
         async def run(db: AsyncSession, viewer: Viewer) -> BranchPayload:
-            data = {
-                "parent_id": optional_global_id(input.parent_id, "Branch", "parentId"),
-                "kind": input.kind,
-                "name": input.name,
-                "unit_name": input.unit_name,
-                "brand_name": input.brand_name,
-                "brand_slogan": input.brand_slogan,
-                "sort_order": input.sort_order,
-                "starts_on": input.starts_on,
-                "ends_on": input.ends_on,
-            }
+            data = strawberry.asdict(input)
+            data["parent_id"] = optional_global_id(input.parent_id, "Branch", "parentId")
             row = await ops.create_branch(db, viewer, info.context.clock, data)
             return BranchPayload(branch=Branch.from_model(row))
 
@@ -231,20 +218,10 @@ class BranchMutation:
     async def update_branch(self, info: Info, input: UpdateBranchInput) -> BranchResult:
         async def run(db: AsyncSession, viewer: Viewer) -> BranchPayload:
             branch_id = from_global_id(input.id, "Branch", "id")
-            changes: dict[str, object] = {}
-            for key in (
-                "name",
-                "unit_name",
-                "brand_name",
-                "brand_slogan",
-                "sort_order",
-                "starts_on",
-                "ends_on",
-            ):
-                value = getattr(input, key)
-                if given(value):
-                    changes[key] = value
-            if given(input.parent_id):
+            # asdict leaves out the fields the client did not send (UNSET).
+            changes = strawberry.asdict(input)
+            del changes["id"]
+            if "parent_id" in changes:
                 changes["parent_id"] = optional_global_id(input.parent_id, "Branch", "parentId")
             row = await ops.update_branch(db, viewer, info.context.clock, branch_id, changes)
             return BranchPayload(branch=Branch.from_model(row))

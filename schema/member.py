@@ -281,39 +281,14 @@ class TaskUnitPayload:
 MemberResult = Annotated[MemberPayload | InvalidInput, strawberry.union("MemberResult")]
 TaskUnitResult = Annotated[TaskUnitPayload | InvalidInput, strawberry.union("TaskUnitResult")]
 
-_UPDATABLE = (
-    "name",
-    "personnel_type",
-    "post",
-    "police_number",
-    "birthday",
-    "joined_party_on",
-    "phone",
-    "id_number",
-    "service_status",
-    "retired_on",
-)
-
 
 @strawberry.type
 class MemberMutation:
     @strawberry.mutation(description="Registers a member in a home branch.")
     async def create_member(self, info: Info, input: CreateMemberInput) -> MemberResult:
         async def run(db: AsyncSession, viewer: Viewer) -> MemberPayload:
-            data = {
-                "branch_id": from_global_id(input.branch_id, "Branch", "branchId"),
-                "name": input.name,
-                "personnel_type": input.personnel_type,
-                "party_status": input.party_status,
-                "party_status_since": input.party_status_since,
-                "post": input.post,
-                "police_number": input.police_number,
-                "birthday": input.birthday,
-                "joined_party_on": input.joined_party_on,
-                "phone": input.phone,
-                "id_number": input.id_number,
-                "service_status": input.service_status,
-            }
+            data = strawberry.asdict(input)
+            data["branch_id"] = from_global_id(input.branch_id, "Branch", "branchId")
             row = await ops.create_member(db, viewer, info.context.clock, data)
             return MemberPayload(member=Member.from_model(row))
 
@@ -323,11 +298,9 @@ class MemberMutation:
     async def update_member(self, info: Info, input: UpdateMemberInput) -> MemberResult:
         async def run(db: AsyncSession, viewer: Viewer) -> MemberPayload:
             member_id = from_global_id(input.id, "Member", "id")
-            changes = {
-                key: getattr(input, key)
-                for key in _UPDATABLE
-                if getattr(input, key) is not strawberry.UNSET
-            }
+            # asdict leaves out the fields the client did not send (UNSET).
+            changes = strawberry.asdict(input)
+            del changes["id"]
             row = await ops.update_member(db, viewer, info.context.clock, member_id, changes)
             return MemberPayload(member=Member.from_model(row))
 
