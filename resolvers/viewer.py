@@ -54,13 +54,19 @@ class Viewer:
             return or_(*clauses) if clauses else false()
         return false()
 
-    def sees_personal_data(self, member_id: uuid.UUID) -> bool:
-        """Phone and ID numbers: admins, secretaries, and the member themself.
+    def sees_personal_data(self, member_id: uuid.UUID, member_branch_path: str | None) -> bool:
+        """Phone and ID numbers: admins, the member themself, and the secretary over their branch.
 
-        Secretaries only ever receive members of their own subtree (see `member_read_clause`),
-        so whichever member reaches them is one they manage.
+        Decided on the member's own branch, not on how the member reached the viewer, so a path
+        that ever returns members from outside the subtree still masks them.
         """
-        return self.role in (Role.ADMIN, Role.SECRETARY) or member_id == self.member_id
+        if self.is_admin or member_id == self.member_id:
+            return True
+        return (
+            self.role is Role.SECRETARY
+            and member_branch_path is not None
+            and self.covers_path(member_branch_path)
+        )
 
     def require_writer(self) -> None:
         if self.role not in (Role.ADMIN, Role.SECRETARY):

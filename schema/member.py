@@ -10,7 +10,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import MemberTransfer as MemberTransferRow
-from models import PartyStatus, PersonnelType, Post, ServiceStatus
+from models import PartyStatus, PersonnelType, Post, Role, ServiceStatus
 from models import PartyStatusChange as PartyStatusChangeRow
 from resolvers import member as ops
 from resolvers.member import MemberFields, MemberFilter
@@ -75,17 +75,26 @@ class Member(Node):
     def post_label(self) -> str:
         return self._row.post.label
 
+    async def _sees_personal_data(self, info: Info) -> bool:
+        viewer = info.context.require_viewer()
+        if viewer.is_admin or self._row.id == viewer.member_id:
+            return True
+        if viewer.role is not Role.SECRETARY:
+            return False
+        branch = await info.context.loaders.branch.load(self._row.branch_id)
+        return viewer.sees_personal_data(self._row.id, branch.path if branch else None)
+
     @strawberry.field(
         description="Masked (138****5678) unless you are an admin, their secretary or them."
     )
-    def phone(self, info: Info) -> str | None:
-        if info.context.require_viewer().sees_personal_data(self._row.id):
+    async def phone(self, info: Info) -> str | None:
+        if await self._sees_personal_data(info):
             return self._row.phone
         return mask_phone(self._row.phone)
 
     @strawberry.field(description="身份证号; masked like the phone.")
-    def id_number(self, info: Info) -> str | None:
-        if info.context.require_viewer().sees_personal_data(self._row.id):
+    async def id_number(self, info: Info) -> str | None:
+        if await self._sees_personal_data(info):
             return self._row.id_number
         return mask_id_number(self._row.id_number)
 
