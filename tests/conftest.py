@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -38,6 +39,15 @@ from models import (
     ServiceStatus,
 )
 from resolvers.branch import branch_path
+
+# CI runs the same examples every time (a red run then means the code, not the dice); locally the
+# examples vary, and HYPOTHESIS_PROFILE=thorough searches harder.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile("thorough", deadline=None, max_examples=2000)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"

@@ -1,0 +1,1 @@
+"""Offline sync: pull, push, merge, conflicts, stream — RxDB's GraphQL replication protocol."""
