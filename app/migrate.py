@@ -6,9 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import pool
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
 import migrations
 from app.settings import normalise_database_url
@@ -45,13 +43,3 @@ def upgrade_connection(connection: Connection, revision: str = "head") -> None:
 
 def downgrade_connection(connection: Connection, revision: str = "base") -> None:
     command.downgrade(alembic_config(connection=connection), revision)
-
-
-async def upgrade_async(database_url: str, revision: str = "head") -> None:
-    """`upgrade` for callers already inside an event loop (an app's startup, async tests)."""
-    engine = create_async_engine(normalise_database_url(database_url), poolclass=pool.NullPool)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(upgrade_connection, revision)
-    finally:
-        await engine.dispose()

@@ -3,7 +3,7 @@
 Three ways in:
 - `alembic ...` from the repository root (alembic.ini), URL from DATABASE_URL;
 - `app.migrate.upgrade(url)`, URL in `config.attributes["database_url"]`;
-- `app.migrate.upgrade_connection(conn)` (and `upgrade_async`), an open connection in
+- `app.migrate.upgrade_connection(conn)`, an open connection in
   `config.attributes["connection"]`, so a caller inside an event loop needs no second one.
 """
 

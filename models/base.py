@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Dialect, Enum, MetaData, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -59,7 +59,3 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         uuid.UUID: Uuid(),
     }
-
-
-def uuid_pk() -> Mapped[uuid.UUID]:
-    return mapped_column(primary_key=True)

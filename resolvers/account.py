@@ -284,7 +284,6 @@ async def load_viewer(
             Account,
             DeviceSession.revoked_at,
             DeviceSession.expires_at,
-            Member.branch_id,
             scope,
             home,
         )
@@ -297,7 +296,7 @@ async def load_viewer(
     row = (await db.execute(query)).first()
     if row is None:
         return None
-    account, revoked_at, expires_at, _, scope_branch, home_branch = row
+    account, revoked_at, expires_at, scope_branch, home_branch = row
     if revoked_at is not None or expires_at <= now or account.disabled:
         return None
     return viewer_for(account, session_id, scope_branch, home_branch)

@@ -77,12 +77,11 @@ class Member(Node):
 
     async def _sees_personal_data(self, info: Info) -> bool:
         viewer = info.context.require_viewer()
-        if viewer.is_admin or self._row.id == viewer.member_id:
-            return True
-        if viewer.role is not Role.SECRETARY:
-            return False
-        branch = await info.context.loaders.branch.load(self._row.branch_id)
-        return viewer.sees_personal_data(self._row.id, branch.path if branch else None)
+        path = None
+        if viewer.role is Role.SECRETARY:  # only their decision depends on the member's branch
+            branch = await info.context.loaders.branch.load(self._row.branch_id)
+            path = branch.path if branch else None
+        return viewer.sees_personal_data(self._row.id, path)
 
     @strawberry.field(
         description="Masked (138****5678) unless you are an admin, their secretary or them."
