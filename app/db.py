@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from models import DataVersion
+from sync.stamp import VERSION_BUMPED
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 
@@ -53,7 +54,14 @@ class WriteSession(Session):
 
 @event.listens_for(WriteSession, "before_commit")
 def _bump_data_version(session: Session) -> None:
-    session.execute(BUMP_DATA_VERSION)
+    # A sync write took its stamp by moving the version already, under the same row lock.
+    if not session.info.pop(VERSION_BUMPED, False):
+        session.execute(BUMP_DATA_VERSION)
+
+
+@event.listens_for(WriteSession, "after_rollback")
+def _forget_bump(session: Session) -> None:
+    session.info.pop(VERSION_BUMPED, None)
 
 
 BUMP_DATA_VERSION = (

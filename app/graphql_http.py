@@ -50,6 +50,9 @@ from schema.extensions import (
     is_shaped,
     shape_error,
 )
+from sync.feed import Feed
+from sync.fleet import DeviceTracker
+from sync.stream import ChangeCache
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -119,6 +122,10 @@ class MeijingGraphQL(GraphQL[Context, None]):
         self.clock = clock
         self.viewer_cache = viewer_cache
         self.response_cache: ResponseCache | None = None
+        # Shared by every request and subscription of this process.
+        self.feed: Feed = Feed()
+        self.change_cache = ChangeCache()
+        self.device_tracker = DeviceTracker()
 
     def encode_json(self, data: object) -> bytes:
         # orjson: a county overview is ~60 KiB of JSON per response; the stdlib takes ~5x longer.
@@ -147,6 +154,9 @@ class MeijingGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
             auth_problem=problem,
+            feed=self.feed,
+            change_cache=self.change_cache,
+            device_tracker=self.device_tracker,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

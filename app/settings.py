@@ -37,6 +37,11 @@ class Settings:
     # Whole-response cache for repeated queries (0 entries turns it off); see app/response_cache.py.
     response_cache_entries: int = 128
     response_cache_seconds: float = 30.0
+    # Sync: the largest pull page and push batch a phone may ask for, and how long tombstones
+    # are kept (a device whose checkpoint is older must resync).
+    sync_max_pull_limit: int = 1000
+    sync_max_push_rows: int = 1000
+    tombstone_days: int = 180
     log_json: bool = True
     log_level: str = "INFO"
 
@@ -71,6 +76,9 @@ class Settings:
             "MEIJING_LOGIN_LOCK_MINUTES": ("login_lock_minutes", int),
             "MEIJING_DEMO_PASSWORD": ("demo_password", str),
             "MEIJING_MAX_PAGE_SIZE": ("max_page_size", int),
+            "MEIJING_SYNC_MAX_PULL_LIMIT": ("sync_max_pull_limit", int),
+            "MEIJING_SYNC_MAX_PUSH_ROWS": ("sync_max_push_rows", int),
+            "MEIJING_TOMBSTONE_DAYS": ("tombstone_days", int),
             "MEIJING_RESPONSE_CACHE_ENTRIES": ("response_cache_entries", int),
             "MEIJING_RESPONSE_CACHE_SECONDS": ("response_cache_seconds", float),
             "MEIJING_LOG_LEVEL": ("log_level", str),

@@ -14,6 +14,10 @@ from models.member import (
     ServiceStatus,
     TaskUnitMembership,
 )
+from models.patrol import Patrol, PatrolKind
+from models.service_action import ServiceAction, ServiceActionType, VolunteerRole
+from models.sync import SyncConflict, SyncDevice, SyncedDocument, SyncQuarantine, SyncScopeExit
+from models.visit import Visit, VisitCategory, VisitStatus
 
 __all__ = [
     "Account",
@@ -28,9 +32,22 @@ __all__ = [
     "MemberTransfer",
     "PartyStatus",
     "PartyStatusChange",
+    "Patrol",
+    "PatrolKind",
     "PersonnelType",
     "Post",
     "Role",
+    "ServiceAction",
+    "ServiceActionType",
     "ServiceStatus",
+    "SyncConflict",
+    "SyncDevice",
+    "SyncQuarantine",
+    "SyncScopeExit",
+    "SyncedDocument",
     "TaskUnitMembership",
+    "Visit",
+    "VisitCategory",
+    "VisitStatus",
+    "VolunteerRole",
 ]

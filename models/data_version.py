@@ -16,11 +16,16 @@ class DataVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger)
+    # The sync stamp: epoch milliseconds, moved forward under this row's lock by every sync
+    # write, so stamps increase in commit order (see sync/stamp.py).
+    sync_clock: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Tombstones stamped before this were purged: a device whose checkpoint is older resyncs.
+    tombstone_floor: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 # Tables made from the metadata (tests, tools) get the one row the migration inserts.
 event.listen(
     DataVersion.__table__,
     "after_create",
-    DDL("INSERT INTO data_version (id, version) VALUES (1, 0)"),  # type: ignore[no-untyped-call]
+    DDL("INSERT INTO data_version (id, version, sync_clock, tombstone_floor) VALUES (1, 0, 0, 0)"),  # type: ignore[no-untyped-call]
 )

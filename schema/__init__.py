@@ -20,9 +20,11 @@ from schema.extensions import Metrics, ShapeErrors
 from schema.limits import ParseWithinLimit, limit_rules
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
+from schema.sync import SyncMutation, SyncQuery, SyncSubscription
 
-Query = merge_types("Query", (AccountQuery, BranchQuery, MemberQuery, NodeQuery))
-Mutation = merge_types("Mutation", (AccountMutation, BranchMutation, MemberMutation))
+Query = merge_types("Query", (AccountQuery, BranchQuery, MemberQuery, NodeQuery, SyncQuery))
+Mutation = merge_types("Mutation", (AccountMutation, BranchMutation, MemberMutation, SyncMutation))
+Subscription = merge_types("Subscription", (SyncSubscription,))
 
 
 class MeijingSchema(strawberry.Schema):
@@ -54,6 +56,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return MeijingSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ from resolvers import member as member_ops
 from resolvers.errors import Unauthenticated
 from resolvers.member import MemberRecord
 from resolvers.viewer import Viewer
+from sync.feed import Feed
+from sync.fleet import DeviceTracker
+from sync.stream import ChangeCache
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -97,6 +101,11 @@ class Context:
     response: Any = None
     # Why the viewer is missing, when a token was sent but refused.
     auth_problem: str | None = None
+    feed: Feed = dataclasses.field(default_factory=Feed)
+    change_cache: ChangeCache = dataclasses.field(default_factory=ChangeCache)
+    device_tracker: DeviceTracker = dataclasses.field(default_factory=DeviceTracker)
+    # Set by strawberry on a WebSocket from the client's connection_init payload.
+    connection_params: Any = None
 
     def require_viewer(self) -> Viewer:
         if self.viewer is None:

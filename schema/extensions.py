@@ -18,6 +18,7 @@ from app.observability import (
     operation_label,
 )
 from resolvers.errors import Forbidden, InputError, Unauthenticated
+from sync.pull import ResyncRequired
 
 INTERNAL_MESSAGE = "服务器内部错误,请将请求编号告知管理员 (internal error; quote the request id)"
 REQUEST_ID_KEY = "requestId"
@@ -34,6 +35,8 @@ class GraphQLErrorCode(enum.StrEnum):
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Sync: the device must drop its local copy of the collection and pull from the start.
+    RESYNC_REQUIRED = "RESYNC_REQUIRED"
     # Refusals at the HTTP level, before any GraphQL is parsed.
     BAD_REQUEST = "BAD_REQUEST"
     NOT_FOUND = "NOT_FOUND"
@@ -69,6 +72,9 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
         extensions["code"] = GraphQLErrorCode.UNAUTHENTICATED.value
     elif isinstance(original, Forbidden):
         extensions["code"] = GraphQLErrorCode.FORBIDDEN.value
+    elif isinstance(original, ResyncRequired):
+        extensions["code"] = GraphQLErrorCode.RESYNC_REQUIRED.value
+        extensions["reason"] = original.reason
     elif isinstance(original, InputError):
         extensions["code"] = GraphQLErrorCode.BAD_USER_INPUT.value
         extensions["problems"] = [

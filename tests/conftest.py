@@ -67,14 +67,29 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+_postgres_rebuilt = False
+
+
 async def _reset_postgres(url: str) -> None:
+    """Empties every table; the first reset of a run rebuilds the schema from the models, so a
+    database left by an older checkout never lacks a new column."""
+    global _postgres_rebuilt
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
         async with engine.begin() as connection:
+            if not _postgres_rebuilt:
+                await connection.execute(text("DROP SCHEMA public CASCADE"))
+                await connection.execute(text("CREATE SCHEMA public"))
+                _postgres_rebuilt = True
             await connection.run_sync(Base.metadata.create_all)
             names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            await connection.execute(text("INSERT INTO data_version (id, version) VALUES (1, 0)"))
+            await connection.execute(
+                text(
+                    "INSERT INTO data_version (id, version, sync_clock, tombstone_floor) "
+                    "VALUES (1, 0, 0, 0)"
+                )
+            )
     except OSError as exc:
         if REQUIRE_POSTGRES:
             raise RuntimeError(f"REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {exc}") from exc

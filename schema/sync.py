@@ -1,0 +1,522 @@
+"""The sync wire contract (../shared/sync-contract.graphql): pull, push and stream per collection.
+
+Names and shapes are exactly those RxDB's schema-based builders generate, so a phone app built
+on RxDB's GraphQL replication syncs unchanged. The resolvers only translate: the protocol lives
+in sync/.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry.utils.str_converters import to_camel_case
+
+from app.auth import bearer_token
+from app.security import TokenError, decode_access_token
+from resolvers.errors import Unauthenticated
+from schema.context import Context, Info
+from sync import collection as collections
+from sync.collection import Collection
+from sync.fleet import DeviceReport
+from sync.pull import Checkpoint, check_limit, pull
+from sync.push import PushRow, Writer, push
+from sync.scope import Scope, scope_of
+from sync.stream import stream_changes
+
+T = TypeVar("T")
+
+APP_VERSION_HEADER = "x-meijing-app-version"
+CLIENT_TIME_HEADER = "x-meijing-client-time"
+
+
+# --- Visit ------------------------------------------------------------------------------------
+
+
+@strawberry.input
+class VisitInputCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type
+class VisitCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type(description="A village visit (走访) recorded by a field officer, usually offline.")
+class Visit:
+    id: strawberry.ID
+    branch_id: str
+    officer_id: str
+    village: str
+    household: str | None
+    category: str
+    concerns: str | None
+    resolution: str | None
+    status: str
+    people_reached: int
+    visited_at: str
+    updated_at: float
+    deleted: bool
+
+
+@strawberry.input
+class VisitInput:
+    id: strawberry.ID
+    branch_id: str | None = strawberry.UNSET
+    officer_id: str | None = strawberry.UNSET
+    village: str | None = strawberry.UNSET
+    household: str | None = strawberry.UNSET
+    category: str | None = strawberry.UNSET
+    concerns: str | None = strawberry.UNSET
+    resolution: str | None = strawberry.UNSET
+    status: str | None = strawberry.UNSET
+    people_reached: int | None = strawberry.UNSET
+    visited_at: str | None = strawberry.UNSET
+    updated_at: float | None = strawberry.UNSET
+    deleted: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class VisitInputPushRow:
+    assumed_master_state: VisitInput | None = strawberry.UNSET
+    new_document_state: VisitInput
+
+
+@strawberry.input
+class VisitInputHeaders:
+    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
+
+
+@strawberry.type
+class VisitPullBulk:
+    documents: list[Visit]
+    checkpoint: VisitCheckpoint | None
+
+
+# --- Patrol -----------------------------------------------------------------------------------
+
+
+@strawberry.input
+class PatrolInputCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type
+class PatrolCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type(
+    description=(
+        "A patrol (巡逻, kind day or night 夜间巡逻). participants: JSON text, a list of Member "
+        'ids; track: JSON text, a list of GPS points {"t": ISO-8601, "lat": , "lng": }, '
+        "append-only."
+    )
+)
+class Patrol:
+    id: strawberry.ID
+    branch_id: str
+    officer_id: str
+    kind: str
+    area: str
+    started_at: str
+    ended_at: str | None
+    participants: str
+    track: str
+    observations: str | None
+    updated_at: float
+    deleted: bool
+
+
+@strawberry.input
+class PatrolInput:
+    id: strawberry.ID
+    branch_id: str | None = strawberry.UNSET
+    officer_id: str | None = strawberry.UNSET
+    kind: str | None = strawberry.UNSET
+    area: str | None = strawberry.UNSET
+    started_at: str | None = strawberry.UNSET
+    ended_at: str | None = strawberry.UNSET
+    participants: str | None = strawberry.UNSET
+    track: str | None = strawberry.UNSET
+    observations: str | None = strawberry.UNSET
+    updated_at: float | None = strawberry.UNSET
+    deleted: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class PatrolInputPushRow:
+    assumed_master_state: PatrolInput | None = strawberry.UNSET
+    new_document_state: PatrolInput
+
+
+@strawberry.input
+class PatrolInputHeaders:
+    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
+
+
+@strawberry.type
+class PatrolPullBulk:
+    documents: list[Patrol]
+    checkpoint: PatrolCheckpoint | None
+
+
+# --- ServiceAction ----------------------------------------------------------------------------
+
+
+@strawberry.input
+class ServiceActionInputCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type
+class ServiceActionCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type(
+    description=(
+        "A community-service action (为民服务行动): type is a ServiceActionType value. "
+        'participants: JSON text, a list of {"memberId": Member id} or volunteers '
+        '{"name", "role": old_party_member | grid_leader | party_volunteer | other, "phone"}.'
+    )
+)
+class ServiceAction:
+    id: strawberry.ID
+    branch_id: str
+    officer_id: str
+    type: str
+    title: str
+    place: str | None
+    happened_at: str
+    participants: str
+    people_reached: int
+    difficulties_solved: int
+    banners_received: int
+    notes: str | None
+    updated_at: float
+    deleted: bool
+
+
+@strawberry.input
+class ServiceActionInput:
+    id: strawberry.ID
+    branch_id: str | None = strawberry.UNSET
+    officer_id: str | None = strawberry.UNSET
+    type: str | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+    place: str | None = strawberry.UNSET
+    happened_at: str | None = strawberry.UNSET
+    participants: str | None = strawberry.UNSET
+    people_reached: int | None = strawberry.UNSET
+    difficulties_solved: int | None = strawberry.UNSET
+    banners_received: int | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+    updated_at: float | None = strawberry.UNSET
+    deleted: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class ServiceActionInputPushRow:
+    assumed_master_state: ServiceActionInput | None = strawberry.UNSET
+    new_document_state: ServiceActionInput
+
+
+@strawberry.input
+class ServiceActionInputHeaders:
+    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
+
+
+@strawberry.type
+class ServiceActionPullBulk:
+    documents: list[ServiceAction]
+    checkpoint: ServiceActionCheckpoint | None
+
+
+# --- translation ------------------------------------------------------------------------------
+
+
+def wire_dict(value: Any) -> dict[str, Any]:
+    """The fields a client sent in an input object, by wire name (absent ones left out)."""
+    sent: dict[str, Any] = {}
+    for f in dataclasses.fields(value):
+        item = getattr(value, f.name)
+        if item is not strawberry.UNSET:
+            sent[to_camel_case(f.name)] = item
+    return sent
+
+
+_SNAKE: dict[str, str] = {}
+
+
+def _snake(name: str) -> str:
+    snake = _SNAKE.get(name)
+    if snake is None:
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+        _SNAKE[name] = snake
+    return snake
+
+
+def from_wire(kind: type[T], document: Mapping[str, Any]) -> T:
+    """A strawberry object of a synced type from a wire document."""
+    return kind(**{_snake(k): v for k, v in document.items()})
+
+
+def _checkpoint(value: Any) -> Checkpoint | None:
+    if value is None or value is strawberry.UNSET:
+        return None
+    return Checkpoint(value.id, value.updated_at)
+
+
+def device_report(info: Info) -> DeviceReport:
+    request = info.context.request
+    headers = getattr(request, "headers", None)
+    if headers is None:
+        return DeviceReport()
+    raw_time = headers.get(CLIENT_TIME_HEADER)
+    client_time: int | None = None
+    if raw_time:
+        try:
+            client_time = int(float(raw_time))
+        except ValueError:
+            client_time = None
+    version = headers.get(APP_VERSION_HEADER)
+    return DeviceReport(version[:64] if version else None, client_time)
+
+
+async def pull_bulk(
+    info: Info, collection: Collection, checkpoint: Any, limit: int
+) -> tuple[list[dict[str, Any]], Checkpoint | None]:
+    """Checks the limit and the device, then pulls; shared by the three pull fields."""
+    ctx = info.context
+    viewer = ctx.require_viewer()
+    check_limit(limit, ctx.settings.sync_max_pull_limit)
+    scope = scope_of(viewer)
+    start = _checkpoint(checkpoint)
+    await ctx.device_tracker.record_pull(
+        ctx.sessionmaker,
+        viewer.account_id,
+        viewer.session_id,
+        collection.key,
+        scope.key,
+        start is not None,
+        device_report(info),
+        ctx.clock(),
+    )
+    async with ctx.sessionmaker() as db:
+        result = await pull(db, scope, collection, start, limit)
+    return result.documents, result.checkpoint
+
+
+def push_writer(ctx: Context) -> Writer:
+    """The viewer as a writer; a device whose session was revoked still gets its rows kept."""
+    if ctx.viewer is not None:
+        return Writer(ctx.viewer.account_id, ctx.viewer.session_id, scope_of(ctx.viewer))
+    token = bearer_token(getattr(ctx.request, "headers", {}).get("authorization"))
+    if token is not None:
+        try:
+            claims = decode_access_token(ctx.settings.secret_key, token, ctx.clock())
+        except TokenError:
+            claims = None
+        if claims is not None:
+            # A valid signature on a session that no longer exists: a revoked device.
+            return Writer(claims.account_id, claims.session_id, Scope("none"), revoked=True)
+    raise Unauthenticated(ctx.auth_problem or "请先登录 (authentication required)")
+
+
+async def push_rows(
+    info: Info, collection: Collection, rows: list[Any] | None
+) -> list[dict[str, Any]]:
+    """Applies a push and publishes its stamp to the stream once committed."""
+    ctx = info.context
+    writer = push_writer(ctx)
+    batch = [
+        PushRow(
+            wire_dict(row.new_document_state),
+            None
+            if row.assumed_master_state in (None, strawberry.UNSET)
+            else wire_dict(row.assumed_master_state),
+        )
+        for row in rows or []
+    ]
+    if len(batch) > ctx.settings.sync_max_push_rows:
+        from resolvers.errors import ErrorCode, InputError
+
+        raise InputError.one(
+            None,
+            f"每次最多提交 {ctx.settings.sync_max_push_rows} 行 "
+            f"(at most {ctx.settings.sync_max_push_rows} rows per push)",
+            ErrorCode.PAGE_SIZE,
+        )
+    if not batch:
+        return []
+    outcome = await push(ctx.sessionmaker, collection, writer, batch, ctx.clock())
+    if outcome.stamp is not None:
+        await ctx.feed.publish_stamp(collection.key, outcome.stamp)
+    return outcome.returned
+
+
+def headers_token(headers: Any) -> str | None:
+    if headers is None or headers is strawberry.UNSET:
+        return None
+    value = headers.authorization
+    return None if value is strawberry.UNSET else value
+
+
+# --- root fields ------------------------------------------------------------------------------
+
+
+@strawberry.type
+class SyncQuery:
+    @strawberry.field(
+        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+    )
+    async def pull_visit(
+        self,
+        info: Info,
+        checkpoint: VisitInputCheckpoint | None = strawberry.UNSET,
+        *,
+        limit: int,
+    ) -> VisitPullBulk:
+        documents, end = await pull_bulk(info, collections.VISIT, checkpoint, limit)
+        return VisitPullBulk(
+            documents=[from_wire(Visit, d) for d in documents],
+            checkpoint=VisitCheckpoint(id=end.id, updated_at=end.updated_at) if end else None,
+        )
+
+    @strawberry.field(
+        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+    )
+    async def pull_patrol(
+        self,
+        info: Info,
+        checkpoint: PatrolInputCheckpoint | None = strawberry.UNSET,
+        *,
+        limit: int,
+    ) -> PatrolPullBulk:
+        documents, end = await pull_bulk(info, collections.PATROL, checkpoint, limit)
+        return PatrolPullBulk(
+            documents=[from_wire(Patrol, d) for d in documents],
+            checkpoint=PatrolCheckpoint(id=end.id, updated_at=end.updated_at) if end else None,
+        )
+
+    @strawberry.field(
+        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+    )
+    async def pull_service_action(
+        self,
+        info: Info,
+        checkpoint: ServiceActionInputCheckpoint | None = strawberry.UNSET,
+        *,
+        limit: int,
+    ) -> ServiceActionPullBulk:
+        documents, end = await pull_bulk(info, collections.SERVICE_ACTION, checkpoint, limit)
+        return ServiceActionPullBulk(
+            documents=[from_wire(ServiceAction, d) for d in documents],
+            checkpoint=(
+                ServiceActionCheckpoint(id=end.id, updated_at=end.updated_at) if end else None
+            ),
+        )
+
+
+@strawberry.type
+class SyncMutation:
+    @strawberry.mutation(
+        description=(
+            "Returns the server state of each row the client must adopt; [] when all were "
+            "taken as sent."
+        )
+    )
+    async def push_visit(
+        self, info: Info, visit_push_row: list[VisitInputPushRow] | None = strawberry.UNSET
+    ) -> list[Visit]:
+        returned = await push_rows(info, collections.VISIT, visit_push_row)
+        return [from_wire(Visit, d) for d in returned]
+
+    @strawberry.mutation(
+        description=(
+            "Returns the server state of each row the client must adopt; [] when all were "
+            "taken as sent."
+        )
+    )
+    async def push_patrol(
+        self, info: Info, patrol_push_row: list[PatrolInputPushRow] | None = strawberry.UNSET
+    ) -> list[Patrol]:
+        returned = await push_rows(info, collections.PATROL, patrol_push_row)
+        return [from_wire(Patrol, d) for d in returned]
+
+    @strawberry.mutation(
+        description=(
+            "Returns the server state of each row the client must adopt; [] when all were "
+            "taken as sent."
+        )
+    )
+    async def push_service_action(
+        self,
+        info: Info,
+        service_action_push_row: list[ServiceActionInputPushRow] | None = strawberry.UNSET,
+    ) -> list[ServiceAction]:
+        returned = await push_rows(info, collections.SERVICE_ACTION, service_action_push_row)
+        return [from_wire(ServiceAction, d) for d in returned]
+
+
+@strawberry.type
+class SyncSubscription:
+    @strawberry.subscription(
+        description=(
+            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
+            "last document."
+        )
+    )
+    async def stream_visit(
+        self, info: Info, headers: VisitInputHeaders | None = strawberry.UNSET
+    ) -> AsyncGenerator[VisitPullBulk, None]:
+        async for documents in stream_changes(info, collections.VISIT, headers_token(headers)):
+            last = documents[-1]
+            yield VisitPullBulk(
+                documents=[from_wire(Visit, d) for d in documents],
+                checkpoint=VisitCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
+            )
+
+    @strawberry.subscription(
+        description=(
+            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
+            "last document."
+        )
+    )
+    async def stream_patrol(
+        self, info: Info, headers: PatrolInputHeaders | None = strawberry.UNSET
+    ) -> AsyncGenerator[PatrolPullBulk, None]:
+        async for documents in stream_changes(info, collections.PATROL, headers_token(headers)):
+            last = documents[-1]
+            yield PatrolPullBulk(
+                documents=[from_wire(Patrol, d) for d in documents],
+                checkpoint=PatrolCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
+            )
+
+    @strawberry.subscription(
+        description=(
+            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
+            "last document."
+        )
+    )
+    async def stream_service_action(
+        self, info: Info, headers: ServiceActionInputHeaders | None = strawberry.UNSET
+    ) -> AsyncGenerator[ServiceActionPullBulk, None]:
+        async for documents in stream_changes(
+            info, collections.SERVICE_ACTION, headers_token(headers)
+        ):
+            last = documents[-1]
+            yield ServiceActionPullBulk(
+                documents=[from_wire(ServiceAction, d) for d in documents],
+                checkpoint=ServiceActionCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
+            )

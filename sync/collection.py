@@ -1,0 +1,395 @@
+"""The synced collections: their wire fields, how rows become documents, and row validation.
+
+A document has three forms. The *wire* form is what GraphQL carries: list fields are JSON text,
+because the contract keeps client-writable fields plain scalars. The *merge* form decodes those
+lists, so participants merge as sets and tracks by point time. The *row* form is the table's
+columns: ids as UUIDs, instants parsed, lists as canonical JSON text.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Literal
+
+import orjson
+
+from models import (
+    Patrol,
+    PatrolKind,
+    ServiceAction,
+    ServiceActionType,
+    SyncedDocument,
+    Visit,
+    VisitCategory,
+    VolunteerRole,
+)
+from models.sync import DOCUMENT_ID_LENGTH
+from resolvers.errors import ErrorCode, Problem
+from sync.merge import JSON, VISIT_POLICIES, Policies, SetPolicy, TrackPolicy
+
+FieldKind = Literal["text", "enum", "int", "datetime", "branch", "member", "json"]
+
+MAX_TEXT = 2000
+MAX_LIST = 500
+MAX_PEOPLE = 1_000_000
+
+
+@lru_cache(maxsize=65536)
+def global_id(type_name: str, raw: uuid.UUID) -> str:
+    """The Relay id a phone got from `me` (base64 of "Type:uuid"); cached, ids repeat a lot."""
+    import base64
+
+    return base64.b64encode(f"{type_name}:{raw}".encode()).decode()
+
+
+@lru_cache(maxsize=65536)
+def parse_global_id(value: str, type_name: str) -> uuid.UUID | None:
+    """The uuid inside a global id of `type_name`, or None."""
+    import base64
+    import binascii
+
+    try:
+        kind, _, raw = base64.b64decode(value, validate=True).decode().partition(":")
+        return uuid.UUID(raw) if kind == type_name else None
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class WireField:
+    """One client-writable field: its wire name, its column, and what values it takes."""
+
+    name: str
+    column: str
+    kind: FieldKind
+    required: bool = True
+    max_length: int = MAX_TEXT
+    choices: frozenset[str] = frozenset()
+    # For "json" fields: checks one element, returning a problem message or None.
+    element: Callable[[Any], str | None] | None = None
+
+    @property
+    def text_column(self) -> str:
+        """Datetime fields keep the text as sent beside the parsed instant."""
+        return f"{self.column}_text"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A synced collection: `name` as in the contract (Visit -> pullVisit, pushVisit, ...)."""
+
+    name: str
+    key: str  # stable lower-case key stored in logs: "visit", "patrol", "service_action"
+    model: type[SyncedDocument]
+    fields: tuple[WireField, ...]
+    policies: Policies = field(default_factory=dict)
+
+    @property
+    def by_name(self) -> dict[str, WireField]:
+        return {f.name: f for f in self.fields}
+
+    @property
+    def wire_names(self) -> tuple[str, ...]:
+        """Every field of the wire type, in contract order."""
+        return ("id", *(f.name for f in self.fields), "updatedAt", "deleted")
+
+    @property
+    def json_fields(self) -> tuple[WireField, ...]:
+        return tuple(f for f in self.fields if f.kind == "json")
+
+    # --- forms ----------------------------------------------------------------------------
+
+    def to_wire(self, row: Any) -> dict[str, Any]:
+        """A row (ORM object or named row with the table's columns) as a wire document."""
+        doc: dict[str, Any] = {"id": row.id}
+        for f in self.fields:
+            value = getattr(row, f.text_column if f.kind == "datetime" else f.column)
+            if value is not None:
+                if f.kind == "branch":
+                    value = global_id("Branch", value)
+                elif f.kind == "member":
+                    value = global_id("Member", value)
+            doc[f.name] = value
+        doc["updatedAt"] = float(row.updated_at)
+        doc["deleted"] = bool(row.deleted)
+        return doc
+
+    def wire_to_merge(self, doc: Mapping[str, Any]) -> dict[str, JSON]:
+        """Decodes list fields for the merge; the caller has checked that they decode."""
+        out: dict[str, JSON] = dict(doc)
+        for f in self.json_fields:
+            value = out.get(f.name)
+            if isinstance(value, str):
+                out[f.name] = orjson.loads(value)
+        return out
+
+    def merge_to_wire(self, doc: Mapping[str, JSON], updated_at: int) -> dict[str, Any]:
+        """A merged document back on the wire, with its stamp."""
+        out: dict[str, Any] = {"id": doc.get("id")}
+        for f in self.fields:
+            value = doc.get(f.name)
+            if f.kind == "json" and value is not None and not isinstance(value, str):
+                value = encode_list(value)
+            out[f.name] = value
+        out["updatedAt"] = float(updated_at)
+        out["deleted"] = bool(doc.get("deleted"))
+        return out
+
+    def to_columns(self, doc: Mapping[str, JSON]) -> dict[str, Any]:
+        """A validated merge-form document as column values (without the bookkeeping ones)."""
+        values: dict[str, Any] = {"id": doc["id"], "deleted": bool(doc.get("deleted"))}
+        for f in self.fields:
+            value = doc.get(f.name)
+            if f.kind == "datetime":
+                values[f.text_column] = value
+                values[f.column] = parse_instant(value) if isinstance(value, str) else None
+            elif f.kind == "branch":
+                values[f.column] = parse_global_id(str(value), "Branch") if value else None
+            elif f.kind == "member":
+                values[f.column] = parse_global_id(str(value), "Member") if value else None
+            elif f.kind == "json":
+                values[f.column] = encode_list(value if value is not None else [])
+            else:
+                values[f.column] = value
+        return values
+
+    # --- validation -----------------------------------------------------------------------
+
+    def decode_input(self, doc: Mapping[str, Any]) -> tuple[dict[str, JSON], list[Problem]]:
+        """A pushed wire document in merge form, or the problems that stop it being read."""
+        problems: list[Problem] = []
+        out: dict[str, JSON] = {}
+        for name, value in doc.items():
+            spec = self.by_name.get(name)
+            if spec is not None and spec.kind == "json" and isinstance(value, str):
+                try:
+                    out[name] = orjson.loads(value)
+                except orjson.JSONDecodeError:
+                    problems.append(
+                        Problem(name, "不是有效的 JSON 列表 (not a JSON list)", ErrorCode.INVALID)
+                    )
+                    continue
+            else:
+                out[name] = value
+        return out, problems
+
+    def validate(self, doc: Mapping[str, JSON]) -> list[Problem]:
+        """Everything wrong with a merge-form document that would be stored, without the database.
+
+        References (does the branch exist, is it in scope) are checked by the caller in bulk.
+        """
+        problems: list[Problem] = []
+        doc_id = doc.get("id")
+        if not isinstance(doc_id, str) or not doc_id.strip():
+            problems.append(Problem("id", "不能为空 (required)", ErrorCode.REQUIRED))
+        elif len(doc_id) > DOCUMENT_ID_LENGTH:
+            problems.append(
+                Problem("id", f"最多 {DOCUMENT_ID_LENGTH} 个字符 (too long)", ErrorCode.TOO_LONG)
+            )
+        for f in self.fields:
+            problem = _check_field(f, doc.get(f.name))
+            if problem is not None:
+                problems.append(problem)
+        deleted = doc.get("deleted")
+        if deleted is not None and not isinstance(deleted, bool):
+            problems.append(Problem("deleted", "须为布尔值 (must be a boolean)", ErrorCode.INVALID))
+        return problems
+
+    def references(self, doc: Mapping[str, JSON]) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+        """The branch and member ids a valid document refers to (participants included)."""
+        branches: set[uuid.UUID] = set()
+        members: set[uuid.UUID] = set()
+        for f in self.fields:
+            value = doc.get(f.name)
+            if f.kind == "branch" and isinstance(value, str):
+                raw = parse_global_id(value, "Branch")
+                if raw is not None:
+                    branches.add(raw)
+            elif f.kind == "member" and isinstance(value, str):
+                raw = parse_global_id(value, "Member")
+                if raw is not None:
+                    members.add(raw)
+            elif f.kind == "json" and isinstance(value, list):
+                members |= _member_refs(value)
+        return branches, members
+
+
+def encode_list(value: JSON) -> str:
+    """Canonical JSON text of a list field (compact, UTF-8, order kept)."""
+    return orjson.dumps(value).decode()
+
+
+def parse_instant(text: str) -> datetime | None:
+    """An ISO-8601 date-time with an offset, else None."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _member_refs(elements: Sequence[JSON]) -> set[uuid.UUID]:
+    refs: set[uuid.UUID] = set()
+    for element in elements:
+        value = element.get("memberId") if isinstance(element, Mapping) else element
+        if isinstance(value, str):
+            raw = parse_global_id(value, "Member")
+            if raw is not None:
+                refs.add(raw)
+    return refs
+
+
+def _check_field(f: WireField, value: JSON) -> Problem | None:
+    if value is None or (isinstance(value, str) and not value.strip() and f.kind != "json"):
+        if f.required:
+            return Problem(f.name, "不能为空 (required)", ErrorCode.REQUIRED)
+        return None
+    if f.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            return Problem(f.name, "须为整数 (must be an integer)", ErrorCode.INVALID)
+        if not 0 <= value <= MAX_PEOPLE:
+            return Problem(f.name, f"须在 0 到 {MAX_PEOPLE} 之间 (out of range)", ErrorCode.INVALID)
+        return None
+    if f.kind == "json":
+        if not isinstance(value, list):
+            return Problem(f.name, "须为 JSON 列表 (must be a JSON list)", ErrorCode.INVALID)
+        if len(value) > MAX_LIST:
+            return Problem(f.name, f"最多 {MAX_LIST} 项 (too many elements)", ErrorCode.TOO_LONG)
+        for element in value:
+            message = f.element(element) if f.element else None
+            if message is not None:
+                return Problem(f.name, message, ErrorCode.INVALID)
+        return None
+    if not isinstance(value, str):
+        return Problem(f.name, "须为文本 (must be a string)", ErrorCode.INVALID)
+    if len(value) > f.max_length:
+        return Problem(f.name, f"最多 {f.max_length} 个字符 (too long)", ErrorCode.TOO_LONG)
+    if f.kind == "enum" and value not in f.choices:
+        allowed = ", ".join(sorted(f.choices))
+        return Problem(f.name, f"无效取值 (must be one of: {allowed})", ErrorCode.INVALID)
+    if f.kind == "datetime" and parse_instant(value) is None:
+        return Problem(
+            f.name,
+            "须为带时区的 ISO-8601 时间 (ISO-8601 date-time with offset)",
+            ErrorCode.INVALID,
+        )
+    if f.kind == "branch" and parse_global_id(value, "Branch") is None:
+        return Problem(f.name, "不是有效的支部编号 (not a Branch id)", ErrorCode.INVALID)
+    if f.kind == "member" and parse_global_id(value, "Member") is None:
+        return Problem(f.name, "不是有效的党员编号 (not a Member id)", ErrorCode.INVALID)
+    return None
+
+
+def _values(kind: type[enum.Enum]) -> frozenset[str]:
+    return frozenset(str(m.value) for m in kind)
+
+
+def _member_element(element: Any) -> str | None:
+    if isinstance(element, str) and parse_global_id(element, "Member") is not None:
+        return None
+    return "参与人须为党员编号 (participants are Member ids)"
+
+
+def _track_point(element: Any) -> str | None:
+    message = "轨迹点须为 {t: ISO-8601, lat, lng} (track points are {t, lat, lng})"
+    if not isinstance(element, Mapping) or not isinstance(element.get("t"), str):
+        return message
+    if parse_instant(element["t"]) is None:
+        return message
+    for axis, bound in (("lat", 90.0), ("lng", 180.0)):
+        value = element.get(axis)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return message
+        if not math.isfinite(value) or abs(value) > bound:
+            return f"{axis} 超出范围 ({axis} out of range)"
+    return None
+
+
+def _service_participant(element: Any) -> str | None:
+    message = "参与人须为 {memberId} 或 {name, role} (participants are {memberId} or {name, role})"
+    if not isinstance(element, Mapping):
+        return message
+    member = element.get("memberId")
+    if member is not None:
+        ok = isinstance(member, str) and parse_global_id(member, "Member") is not None
+        return None if ok else message
+    name, role = element.get("name"), element.get("role")
+    if not isinstance(name, str) or not name.strip() or len(name) > 50:
+        return message
+    if role is not None and role not in _values(VolunteerRole):
+        return f"志愿者身份无效 (role must be one of: {', '.join(sorted(_values(VolunteerRole)))})"
+    phone = element.get("phone")
+    if phone is not None and (not isinstance(phone, str) or len(phone) > 20):
+        return message
+    return None
+
+
+BRANCH = WireField("branchId", "branch_id", "branch")
+OFFICER = WireField("officerId", "officer_id", "member")
+
+VISIT = Collection(
+    name="Visit",
+    key="visit",
+    model=Visit,
+    fields=(
+        BRANCH,
+        OFFICER,
+        WireField("village", "village", "text", max_length=100),
+        WireField("household", "household", "text", required=False, max_length=100),
+        WireField("category", "category", "enum", choices=_values(VisitCategory)),
+        WireField("concerns", "concerns", "text", required=False),
+        WireField("resolution", "resolution", "text", required=False),
+        WireField("status", "status", "enum", choices=frozenset(("open", "escalated", "resolved"))),
+        WireField("peopleReached", "people_reached", "int"),
+        WireField("visitedAt", "visited_at", "datetime"),
+    ),
+    policies=VISIT_POLICIES,
+)
+
+PATROL = Collection(
+    name="Patrol",
+    key="patrol",
+    model=Patrol,
+    fields=(
+        BRANCH,
+        OFFICER,
+        WireField("kind", "kind", "enum", choices=_values(PatrolKind)),
+        WireField("area", "area", "text", max_length=100),
+        WireField("startedAt", "started_at", "datetime"),
+        WireField("endedAt", "ended_at", "datetime", required=False),
+        WireField("participants", "participants", "json", required=False, element=_member_element),
+        WireField("track", "track", "json", required=False, element=_track_point),
+        WireField("observations", "observations", "text", required=False),
+    ),
+    policies={"participants": SetPolicy(), "track": TrackPolicy("t")},
+)
+
+SERVICE_ACTION = Collection(
+    name="ServiceAction",
+    key="service_action",
+    model=ServiceAction,
+    fields=(
+        BRANCH,
+        OFFICER,
+        WireField("type", "type", "enum", choices=_values(ServiceActionType)),
+        WireField("title", "title", "text", max_length=200),
+        WireField("place", "place", "text", required=False, max_length=100),
+        WireField("happenedAt", "happened_at", "datetime"),
+        WireField(
+            "participants", "participants", "json", required=False, element=_service_participant
+        ),
+        WireField("peopleReached", "people_reached", "int"),
+        WireField("difficultiesSolved", "difficulties_solved", "int"),
+        WireField("bannersReceived", "banners_received", "int"),
+        WireField("notes", "notes", "text", required=False),
+    ),
+    policies={"participants": SetPolicy.by_field("memberId", "name")},
+)
+
+COLLECTIONS: dict[str, Collection] = {c.key: c for c in (VISIT, PATROL, SERVICE_ACTION)}

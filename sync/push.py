@@ -1,0 +1,460 @@
+"""Push: a batch of rows from one device, applied in one transaction, nothing lost.
+
+Per row (see sync/merge.py for the rules): the pushed document is decided against the stored one
+by content, merged three-way when the client's assumed state is stale, and validated as a
+whole. A row that cannot be applied (bad value, unknown branch or member, outside the writer's
+scope, a revoked device) never blocks the others: it is kept verbatim in the quarantine with its
+reasons. Every overruled field write goes to the conflict log, once however often the push is
+retried.
+
+Concurrency: stored rows are read `FOR UPDATE` (in id order, so two pushes cannot deadlock), so
+two pushes with the same ancestor are decided one after the other, and the second merges against
+the first's result (compare-and-set). Two devices creating the same new id race on the primary
+key; the loser's transaction is retried and then merges. The stamp is taken last (sync/stamp.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import Sessionmaker
+from app.ids import new_id
+from models import Branch, Member, SyncConflict, SyncDevice, SyncQuarantine, SyncScopeExit
+from resolvers.errors import ErrorCode, Problem
+from sync.collection import Collection, parse_global_id
+from sync.merge import JSON, FieldConflict, decide_push_row
+from sync.scope import Scope
+from sync.stamp import next_stamp
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PushRow:
+    """One row as received: the wire fields the client sent (absent ones left out)."""
+
+    new: Mapping[str, Any]
+    assumed: Mapping[str, Any] | None = None
+
+    def verbatim(self) -> dict[str, Any]:
+        return {"assumedMasterState": self.assumed, "newDocumentState": self.new}
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """Who pushes: the account, its device session, its scope, and whether the device may."""
+
+    account_id: uuid.UUID
+    device_session_id: uuid.UUID | None
+    scope: Scope
+    revoked: bool = False
+
+
+@dataclass(slots=True)
+class PushOutcome:
+    """The rows the client must adopt, and what happened, for the stream and the logs."""
+
+    returned: list[dict[str, Any]] = field(default_factory=list)
+    stamp: int | None = None
+    written: int = 0
+    conflicts: int = 0
+    quarantined: int = 0
+
+
+@dataclass(slots=True)
+class _State:
+    """A document as this transaction currently knows it (stored, or written earlier in the batch)."""
+
+    document: dict[str, JSON]
+    updated_at: int
+    branch_id: uuid.UUID
+    branch_path: str
+    in_database: bool
+    dirty: bool = False
+    # The stored state before this batch and its branch, for a removal if the branch changes.
+    original: dict[str, Any] | None = None
+    original_branch: tuple[uuid.UUID, str] | None = None
+
+
+async def push(
+    sessionmaker: Sessionmaker,
+    collection: Collection,
+    writer: Writer,
+    rows: Sequence[PushRow],
+    now: datetime,
+) -> PushOutcome:
+    """Applies a push in one transaction (retried when a concurrent insert wins the same id)."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            async with sessionmaker.begin() as db:
+                return await _push(db, collection, writer, rows, now)
+        except IntegrityError:
+            if attempt == MAX_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _push(
+    db: AsyncSession,
+    collection: Collection,
+    writer: Writer,
+    rows: Sequence[PushRow],
+    now: datetime,
+) -> PushOutcome:
+    outcome = PushOutcome()
+    quarantine: list[tuple[PushRow, list[Problem]]] = []
+    decoded: list[tuple[PushRow, dict[str, JSON], dict[str, JSON] | None]] = []
+    for row in rows:
+        problems = _refusal(writer)
+        new, new_problems = collection.decode_input(row.new)
+        assumed, assumed_problems = (
+            collection.decode_input(row.assumed) if row.assumed is not None else (None, [])
+        )
+        problems += new_problems + [
+            Problem(f"assumedMasterState.{p.field}", p.message, p.code) for p in assumed_problems
+        ]
+        if not isinstance(new.get("id"), str) or not str(new["id"]).strip():
+            problems.append(Problem("id", "不能为空 (required)", ErrorCode.REQUIRED))
+        if problems:
+            quarantine.append((row, problems))
+        else:
+            decoded.append((row, new, assumed))
+
+    states = await _load(db, collection, sorted({str(new["id"]) for _, new, _ in decoded}))
+    references = _References()
+    decisions: list[tuple[PushRow, str, Any]] = []
+    for row, new, assumed in decoded:
+        doc_id = str(new["id"])
+        state = states.get(doc_id)
+        decision = decide_push_row(
+            state.document if state else None, assumed, new, collection.policies
+        )
+        decisions.append((row, doc_id, decision))
+        references.add(collection.references(decision.document))
+    await references.resolve(db)
+
+    conflicts: list[tuple[str, uuid.UUID, FieldConflict]] = []
+    adopt: dict[str, dict[str, JSON]] = {}
+    for row, doc_id, decision in decisions:
+        state = states.get(doc_id)
+        if decision.kind == "noop":
+            adopt.pop(doc_id, None)
+            continue
+        document = decision.document
+        problems = collection.validate(document) + references.check(collection, document)
+        if not problems:
+            problems = _scope_problems(writer.scope, references, document, state)
+        if problems:
+            quarantine.append((row, problems))
+            if state is not None:
+                # The client keeps its write in the quarantine; meanwhile it adopts the server's.
+                adopt[doc_id] = state.document
+            continue
+        branch_id = references.branch_of(document)
+        if decision.changes_stored:
+            if state is None:
+                state = _State(document, 0, branch_id, "", in_database=False)
+                states[doc_id] = state
+            state.document = document
+            state.branch_id = branch_id
+            state.branch_path = references.paths[branch_id]
+            state.dirty = True
+        for conflict in decision.conflicts:
+            conflicts.append((doc_id, branch_id, conflict))
+        if decision.client_must_adopt:
+            adopt[doc_id] = document
+        else:
+            adopt.pop(doc_id, None)
+
+    dirty = [s for s in states.values() if s.dirty]
+    if dirty:
+        outcome.stamp = await next_stamp(db, now)
+        await _write(db, collection, writer, dirty, outcome.stamp, now)
+        outcome.written = len(dirty)
+    if conflicts:
+        outcome.conflicts = await _log_conflicts(db, collection, writer, conflicts, now)
+    if quarantine:
+        outcome.quarantined = await _quarantine(db, collection, writer, quarantine, now)
+    await _record_device(db, writer, len(rows), len(quarantine), now)
+
+    for doc_id, document in adopt.items():
+        state = states[doc_id]
+        stamp = outcome.stamp if state.dirty and outcome.stamp is not None else state.updated_at
+        outcome.returned.append(collection.merge_to_wire(document, stamp))
+    return outcome
+
+
+def _refusal(writer: Writer) -> list[Problem]:
+    if writer.revoked:
+        return [
+            Problem(
+                None,
+                "该设备已退出登录,数据已暂存待管理员处理 (device session revoked; row kept for review)",
+                ErrorCode.INVALID_TOKEN,
+            )
+        ]
+    if not writer.scope.writable:
+        return [
+            Problem(None, "您的角色不能提交记录 (your role cannot write)", ErrorCode.OUT_OF_SCOPE)
+        ]
+    return []
+
+
+async def _load(db: AsyncSession, collection: Collection, ids: list[str]) -> dict[str, _State]:
+    """Stored documents by id, locked until commit (in id order) on PostgreSQL."""
+    if not ids:
+        return {}
+    model = collection.model
+    query = (
+        select(model, Branch.path)
+        .join(Branch, Branch.id == model.branch_id)
+        .where(model.id.in_(ids))
+        .order_by(model.id)
+        .with_for_update(of=model)
+    )
+    states: dict[str, _State] = {}
+    for stored, path in (await db.execute(query)).all():
+        wire = collection.to_wire(stored)
+        states[stored.id] = _State(
+            collection.wire_to_merge(wire),
+            stored.updated_at,
+            stored.branch_id,
+            path,
+            in_database=True,
+            original=wire,
+            original_branch=(stored.branch_id, path),
+        )
+    return states
+
+
+class _References:
+    """Branches and members a batch refers to, looked up in two statements."""
+
+    def __init__(self) -> None:
+        self.branch_ids: set[uuid.UUID] = set()
+        self.member_ids: set[uuid.UUID] = set()
+        self.paths: dict[uuid.UUID, str] = {}
+        self.members: set[uuid.UUID] = set()
+
+    def add(self, refs: tuple[set[uuid.UUID], set[uuid.UUID]]) -> None:
+        self.branch_ids |= refs[0]
+        self.member_ids |= refs[1]
+
+    async def resolve(self, db: AsyncSession) -> None:
+        if self.branch_ids:
+            rows = await db.execute(
+                select(Branch.id, Branch.path).where(Branch.id.in_(self.branch_ids))
+            )
+            self.paths = {branch_id: path for branch_id, path in rows}
+        if self.member_ids:
+            found = await db.execute(select(Member.id).where(Member.id.in_(self.member_ids)))
+            self.members = set(found.scalars())
+
+    def branch_of(self, document: Mapping[str, JSON]) -> uuid.UUID:
+        raw = parse_global_id(str(document.get("branchId")), "Branch")
+        assert raw is not None  # validated
+        return raw
+
+    def check(self, collection: Collection, document: Mapping[str, JSON]) -> list[Problem]:
+        problems: list[Problem] = []
+        branches, members = collection.references(document)
+        if branches - self.paths.keys():
+            problems.append(Problem("branchId", "支部不存在 (unknown branch)", ErrorCode.NOT_FOUND))
+        missing = members - self.members
+        if missing:
+            for f in collection.fields:
+                if f.kind in ("member", "json"):
+                    refs = collection.references({f.name: document.get(f.name)})[1]
+                    if refs & missing:
+                        problems.append(
+                            Problem(f.name, "党员不存在 (unknown member)", ErrorCode.NOT_FOUND)
+                        )
+        return problems
+
+
+def _scope_problems(
+    scope: Scope,
+    references: _References,
+    document: Mapping[str, JSON],
+    state: _State | None,
+) -> list[Problem]:
+    branch_id = references.branch_of(document)
+    inside = scope.covers(branch_id, references.paths.get(branch_id))
+    was_inside = state is None or scope.covers(state.branch_id, state.branch_path)
+    if inside and was_inside:
+        return []
+    return [
+        Problem(
+            "branchId",
+            "该记录不在您的同步范围内 (record outside your branch scope)",
+            ErrorCode.OUT_OF_SCOPE,
+        )
+    ]
+
+
+async def _write(
+    db: AsyncSession,
+    collection: Collection,
+    writer: Writer,
+    states: list[_State],
+    stamp: int,
+    now: datetime,
+) -> None:
+    model = collection.model
+    bookkeeping = {
+        "updated_at": stamp,
+        "updated_by": writer.account_id,
+        "updated_device": writer.device_session_id,
+    }
+    inserts = [
+        {**collection.to_columns(s.document), **bookkeeping, "created_at": now}
+        for s in states
+        if not s.in_database
+    ]
+    updates = [
+        {**collection.to_columns(s.document), **bookkeeping} for s in states if s.in_database
+    ]
+    if inserts:
+        await db.execute(insert(model), inserts)
+    if updates:
+        await db.execute(update(model), updates)
+    exits = [
+        {
+            "id": new_id(),
+            "collection": collection.key,
+            "document_id": s.original["id"],
+            "branch_id": s.original_branch[0],
+            "branch_path": s.original_branch[1],
+            "updated_at": stamp,
+            "document": {**s.original, "deleted": True},
+        }
+        for s in states
+        if s.original is not None
+        and s.original_branch is not None
+        and s.original_branch[0] != s.branch_id
+    ]
+    if exits:
+        await db.execute(insert(SyncScopeExit), exits)
+    for s in states:
+        s.updated_at = stamp
+        s.in_database = True
+
+
+def _fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _insert_ignoring_duplicates(db: AsyncSession, table: Any) -> Any:
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(dialect)
+
+
+async def _log_conflicts(
+    db: AsyncSession,
+    collection: Collection,
+    writer: Writer,
+    conflicts: list[tuple[str, uuid.UUID, FieldConflict]],
+    now: datetime,
+) -> int:
+    values = [
+        {
+            "id": new_id(),
+            "collection": collection.key,
+            "document_id": doc_id,
+            "branch_id": branch_id,
+            "field": c.field,
+            "reason": c.reason,
+            "ancestor": c.ancestor,
+            "client": c.client,
+            "server": c.server,
+            "result": c.result,
+            "account_id": writer.account_id,
+            "device_session_id": writer.device_session_id,
+            "fingerprint": c.fingerprint(),
+            "created_at": now,
+        }
+        for doc_id, branch_id, c in conflicts
+    ]
+    result = await db.execute(
+        _insert_ignoring_duplicates(db, SyncConflict).returning(SyncConflict.id), values
+    )
+    return len(result.all())
+
+
+async def _quarantine(
+    db: AsyncSession,
+    collection: Collection,
+    writer: Writer,
+    rows: list[tuple[PushRow, list[Problem]]],
+    now: datetime,
+) -> int:
+    values = []
+    for row, problems in rows:
+        reasons = [{"field": p.field, "message": p.message, "code": p.code.value} for p in problems]
+        verbatim = row.verbatim()
+        doc_id = row.new.get("id")
+        values.append(
+            {
+                "id": new_id(),
+                "collection": collection.key,
+                "document_id": str(doc_id)[:200] if doc_id is not None else None,
+                "account_id": writer.account_id,
+                "device_session_id": writer.device_session_id,
+                "reasons": reasons,
+                "row": verbatim,
+                "fingerprint": _fingerprint(
+                    collection.key, str(writer.account_id), verbatim, [r["code"] for r in reasons]
+                ),
+                "received_at": now,
+            }
+        )
+    result = await db.execute(
+        _insert_ignoring_duplicates(db, SyncQuarantine).returning(SyncQuarantine.id), values
+    )
+    return len(result.all())
+
+
+async def _record_device(
+    db: AsyncSession, writer: Writer, pushed: int, quarantined: int, now: datetime
+) -> None:
+    """The fleet view's push side: last push time and row counts of this device session."""
+    if writer.device_session_id is None:
+        return
+    updated = await db.execute(
+        update(SyncDevice)
+        .where(SyncDevice.device_session_id == writer.device_session_id)
+        .values(
+            last_push_at=now,
+            pushed_rows=SyncDevice.pushed_rows + pushed,
+            quarantined_rows=SyncDevice.quarantined_rows + quarantined,
+        )
+    )
+    if getattr(updated, "rowcount", 0) == 0:
+        await db.execute(
+            _insert_ignoring_duplicates(db, SyncDevice),
+            [
+                {
+                    "device_session_id": writer.device_session_id,
+                    "account_id": writer.account_id,
+                    "last_push_at": now,
+                    "pushed_rows": pushed,
+                    "quarantined_rows": quarantined,
+                    "scopes": {},
+                }
+            ],
+        )

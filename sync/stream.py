@@ -1,0 +1,110 @@
+"""The stream: each committed sync write, filtered to what one subscriber's viewer may see.
+
+What a stamp wrote is read once per process, however many phones are subscribed, and each
+subscription keeps only the documents in its viewer's scope. A removal (a document that left a
+branch) reaches those who saw the old branch and cannot see the new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from app.auth import authenticate
+from app.db import Sessionmaker
+from resolvers.errors import Unauthenticated
+from resolvers.viewer import Viewer
+from sync.collection import Collection
+from sync.pull import Change, changes_at
+from sync.scope import Scope, scope_of
+
+if TYPE_CHECKING:
+    from schema.context import Info
+
+
+class ChangeCache:
+    """What each recent stamp wrote, fetched once per process (concurrent readers share it)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, int], asyncio.Future[list[Change]]] = OrderedDict()
+
+    async def get(
+        self, sessionmaker: Sessionmaker, collection: Collection, stamp: int
+    ) -> list[Change]:
+        key = (collection.key, stamp)
+        future = self._entries.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._entries[key] = future
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+            try:
+                async with sessionmaker() as db:
+                    future.set_result(await changes_at(db, collection, stamp))
+            except BaseException as exc:
+                self._entries.pop(key, None)
+                future.set_exception(exc)
+                future.exception()  # retrieved: waiting subscribers re-raise it themselves
+                raise
+        return await asyncio.shield(future)
+
+
+def visible(changes: list[Change], scope: Scope) -> list[dict[str, Any]]:
+    """The documents of one write this scope may see, removals included, in (updatedAt, id) order."""
+    shown: dict[str, dict[str, Any]] = {}
+    for change in changes:
+        if not change.removal and scope.covers(change.branch_id, change.path):
+            shown[change.document["id"]] = change.document
+    for change in changes:
+        doc_id = change.document["id"]
+        if change.removal and doc_id not in shown and scope.covers(change.branch_id, change.path):
+            shown[doc_id] = change.document
+    return sorted(shown.values(), key=lambda d: (d["updatedAt"], d["id"]))
+
+
+def connection_token(params: Any) -> str | None:
+    """The Authorization a phone put in connectionParams, at the top or under `headers`."""
+    if not isinstance(params, dict):
+        return None
+    for source in (params, params.get("headers")):
+        if isinstance(source, dict):
+            for name, value in source.items():
+                if isinstance(name, str) and name.lower() == "authorization" and value:
+                    return str(value)
+    return None
+
+
+async def stream_viewer(info: Info, header_token: str | None) -> Viewer:
+    """The subscriber: from the socket's headers, its connectionParams, or the headers argument."""
+    ctx = info.context
+    if ctx.viewer is not None:
+        return ctx.viewer
+    problem: str | None = None
+    for token in (connection_token(ctx.connection_params), header_token):
+        if not token:
+            continue
+        viewer, problem = await authenticate(
+            token, ctx.settings.secret_key, ctx.sessionmaker, ctx.clock, ctx.viewer_cache
+        )
+        if viewer is not None:
+            return viewer
+    raise Unauthenticated(problem or ctx.auth_problem or "请先登录 (authentication required)")
+
+
+async def stream_changes(
+    info: Info, collection: Collection, header_token: str | None
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Lists of documents, one per committed write the subscriber may see (never empty)."""
+    ctx = info.context
+    viewer = await stream_viewer(info, header_token)
+    scope = scope_of(viewer)
+    async for notice in ctx.feed.subscribe():
+        if notice.collection != collection.key:
+            continue
+        changes = await ctx.change_cache.get(ctx.sessionmaker, collection, notice.stamp)
+        documents = visible(changes, scope)
+        if documents:
+            yield documents

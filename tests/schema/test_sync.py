@@ -1,0 +1,168 @@
+"""The sync contract over HTTP: push and pull as RxDB's GraphQL replication sends them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.db import Sessionmaker
+from models import SyncConflict, SyncQuarantine
+from schema.node import to_global_id
+from tests.conftest import Api, World
+
+VISIT_FIELDS = (
+    "id branchId officerId village household category concerns resolution status "
+    "peopleReached visitedAt updatedAt deleted"
+)
+PUSH_VISIT = f"""
+mutation($rows: [VisitInputPushRow!]) {{
+  pushVisit(visitPushRow: $rows) {{ {VISIT_FIELDS} }}
+}}"""
+PULL_VISIT = f"""
+query($checkpoint: VisitInputCheckpoint, $limit: Int!) {{
+  pullVisit(checkpoint: $checkpoint, limit: $limit) {{
+    documents {{ {VISIT_FIELDS} }}
+    checkpoint {{ id updatedAt }}
+  }}
+}}"""
+
+
+def visit(world: World, **overrides: Any) -> dict[str, Any]:
+    """A visit as a phone's RxDB document would carry it."""
+    doc: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "branchId": to_global_id("Branch", world.meigui.id),
+        "officerId": to_global_id("Member", world.officer_member.id),
+        "village": "玫瑰村",
+        "household": "张家",
+        "category": "household",
+        "concerns": None,
+        "resolution": None,
+        "status": "open",
+        "peopleReached": 3,
+        "visitedAt": "2026-05-01T10:00:00+08:00",
+        "deleted": False,
+    }
+    doc.update(overrides)
+    return doc
+
+
+async def push(
+    api: Api, token: str, *rows: tuple[dict[str, Any] | None, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    body = await api(
+        PUSH_VISIT,
+        {"rows": [{"assumedMasterState": a, "newDocumentState": n} for a, n in rows]},
+        token=token,
+    )
+    result: list[dict[str, Any]] = body["data"]["pushVisit"]
+    return result
+
+
+async def pull(
+    api: Api, token: str, checkpoint: dict[str, Any] | None = None, limit: int = 100
+) -> dict[str, Any]:
+    body = await api(PULL_VISIT, {"checkpoint": checkpoint, "limit": limit}, token=token)
+    result: dict[str, Any] = body["data"]["pullVisit"]
+    return result
+
+
+async def count(sessionmaker: Sessionmaker, model: Any) -> int:
+    async with sessionmaker() as db:
+        return int((await db.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def test_push_of_new_document_returns_empty_and_pull_delivers_it(
+    api: Api, world: World
+) -> None:
+    token = await api.login("officer.meigui")
+    doc = visit(world)
+    assert await push(api, token, (None, doc)) == []
+    page = await pull(api, token)
+    [pulled] = page["documents"]
+    assert {k: pulled[k] for k in doc} == doc
+    assert page["checkpoint"] == {"id": doc["id"], "updatedAt": pulled["updatedAt"]}
+
+
+async def test_edit_after_push_with_stale_updated_at_is_not_a_conflict(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    token = await api.login("officer.meigui")
+    doc = visit(world)
+    await push(api, token, (None, doc))
+    # RxDB keeps what it sent as the assumed master state, with no (or a stale) updatedAt.
+    edited = {**doc, "status": "resolved", "resolution": "已调解"}
+    assert await push(api, token, ({**doc, "updatedAt": 1.0}, edited)) == []
+    [pulled] = (await pull(api, token))["documents"]
+    assert pulled["status"] == "resolved"
+    assert await count(sessionmaker, SyncConflict) == 0
+
+
+async def test_real_conflict_keeps_server_value_returns_row_and_logs_it_once(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    officer = await api.login("officer.meigui")
+    secretary = await api.login("secretary.meigui")
+    base = visit(world)
+    await push(api, officer, (None, base))
+    await push(api, secretary, (base, {**base, "village": "玫瑰东村"}))
+    stale_edit = {**base, "village": "玫瑰西村", "peopleReached": 5}
+    [returned] = await push(api, officer, (base, stale_edit))
+    # The village both changed: the server's stays; peopleReached only the officer changed.
+    assert returned["village"] == "玫瑰东村"
+    assert returned["peopleReached"] == 5
+    # The response was lost: the retry changes nothing and logs nothing new.
+    [again] = await push(api, officer, (base, stale_edit))
+    assert again == returned
+    async with sessionmaker() as db:
+        conflicts = (await db.execute(select(SyncConflict))).scalars().all()
+    assert [(c.field, c.client, c.server, c.result) for c in conflicts] == [
+        ("village", "玫瑰西村", "玫瑰东村", "玫瑰东村")
+    ]
+
+
+async def test_invalid_row_is_quarantined_and_the_rest_of_the_batch_applied(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    token = await api.login("officer.meigui")
+    good = visit(world)
+    bad = visit(world, category="karaoke")
+    assert await push(api, token, (None, good), (None, bad)) == []
+    ids = [d["id"] for d in (await pull(api, token))["documents"]]
+    assert ids == [good["id"]]
+    async with sessionmaker() as db:
+        [kept] = (await db.execute(select(SyncQuarantine))).scalars().all()
+    assert kept.row["newDocumentState"]["id"] == bad["id"]
+    assert [r["field"] for r in kept.reasons] == ["category"]
+    # A retry does not quarantine it twice.
+    await push(api, token, (None, bad))
+    assert await count(sessionmaker, SyncQuarantine) == 1
+
+
+async def test_limit_above_maximum_is_refused_not_capped(api: Api, world: World) -> None:
+    token = await api.login("officer.meigui")
+    body = await api(
+        PULL_VISIT, {"checkpoint": None, "limit": 100_000}, token=token, expect_errors=True
+    )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_pages_are_full_while_more_documents_exist(api: Api, world: World) -> None:
+    token = await api.login("officer.meigui")
+    docs = [visit(world) for _ in range(7)]
+    await push(api, token, *[(None, d) for d in docs[:4]])
+    await push(api, token, *[(None, d) for d in docs[4:]])
+    seen: list[str] = []
+    checkpoint = None
+    sizes = []
+    while True:
+        page = await pull(api, token, checkpoint, limit=3)
+        sizes.append(len(page["documents"]))
+        seen += [d["id"] for d in page["documents"]]
+        checkpoint = page["checkpoint"]
+        if len(page["documents"]) < 3:
+            break
+    assert sizes == [3, 3, 1]
+    assert sorted(seen) == sorted(d["id"] for d in docs)
