@@ -37,6 +37,8 @@ db_cli = typer.Typer(help="数据库 (database schema).", no_args_is_help=True)
 user_cli = typer.Typer(help="账号 (accounts).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(user_cli, name="user")
+sync_cli = typer.Typer(help="离线同步 (offline sync maintenance).", no_args_is_help=True)
+cli.add_typer(sync_cli, name="sync")
 
 # soft_wrap: messages are not broken into lines, so logs and pipes get them whole.
 out = Console(soft_wrap=True)
@@ -279,3 +281,28 @@ async def _branch_by_name(db: AsyncSession, name: str) -> uuid.UUID:
 
 if __name__ == "__main__":
     main()
+
+
+@sync_cli.command("purge-tombstones")
+def sync_purge_tombstones(
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, help="保留天数;默认 MEIJING_TOMBSTONE_DAYS (days to keep)"),
+    ] = None,
+) -> None:
+    """清理过期删除记录 (purge tombstones older than the horizon; older devices must resync)."""
+    from sync.tombstone import PurgeResult, purge_tombstones
+
+    settings = _settings()
+    keep = days if days is not None else settings.tombstone_days
+
+    async def work(sessionmaker: Sessionmaker) -> PurgeResult:
+        return await purge_tombstones(sessionmaker, system_clock(), keep)
+
+    result = _run_with_db(settings, work)
+    counts = ", ".join(f"{name} {count}" for name, count in result.purged.items())
+    out.print(
+        f"[green]✓[/] 已清理 {keep} 天前的删除记录 (purged tombstones older than {keep} days): "
+        f"{counts}; 检查点下限 (checkpoint floor) {result.floor}",
+        highlight=False,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, func, literal, select, tuple_, update
@@ -18,6 +18,7 @@ from resolvers.batch import group_by_key
 from resolvers.errors import Collector, ErrorCode, InputError
 from resolvers.pagination import Page, PageRequest, encode_cursor
 from resolvers.viewer import Viewer
+from sync.rescope import restamp_subtree
 
 # Kinds a secretary may open inside their own subtree; the rest is the committee's decision.
 SECRETARY_CREATABLE = frozenset(
@@ -244,14 +245,18 @@ async def update_branch(
                 )
     errors.raise_if_any()
     if new_parent is not None:
-        await _move_subtree(db, branch, new_parent)
+        await _move_subtree(db, branch, new_parent, clock())
     branch.updated_at = clock()
     await db.flush()
     return branch
 
 
-async def _move_subtree(db: AsyncSession, branch: Branch, new_parent: Branch) -> None:
+async def _move_subtree(
+    db: AsyncSession, branch: Branch, new_parent: Branch, now: datetime
+) -> None:
     old_path, old_depth = branch.path, branch.depth
+    # Synced records under the subtree change hands: phones must hear of it (sync/rescope.py).
+    await restamp_subtree(db, old_path, now)
     new_path = branch_path(new_parent.path, branch.id)
     shift = new_parent.depth + 1 - old_depth
     branch.parent_id = new_parent.id

@@ -30,7 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Sessionmaker
 from app.ids import new_id
-from models import Branch, Member, SyncConflict, SyncDevice, SyncQuarantine, SyncScopeExit
+from models import (
+    Branch,
+    DataVersion,
+    Member,
+    SyncConflict,
+    SyncDevice,
+    SyncQuarantine,
+    SyncScopeExit,
+)
 from resolvers.errors import ErrorCode, Problem
 from sync.collection import Collection, parse_global_id
 from sync.merge import JSON, FieldConflict, decide_push_row
@@ -113,6 +121,12 @@ async def _push(
     now: datetime,
 ) -> PushOutcome:
     outcome = PushOutcome()
+    if db.get_bind().dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE and starts a transaction's write lock at its first write:
+        # take it before reading, so concurrent pushes are decided one after the other.
+        await db.execute(
+            update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version)
+        )
     quarantine: list[tuple[PushRow, list[Problem]]] = []
     decoded: list[tuple[PushRow, dict[str, JSON], dict[str, JSON] | None]] = []
     for row in rows:

@@ -154,3 +154,11 @@ def test_serve_refuses_production_without_a_secret_key(database: Path) -> None:
     result = run(runner, "serve")
     assert result.exit_code == 1
     assert "MEIJING_SECRET_KEY" in result.output
+
+
+def test_sync_purge_tombstones_reports_what_it_purged(meijing: CliRunner) -> None:
+    assert run(meijing, "db", "upgrade").exit_code == 0
+    result = run(meijing, "sync", "purge-tombstones", "--days", "30")
+    assert result.exit_code == 0, result.output
+    assert "visit 0" in result.output
+    assert "purged tombstones older than 30 days" in result.output
