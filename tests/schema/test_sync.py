@@ -166,3 +166,77 @@ async def test_pages_are_full_while_more_documents_exist(api: Api, world: World)
             break
     assert sizes == [3, 3, 1]
     assert sorted(seen) == sorted(d["id"] for d in docs)
+
+
+async def test_push_accepts_every_field_of_the_document_including_updated_at_and_deleted(
+    api: Api, world: World
+) -> None:
+    token = await api.login("officer.meigui")
+    doc = visit(world)
+    await push(api, token, (None, doc))
+    [pulled] = (await pull(api, token))["documents"]
+    # RxDB pushes back what it pulled, updatedAt included; it is accepted and ignored.
+    assert await push(api, token, (pulled, {**pulled, "peopleReached": 9})) == []
+    [again] = (await pull(api, token))["documents"]
+    assert again["peopleReached"] == 9
+    assert again["updatedAt"] > pulled["updatedAt"]
+
+
+async def test_retried_push_of_a_new_document_changes_nothing(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    token = await api.login("officer.meigui")
+    doc = visit(world)
+    await push(api, token, (None, doc))
+    [first] = (await pull(api, token))["documents"]
+    assert await push(api, token, (None, doc)) == []  # the first response was lost
+    [second] = (await pull(api, token))["documents"]
+    assert second == first  # no new version, no duplicate
+    assert await count(sessionmaker, SyncConflict) == 0
+
+
+async def test_checkpoint_is_an_object_whenever_documents_are_returned(
+    api: Api, world: World
+) -> None:
+    token = await api.login("officer.meigui")
+    empty = await pull(api, token)
+    assert empty == {"documents": [], "checkpoint": None}
+    await push(api, token, (None, visit(world)))
+    page = await pull(api, token)
+    assert isinstance(page["checkpoint"], dict) and page["checkpoint"]["id"]
+    # Past the end, the checkpoint given is handed back, so the client keeps its place.
+    after = await pull(api, token, page["checkpoint"])
+    assert after == {"documents": [], "checkpoint": page["checkpoint"]}
+
+
+async def test_unauthenticated_pull_and_push_are_json_graphql_errors(api: Api) -> None:
+    for query in (PULL_VISIT, PUSH_VISIT):
+        response = await api.client.post(
+            "/graphql",
+            json={"query": query, "variables": {"limit": 10, "rows": []}},
+            headers={"Authorization": "Bearer not-a-token"},
+        )
+        body = response.json()
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_pages_stay_full_after_scope_filtering(api: Api, world: World) -> None:
+    admin = await api.login("admin")
+    officer = await api.login("officer.meigui")
+    yushan = to_global_id("Branch", world.yushan.id)
+    mine = []
+    # Interleave other branches' records, which the officer must not see nor be cut short by.
+    for i in range(6):
+        doc = visit(world)
+        mine.append(doc["id"])
+        await push(api, admin, (None, doc), (None, visit(world, branchId=yushan, village=f"榆{i}")))
+    sizes, seen, checkpoint = [], [], None
+    while True:
+        page = await pull(api, officer, checkpoint, limit=4)
+        sizes.append(len(page["documents"]))
+        seen += [d["id"] for d in page["documents"]]
+        checkpoint = page["checkpoint"]
+        if len(page["documents"]) < 4:
+            break
+    assert sizes == [4, 2]
+    assert sorted(seen) == sorted(mine)
