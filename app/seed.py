@@ -186,8 +186,9 @@ async def _insert_field_year(db: AsyncSession, year: FieldYear, now: datetime) -
     """Writes the year's records with sync stamps, one per document, in the order they happened.
 
     The stamps are consecutive milliseconds ending at the seed's own moment (or just after the
-    sync clock, if that is ahead), so a phone pulls the year oldest first. The sync clock is moved to the last stamp under
-    the data_version row lock, so every later push stamps higher (sync/stamp.py).
+    sync clock, if that is ahead), so a phone pulls the year oldest first. The sync clock is
+    moved to the last stamp under the data_version row lock, so every later push stamps higher
+    (sync/stamp.py).
     """
     ordered = sorted(
         (

@@ -233,7 +233,9 @@ query($checkpoint: %(name)sInputCheckpoint, $limit: Int!) {
 FIELDS = {
     "Visit": "id branchId officerId village status category updatedAt deleted",
     "Patrol": "id branchId kind participants track updatedAt deleted",
-    "ServiceAction": "id branchId type participants difficultiesSolved bannersReceived updatedAt deleted",
+    "ServiceAction": (
+        "id branchId type participants difficultiesSolved bannersReceived updatedAt deleted"
+    ),
 }
 
 

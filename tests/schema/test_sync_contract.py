@@ -55,7 +55,7 @@ def _output_type(f: WireField) -> str:
 
 
 def object_fields(collection: Collection) -> list[tuple[str, str]]:
-    """<Name>'s fields as the phone's builders select them: id, the spec's fields, cursor, tombstone."""
+    """<Name>'s fields as the builders select them: id, the spec's, cursor, tombstone."""
     return [
         ("id", "ID!"),
         *((f.name, _output_type(f)) for f in collection.fields),
