@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import Clock
 from app.db import Sessionmaker
 from app.demo_county import MEIGUI, County, build_county
+from app.demo_records import FieldYear, build_field_year, happened_at, record_rows
 from app.ids import new_id
 from app.security import hash_password
 from app.settings import Settings
@@ -27,16 +28,18 @@ from models import (
     Branch,
     BranchHonour,
     BranchKind,
+    DataVersion,
     Member,
     PartyStatusChange,
     Role,
     TaskUnitMembership,
 )
+from sync.stamp import epoch_ms
 
 Progress = Callable[[str, int], None]
 """Called with the step now running and how many steps just finished (for a progress bar)."""
 
-SEED_STEPS = 6
+SEED_STEPS = 7
 
 
 class SeedRefused(RuntimeError):
@@ -68,6 +71,9 @@ class SeedReport:
     task_unit_memberships: int = 0
     status_changes: int = 0
     honours: int = 0
+    visits: int = 0
+    patrols: int = 0
+    service_actions: int = 0
     accounts: tuple[str, ...] = ()
     skipped_accounts: tuple[str, ...] = ()
 
@@ -80,7 +86,9 @@ class SeedReport:
             )
         return (
             f"已生成演示数据:{self.branches} 个党支部,{self.members} 名党员,"
-            f"{self.task_units} 个任务单元,{len(self.accounts)} 个演示账号 (demo data seeded)"
+            f"{self.task_units} 个任务单元,{self.visits} 条走访、{self.patrols} 条巡逻、"
+            f"{self.service_actions} 条为民服务记录,{len(self.accounts)} 个演示账号 "
+            "(demo data seeded)"
         )
 
 
@@ -136,6 +144,9 @@ async def seed_demo(
             await _insert(db, PartyStatusChange, county.status_changes)
             step("任务单元 (task units)", 1)
             await _insert(db, TaskUnitMembership, county.memberships)
+            step("一年的走访、巡逻和为民服务 (a year of field records)", 1)
+            year = build_field_year(county)
+            await _insert_field_year(db, year, clock())
             step("演示账号 (demo accounts)", 1)
             password_hash = await hashing
         finally:
@@ -150,6 +161,9 @@ async def seed_demo(
             task_unit_memberships=len(county.memberships),
             status_changes=len(county.status_changes),
             honours=len(county.honours),
+            visits=len(year.visits),
+            patrols=len(year.patrols),
+            service_actions=len(year.service_actions),
             accounts=created,
             skipped_accounts=skipped,
         )
@@ -166,6 +180,34 @@ async def _count(db: AsyncSession, model: type[Any], *where: Any) -> int:
 async def _insert(db: AsyncSession, model: type[Any], rows: list[dict[str, Any]]) -> None:
     if rows:
         await db.execute(insert(model), rows)
+
+
+async def _insert_field_year(db: AsyncSession, year: FieldYear, now: datetime) -> None:
+    """Writes the year's records with sync stamps, one per document, in the order they happened.
+
+    The stamps are consecutive milliseconds ending at the seed's own moment (or just after the
+    sync clock, if that is ahead), so a phone pulls the year oldest first. The sync clock is
+    moved to the last stamp under the data_version row lock, so every later push stamps higher
+    (sync/stamp.py).
+    """
+    ordered = sorted(
+        (
+            (collection, document)
+            for collection, documents in year.by_collection()
+            for document in documents
+        ),
+        key=lambda item: (happened_at(item[1]), item[0].key, str(item[1]["id"])),
+    )
+    locked = select(DataVersion.sync_clock).where(DataVersion.id == 1).with_for_update()
+    clock = int((await db.execute(locked)).scalar_one())
+    first = max(clock + 1, epoch_ms(now) - len(ordered) + 1)
+    for collection, _ in year.by_collection():
+        mine = [(first + i, d) for i, (c, d) in enumerate(ordered) if c is collection]
+        rows = record_rows(collection, [d for _, d in mine], [stamp for stamp, _ in mine])
+        await _insert(db, collection.model, rows)
+    await db.execute(
+        update(DataVersion).where(DataVersion.id == 1).values(sync_clock=first + len(ordered) - 1)
+    )
 
 
 async def _add_accounts(

@@ -1,4 +1,5 @@
-"""The demo county's people are plausible and follow the rules the resolvers enforce."""
+"""The demo county's people are plausible and follow the rules the resolvers enforce; its year
+of field records is valid sync data adding up to the article's figures."""
 
 from __future__ import annotations
 
@@ -10,7 +11,25 @@ from typing import Any
 import pytest
 
 from app.demo_county import DEMO_MEMBERS, UNITS, County, build_county
-from models import BranchKind, PartyStatus, PersonnelType, Post, ServiceStatus
+from app.demo_records import (
+    BANNERS_RECEIVED,
+    DELETED_VISITS,
+    DIFFICULTIES_SOLVED,
+    FieldYear,
+    build_field_year,
+    happened_at,
+)
+from models import (
+    BranchKind,
+    PartyStatus,
+    PatrolKind,
+    PersonnelType,
+    Post,
+    ServiceActionType,
+    ServiceStatus,
+    VisitCategory,
+    VisitStatus,
+)
 from resolvers.member import (
     MINIMUM_YEARS_BEFORE,
     PHONE_RE,
@@ -18,6 +37,7 @@ from resolvers.member import (
     id_number_valid,
     years_after,
 )
+from sync.collection import parse_global_id
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 
@@ -124,3 +144,98 @@ def test_task_units_draw_from_several_branches(county: County) -> None:
         members_by_task_unit[row["task_unit_id"]].add(unit_of_member[row["member_id"]])
     assert len(members_by_task_unit) == 5
     assert all(len(units) >= 3 for units in members_by_task_unit.values())
+
+
+# --- the year of field records ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def year(county: County) -> FieldYear:
+    return build_field_year(county)
+
+
+def test_field_year_is_deterministic(county: County, year: FieldYear) -> None:
+    again = build_field_year(county)
+    assert again.visits == year.visits
+    assert again.patrols == year.patrols
+    assert again.service_actions == year.service_actions
+
+
+def test_field_year_documents_pass_the_sync_validation(year: FieldYear) -> None:
+    for collection, documents in year.by_collection():
+        ids = [d["id"] for d in documents]
+        assert len(set(ids)) == len(ids), collection.name
+        for document in documents:
+            assert collection.validate(document) == [], (collection.name, document)
+            assert happened_at(document).startswith("2026-")
+            assert happened_at(document).endswith("+08:00")
+
+
+def test_field_year_covers_every_category_status_and_action(year: FieldYear) -> None:
+    live = [v for v in year.visits if not v["deleted"]]
+    assert {v["category"] for v in live} == {c.value for c in VisitCategory}
+    assert {v["status"] for v in live} == {s.value for s in VisitStatus}
+    assert all(v["resolution"] for v in live if v["status"] == "resolved")
+    assert sum(bool(v["deleted"]) for v in year.visits) == DELETED_VISITS
+    assert {p["kind"] for p in year.patrols} == {k.value for k in PatrolKind}
+    types = Counter(a["type"] for a in year.service_actions)
+    assert set(types) == {t.value for t in ServiceActionType}  # six actions and both campaigns
+
+
+def test_field_year_adds_up_to_the_article(year: FieldYear) -> None:
+    actions = year.service_actions
+    assert sum(int(str(a["difficultiesSolved"])) for a in actions) == DIFFICULTIES_SOLVED == 356
+    assert sum(int(str(a["bannersReceived"])) for a in actions) == BANNERS_RECEIVED == 96
+    # Banners come where difficulties were solved.
+    assert all(a["difficultiesSolved"] for a in actions if a["bannersReceived"])
+
+
+def test_every_branch_records_field_work_and_stations_visit_most(
+    county: County, year: FieldYear
+) -> None:
+    unit_of_branch = {
+        m["branch_id"]: unit for unit, people in county.unit_members.items() for m in people
+    }
+    visits = Counter(unit_of_branch[parse(v["branchId"], "Branch")] for v in year.visits)
+    actions = Counter(unit_of_branch[parse(a["branchId"], "Branch")] for a in year.service_actions)
+    assert len(actions) == 32 and min(actions.values()) >= 12  # 为民服务 about monthly
+    assert len(visits) == 32
+    assert visits.most_common(1)[0][0].endswith("派出所")
+    night = Counter(
+        unit_of_branch[parse(p["branchId"], "Branch")] for p in year.patrols if p["kind"] == "night"
+    )
+    assert night.most_common(1)[0][0] == "治安巡逻大队"
+
+
+def test_records_belong_to_their_officers_branch(county: County, year: FieldYear) -> None:
+    home = {m["id"]: m for m in county.members}
+    for _, documents in year.by_collection():
+        for document in documents:
+            officer = home[parse(document["officerId"], "Member")]
+            assert officer["service_status"] is ServiceStatus.ACTIVE
+            assert parse(document["branchId"], "Branch") == officer["branch_id"]
+
+
+def test_patrols_and_actions_carry_people_and_tracks(year: FieldYear) -> None:
+    for patrol in year.patrols:
+        track = patrol["track"]
+        assert isinstance(track, list) and 3 <= len(track) <= 6
+        times = [str(point["t"]) for point in track if isinstance(point, dict)]
+        assert times == sorted(times)
+        assert times[0] == patrol["startedAt"] and times[-1] == patrol["endedAt"]
+        assert isinstance(patrol["participants"], list)
+        assert patrol["officerId"] in patrol["participants"]
+    volunteers = members = 0
+    for action in year.service_actions:
+        people = action["participants"]
+        assert isinstance(people, list)
+        members += sum(isinstance(p, dict) and "memberId" in p for p in people)
+        volunteers += sum(isinstance(p, dict) and "role" in p for p in people)
+        assert {"memberId": action["officerId"]} in people
+    assert members > 0 and volunteers > 0
+
+
+def parse(value: object, kind: str) -> Any:
+    raw = parse_global_id(str(value), kind)
+    assert raw is not None
+    return raw

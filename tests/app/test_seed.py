@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import FrozenClock
@@ -19,13 +22,19 @@ from models import (
     Branch,
     BranchHonour,
     BranchKind,
+    DataVersion,
     HonourLevel,
     Member,
+    Patrol,
+    PatrolKind,
     Post,
     Role,
+    ServiceAction,
     TaskUnitMembership,
+    Visit,
 )
-from tests.conftest import Builders
+from models.service_action import SIX_ACTIONS
+from tests.conftest import Api, Builders
 
 NAMED_UNITS = {
     "玫瑰派出所",
@@ -210,3 +219,142 @@ async def test_production_refuses_demo_accounts(
     async with sessionmaker() as db:
         counts = await _counts(db)
     assert counts["branch"] == counts["member"] == counts["account"] == 0
+
+
+# --- the year of field records ------------------------------------------------------------
+
+PULL = """
+query($checkpoint: %(name)sInputCheckpoint, $limit: Int!) {
+  pull%(name)s(checkpoint: $checkpoint, limit: $limit) {
+    documents { %(fields)s }
+    checkpoint { id updatedAt }
+  }
+}"""
+FIELDS = {
+    "Visit": "id branchId officerId village status category updatedAt deleted",
+    "Patrol": "id branchId kind participants track updatedAt deleted",
+    "ServiceAction": (
+        "id branchId type participants difficultiesSolved bannersReceived updatedAt deleted"
+    ),
+}
+
+
+async def _pull_all(api: Api, token: str, name: str, limit: int = 1000) -> list[dict[str, Any]]:
+    """Pages through a collection as RxDB does: until the first page shorter than `limit`."""
+    documents: list[dict[str, Any]] = []
+    checkpoint = None
+    while True:
+        body = await api(
+            PULL % {"name": name, "fields": FIELDS[name]},
+            {"checkpoint": checkpoint, "limit": limit},
+            token=token,
+        )
+        page = body["data"][f"pull{name}"]
+        documents += page["documents"]
+        checkpoint = page["checkpoint"]
+        if len(page["documents"]) < limit:
+            return documents
+
+
+async def test_seed_adds_a_year_that_adds_up_to_the_article(
+    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
+) -> None:
+    report = await seed_demo(sessionmaker, settings, clock)
+    async with sessionmaker() as db:
+        live = ServiceAction.deleted.is_(False)
+        in_2026 = ServiceAction.happened_at.between(
+            datetime(2025, 12, 31, 16, tzinfo=UTC), datetime(2026, 12, 31, 16, tzinfo=UTC)
+        )
+        solved, banners, types = (
+            await db.execute(
+                select(
+                    func.sum(ServiceAction.difficulties_solved),
+                    func.sum(ServiceAction.banners_received),
+                    func.count(distinct(ServiceAction.type)),
+                ).where(live, in_2026)
+            )
+        ).one()
+        assert (solved, banners) == (356, 96)  # 解决群众困难350余起,收到锦旗96面
+        six = await db.scalars(
+            select(ServiceAction.type)
+            .distinct()
+            .where(live, ServiceAction.type.in_([t.value for t in SIX_ACTIONS]))
+        )
+        assert len(six.all()) == 6 and types == 8
+        categories = await db.scalar(select(func.count(distinct(Visit.category))))
+        assert categories == 7
+        night = await db.scalar(select(func.count()).where(Patrol.kind == PatrolKind.NIGHT.value))
+        assert night and night > 300
+        counts = await _counts(db)
+        assert (counts["visit"], counts["patrol"], counts["service_action"]) == (
+            report.visits,
+            report.patrols,
+            report.service_actions,
+        )
+        # Every branch does 为民服务: all 32 党支部 (depth 2 on the path) record service actions.
+        paths = await db.scalars(
+            select(Branch.path).join(ServiceAction, ServiceAction.branch_id == Branch.id)
+        )
+        assert len({path.split("/")[3] for path in paths}) == 32
+
+
+async def test_seeded_stamps_are_unique_and_the_sync_clock_covers_them(
+    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
+) -> None:
+    await seed_demo(sessionmaker, settings, clock)
+    async with sessionmaker() as db:
+        stamps: list[int] = []
+        for model in (Visit, Patrol, ServiceAction):
+            stamps += (await db.scalars(select(model.updated_at))).all()
+        sync_clock = await db.scalar(select(DataVersion.sync_clock))
+    assert len(set(stamps)) == len(stamps)
+    assert sync_clock == max(stamps) <= int(clock().timestamp() * 1000)
+
+
+async def test_admin_pulls_the_seeded_year_and_a_new_push_stamps_after_it(
+    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock, api: Api
+) -> None:
+    report = await seed_demo(sessionmaker, settings, clock)
+    token = await api.login("admin", settings.demo_password)
+    visits = await _pull_all(api, token, "Visit")
+    patrols = await _pull_all(api, token, "Patrol")
+    actions = await _pull_all(api, token, "ServiceAction")
+    assert (len(visits), len(patrols), len(actions)) == (
+        report.visits,
+        report.patrols,
+        report.service_actions,
+    )
+    assert sum(a["difficultiesSolved"] for a in actions if not a["deleted"]) == 356
+    assert sum(a["bannersReceived"] for a in actions if not a["deleted"]) == 96
+    assert {a["type"] for a in actions} >= {t.value for t in SIX_ACTIONS}
+    assert sum(v["deleted"] for v in visits) > 0  # tombstones reach a fresh phone too
+    first_track = json.loads(patrols[0]["track"])
+    assert first_track and {"t", "lat", "lng"} <= set(first_track[0])
+    async with sessionmaker() as db:
+        ids = set((await db.scalars(select(Visit.id))).all())
+    assert {v["id"] for v in visits} == ids
+    last = max(d["updatedAt"] for d in [*visits, *patrols, *actions])
+
+    # The seeded officer records a visit on the same frozen instant: it still sorts after.
+    officer = await api.login("officer.meigui", settings.demo_password)
+    mine = await _pull_all(api, officer, "Visit")
+    assert mine and all(v["branchId"] == mine[0]["branchId"] for v in mine)
+    new = {
+        "id": str(uuid.uuid4()),
+        "branchId": mine[0]["branchId"],
+        "officerId": mine[0]["officerId"],
+        "village": "玫瑰村",
+        "category": "household",
+        "status": "open",
+        "peopleReached": 2,
+        "visitedAt": "2026-11-28T16:00:00+08:00",
+        "deleted": False,
+    }
+    body = await api(
+        "mutation($rows: [VisitInputPushRow!]) { pushVisit(visitPushRow: $rows) { id } }",
+        {"rows": [{"newDocumentState": new}]},
+        token=officer,
+    )
+    assert body["data"]["pushVisit"] == []
+    after = await _pull_all(api, officer, "Visit")
+    assert after[-1]["id"] == new["id"] and after[-1]["updatedAt"] > last
