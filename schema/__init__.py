@@ -22,14 +22,30 @@ from schema.limits import ParseWithinLimit, limit_rules
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.sync import SyncMutation, SyncQuery, SyncSubscription
+from schema.sync_admin import SyncAdminMutation, SyncAdminQuery
 
 Query = merge_types(
     "Query",
-    (AccountQuery, BranchQuery, FieldRecordQuery, MemberQuery, NodeQuery, SyncQuery),
+    (
+        AccountQuery,
+        BranchQuery,
+        FieldRecordQuery,
+        MemberQuery,
+        NodeQuery,
+        SyncAdminQuery,
+        SyncQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
-    (AccountMutation, BranchMutation, FieldRecordMutation, MemberMutation, SyncMutation),
+    (
+        AccountMutation,
+        BranchMutation,
+        FieldRecordMutation,
+        MemberMutation,
+        SyncAdminMutation,
+        SyncMutation,
+    ),
 )
 Subscription = merge_types("Subscription", (SyncSubscription,))
 
