@@ -17,13 +17,36 @@ from schema.account import AccountMutation, AccountQuery
 from schema.branch import BranchMutation, BranchQuery
 from schema.cache import ResponseCacheExtension
 from schema.extensions import Metrics, ShapeErrors
+from schema.field_record import FieldRecordMutation, FieldRecordQuery
 from schema.limits import ParseWithinLimit, limit_rules
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.sync import SyncMutation, SyncQuery, SyncSubscription
+from schema.sync_admin import SyncAdminMutation, SyncAdminQuery
 
-Query = merge_types("Query", (AccountQuery, BranchQuery, MemberQuery, NodeQuery, SyncQuery))
-Mutation = merge_types("Mutation", (AccountMutation, BranchMutation, MemberMutation, SyncMutation))
+Query = merge_types(
+    "Query",
+    (
+        AccountQuery,
+        BranchQuery,
+        FieldRecordQuery,
+        MemberQuery,
+        NodeQuery,
+        SyncAdminQuery,
+        SyncQuery,
+    ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        AccountMutation,
+        BranchMutation,
+        FieldRecordMutation,
+        MemberMutation,
+        SyncAdminMutation,
+        SyncMutation,
+    ),
+)
 Subscription = merge_types("Subscription", (SyncSubscription,))
 
 

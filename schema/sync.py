@@ -8,23 +8,88 @@ in sync/.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from app.auth import bearer_token
 from app.security import TokenError, decode_access_token
+from models import PatrolKind, Role, ServiceActionType, VisitCategory, VisitStatus, VolunteerRole
 from resolvers.errors import Unauthenticated
+from resolvers.field_record import decode_json_text
+from resolvers.viewer import mask_phone
 from schema.context import Context, Info
 from sync import collection as collections
-from sync.collection import Collection
+from sync.collection import Collection, parse_global_id
 from sync.fleet import DeviceReport
 from sync.pull import Checkpoint, check_limit, pull
 from sync.push import PushRow, Writer, push
 from sync.scope import Scope, scope_of
 from sync.stream import stream_changes
+
+if TYPE_CHECKING:
+    from schema.branch import Branch
+    from schema.member import Member
+
+MemberRef = Annotated["Member", strawberry.lazy("schema.member")]
+BranchRef = Annotated["Branch", strawberry.lazy("schema.branch")]
+
+
+# --- fields for web frontends (phones' builders never select them) ---------------------------
+
+
+async def _officer(info: Info, officer_id: str) -> Member | None:
+    from schema.member import Member
+
+    info.context.require_viewer()
+    raw = parse_global_id(officer_id, "Member")
+    row = await info.context.loaders.member.load(raw) if raw else None
+    return Member.from_model(row) if row else None
+
+
+async def _branch(info: Info, branch_id: str) -> Branch | None:
+    from schema.branch import Branch
+
+    raw = parse_global_id(branch_id, "Branch")
+    row = await info.context.loaders.branch.load(raw) if raw else None
+    return Branch.from_model(row) if row else None
+
+
+async def _members(info: Info, participants: str) -> list[Member]:
+    """Members named in a participants list (ids, or {memberId} objects), in list order; those
+    outside the viewer's member scope are left out."""
+    from schema.member import Member
+
+    info.context.require_viewer()
+    ids: list[uuid.UUID] = []
+    for element in decode_json_text(participants):
+        value = element.get("memberId") if isinstance(element, dict) else element
+        raw = parse_global_id(value, "Member") if isinstance(value, str) else None
+        if raw is not None and raw not in ids:
+            ids.append(raw)
+    rows = await info.context.loaders.member.load_many(ids)
+    return [Member.from_model(r) for r in rows if r is not None]
+
+
+def _label(kind: Any, value: str) -> str | None:
+    try:
+        return str(kind(value).label)
+    except ValueError:
+        return None
+
+
+@strawberry.type(
+    description="An outside volunteer (老党员、优秀网格长、党员志愿者) in a service action."
+)
+class Volunteer:
+    name: str
+    role: str | None
+    role_label: str | None
+    phone: str | None = strawberry.field(description="Masked unless you are an admin or secretary.")
+
 
 T = TypeVar("T")
 
@@ -62,6 +127,22 @@ class Visit:
     visited_at: str
     updated_at: float
     deleted: bool
+
+    @strawberry.field(description="The officer who made the visit; null outside your scope.")
+    async def officer(self, info: Info) -> MemberRef | None:
+        return await _officer(info, self.officer_id)
+
+    @strawberry.field(description="The branch the visit belongs to.")
+    async def branch(self, info: Info) -> BranchRef | None:
+        return await _branch(info, self.branch_id)
+
+    @strawberry.field(description="Chinese label of the category, e.g. 入户走访.")
+    def category_label(self) -> str | None:
+        return _label(VisitCategory, self.category)
+
+    @strawberry.field(description="Chinese label of the status, e.g. 已解决.")
+    def status_label(self) -> str | None:
+        return _label(VisitStatus, self.status)
 
 
 @strawberry.input
@@ -134,6 +215,22 @@ class Patrol:
     updated_at: float
     deleted: bool
 
+    @strawberry.field(description="The officer who recorded the patrol; null outside your scope.")
+    async def officer(self, info: Info) -> MemberRef | None:
+        return await _officer(info, self.officer_id)
+
+    @strawberry.field(description="The branch the patrol belongs to.")
+    async def branch(self, info: Info) -> BranchRef | None:
+        return await _branch(info, self.branch_id)
+
+    @strawberry.field(description="Chinese label of the kind, e.g. 夜间巡逻.")
+    def kind_label(self) -> str | None:
+        return _label(PatrolKind, self.kind)
+
+    @strawberry.field(description="The members in participants, as members.")
+    async def participant_members(self, info: Info) -> list[MemberRef]:
+        return await _members(info, self.participants)
+
 
 @strawberry.input
 class PatrolInput:
@@ -205,6 +302,41 @@ class ServiceAction:
     notes: str | None
     updated_at: float
     deleted: bool
+
+    @strawberry.field(description="The officer who recorded the action; null outside your scope.")
+    async def officer(self, info: Info) -> MemberRef | None:
+        return await _officer(info, self.officer_id)
+
+    @strawberry.field(description="The branch the action belongs to.")
+    async def branch(self, info: Info) -> BranchRef | None:
+        return await _branch(info, self.branch_id)
+
+    @strawberry.field(description="Chinese label of the type, e.g. 夜间巡逻转起来.")
+    def type_label(self) -> str | None:
+        return _label(ServiceActionType, self.type)
+
+    @strawberry.field(description="The members in participants, as members.")
+    async def participant_members(self, info: Info) -> list[MemberRef]:
+        return await _members(info, self.participants)
+
+    @strawberry.field(description="The outside volunteers in participants.")
+    def volunteers(self, info: Info) -> list[Volunteer]:
+        viewer = info.context.require_viewer()
+        clear = viewer.role in (Role.ADMIN, Role.SECRETARY)
+        found: list[Volunteer] = []
+        for element in decode_json_text(self.participants):
+            if isinstance(element, dict) and element.get("memberId") is None:
+                role = element.get("role")
+                phone = element.get("phone")
+                found.append(
+                    Volunteer(
+                        name=str(element.get("name")),
+                        role=role,
+                        role_label=_label(VolunteerRole, role) if role else None,
+                        phone=phone if clear else mask_phone(phone),
+                    )
+                )
+        return found
 
 
 @strawberry.input

@@ -97,3 +97,35 @@ async def test_member_connection_statement_count_is_constant(
         body = await api(query, token=token)
     assert body["data"]["members"]["totalCount"] == 24
     assert len(small) == len(large) == 4
+
+
+async def test_field_record_connections_statement_count_is_constant(
+    api: Api, app: Any, world: World, make: Builders
+) -> None:
+    from tests.schema.test_sync import push, visit
+
+    query = """{
+      visits(first: 50) { totalCount nodes { id officer { name branch { name } } branch { name } } }
+      patrols(first: 50) { nodes { participantMembers { name } officer { name } } }
+    }"""
+    token = await api.login("admin")
+    await api("{ me { account { username } } }", token=token)
+    await push(api, token, (None, visit(world)))
+    with counting(app) as small:
+        await api(query, token=token)
+    branch = await make.branch(world.organ, name="扩展派出所")
+    from schema.node import to_global_id
+
+    for i in range(15):
+        member = await make.member(branch, name=f"走访民警{i}")
+        doc = visit(
+            world,
+            branchId=to_global_id("Branch", branch.id),
+            officerId=to_global_id("Member", member.id),
+        )
+        await push(api, token, (None, doc))
+    with counting(app) as large:
+        body = await api(query, token=token)
+    assert body["data"]["visits"]["totalCount"] == 16
+    # Two pages, one count, one batch of members, one of branches (the patrol page is empty).
+    assert len(small) == len(large) == 5

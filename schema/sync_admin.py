@@ -1,0 +1,390 @@
+"""GraphQL surface of sync administration: conflict log, quarantine, fleet view."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+import strawberry
+
+from models import SyncConflict as SyncConflictRow
+from models import SyncQuarantine as SyncQuarantineRow
+from resolvers import sync_admin as ops
+from resolvers.errors import ErrorCode, InputError
+from resolvers.pagination import page_request
+from resolvers.sync_admin import (
+    ConflictFilter,
+    ConflictRecord,
+    DeviceFilter,
+    DeviceRecord,
+    QuarantineFilter,
+)
+from schema.branch import Branch
+from schema.connection import Connection, connection_from_page
+from schema.context import Info
+from schema.errors import FieldError, InvalidInput, read
+from schema.node import from_global_id, to_global_id
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+@strawberry.enum(description="Which logged value to keep when overriding a conflict.")
+class ConflictChoice(enum.Enum):
+    CLIENT = "client"
+    SERVER = "server"
+    ANCESTOR = "ancestor"
+
+
+@strawberry.type(
+    description=(
+        "A field whose concurrent writes could not all be kept. Values are JSON text as on the "
+        "wire (list fields decoded): ancestor (what the writer's copy held), client (what they "
+        "wrote), server (what was stored), result (what was kept)."
+    )
+)
+class SyncConflict:
+    id: strawberry.ID
+    collection: str
+    document_id: str
+    field: str
+    reason: str
+    ancestor: str | None
+    client: str | None
+    server: str | None
+    result: str | None
+    username: str | None = strawberry.field(description="Who wrote the overruled value.")
+    device_session_id: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None = strawberry.field(description="Username of who overrode it.")
+    resolution: str | None = strawberry.field(description="The value chosen, JSON text.")
+    _row: strawberry.Private[SyncConflictRow]
+
+    @classmethod
+    def from_record(cls, record: ConflictRecord) -> SyncConflict:
+        row = record.row
+        return cls(
+            id=to_global_id("SyncConflict", row.id),
+            collection=row.collection,
+            document_id=row.document_id,
+            field=row.field,
+            reason=row.reason,
+            ancestor=_json(row.ancestor),
+            client=_json(row.client),
+            server=_json(row.server),
+            result=_json(row.result),
+            username=record.username,
+            device_session_id=str(row.device_session_id) if row.device_session_id else None,
+            created_at=row.created_at,
+            resolved_at=row.resolved_at,
+            resolved_by=record.resolved_by_username,
+            resolution=_json(row.resolution) if row.resolved_at else None,
+            _row=row,
+        )
+
+    @strawberry.field
+    async def branch(self, info: Info) -> Branch | None:
+        row = await info.context.loaders.branch.load(self._row.branch_id)
+        return Branch.from_model(row) if row else None
+
+
+@strawberry.type(description="A pushed row that could not be applied, kept verbatim with reasons.")
+class QuarantinedRow:
+    id: strawberry.ID
+    collection: str
+    document_id: str | None
+    account_id: strawberry.ID | None
+    device_session_id: str | None
+    reasons: list[FieldError]
+    row: str = strawberry.field(description="{assumedMasterState, newDocumentState} JSON text.")
+    received_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None = strawberry.field(description="applied | discarded")
+    note: str | None
+
+    @classmethod
+    def from_model(cls, row: SyncQuarantineRow) -> QuarantinedRow:
+        reasons = [
+            FieldError(
+                field=r.get("field"), message=r.get("message", ""), code=ErrorCode(r["code"])
+            )
+            for r in row.reasons or []
+        ]
+        return cls(
+            id=to_global_id("QuarantinedRow", row.id),
+            collection=row.collection,
+            document_id=row.document_id,
+            account_id=to_global_id("Account", row.account_id) if row.account_id else None,
+            device_session_id=str(row.device_session_id) if row.device_session_id else None,
+            reasons=reasons,
+            row=orjson.dumps(row.row).decode(),
+            received_at=row.received_at,
+            resolved_at=row.resolved_at,
+            resolution=row.resolution,
+            note=row.note,
+        )
+
+
+@strawberry.type(description="One signed-in device as the sync sees it.")
+class SyncDevice:
+    device_session_id: str
+    username: str
+    member_name: str | None
+    device_name: str | None
+    app_version: str | None
+    last_pull_at: datetime | None
+    last_push_at: datetime | None
+    clock_skew_ms: float | None = strawberry.field(description="Device clock minus server's.")
+    pending_quarantined_rows: int
+    revoked: bool
+    days_since_last_sync: int | None = strawberry.field(
+        description="Whole days since the last pull or push; null if it never synced."
+    )
+
+    @classmethod
+    def from_record(cls, record: DeviceRecord, now: datetime) -> SyncDevice:
+        last = record.last_sync_at
+        return cls(
+            device_session_id=str(record.device_session_id),
+            username=record.username,
+            member_name=record.member_name,
+            device_name=record.device_name,
+            app_version=record.app_version,
+            last_pull_at=record.last_pull_at,
+            last_push_at=record.last_push_at,
+            clock_skew_ms=record.clock_skew_ms,
+            pending_quarantined_rows=record.pending_quarantined,
+            revoked=record.revoked,
+            days_since_last_sync=(now - last).days if last is not None else None,
+        )
+
+
+@strawberry.type
+class ConflictResolved:
+    conflict: SyncConflict
+    document: str = strawberry.field(description="The record as now stored, wire JSON text.")
+
+
+@strawberry.type
+class QuarantineReleased:
+    row: QuarantinedRow
+    document: str = strawberry.field(description="The record as now stored, wire JSON text.")
+
+
+@strawberry.type(description="The row is still invalid; it stays quarantined with these reasons.")
+class StillQuarantined:
+    row: QuarantinedRow
+
+
+@strawberry.type
+class QuarantineDiscarded:
+    row: QuarantinedRow
+
+
+ResolveSyncConflictResult = Annotated[
+    ConflictResolved | InvalidInput, strawberry.union("ResolveSyncConflictResult")
+]
+ReleaseQuarantinedRowResult = Annotated[
+    QuarantineReleased | StillQuarantined | InvalidInput,
+    strawberry.union("ReleaseQuarantinedRowResult"),
+]
+DiscardQuarantinedRowResult = Annotated[
+    QuarantineDiscarded | InvalidInput, strawberry.union("DiscardQuarantinedRowResult")
+]
+
+
+def _request(info: Info, first: int | None, after: str | None) -> Any:
+    settings = info.context.settings
+    return page_request(
+        first, after, default=settings.default_page_size, maximum=settings.max_page_size, width=2
+    )
+
+
+def _parse_json(value: str, field: str) -> Any:
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise InputError.one(field, "不是有效的 JSON (not JSON)", ErrorCode.INVALID) from exc
+
+
+@strawberry.type
+class SyncAdminQuery:
+    @strawberry.field(
+        description="The conflict log: admins everything, secretaries their subtree's records."
+    )
+    async def sync_conflicts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        collection: str | None = None,
+        document_id: str | None = None,
+        unresolved_only: bool = False,
+    ) -> Connection[SyncConflict]:
+        request = _request(info, first, after)
+        flt = ConflictFilter(collection, document_id, unresolved_only)
+        page = await read(info, lambda db, v: ops.list_conflicts(db, v, flt, request))
+        return connection_from_page(
+            page,
+            [SyncConflict.from_record(r) for r in page.items],
+            lambda: read(info, lambda db, v: ops.count_conflicts(db, v, flt)),
+        )
+
+    @strawberry.field(description="Quarantined rows of every device (admins only), newest first.")
+    async def sync_quarantine(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        collection: str | None = None,
+        pending_only: bool = True,
+    ) -> Connection[QuarantinedRow]:
+        info.context.require_viewer().require_admin()
+        return await _quarantine(info, first, after, QuarantineFilter(collection, pending_only))
+
+    @strawberry.field(description="Your own quarantined rows, with reasons (for the phone app).")
+    async def my_quarantined_rows(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        collection: str | None = None,
+        pending_only: bool = True,
+    ) -> Connection[QuarantinedRow]:
+        viewer = info.context.require_viewer()
+        flt = ops.own_quarantine(viewer, QuarantineFilter(collection, pending_only))
+        return await _quarantine(info, first, after, flt)
+
+    @strawberry.field(
+        description=(
+            "The fleet: per device, last pull and push, app version, clock skew, pending "
+            "quarantined rows. Admins all devices, secretaries those of their subtree's members."
+        )
+    )
+    async def sync_devices(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        stale_for_days: Annotated[
+            int | None,
+            strawberry.argument(description="Only devices with no pull or push for this long."),
+        ] = None,
+    ) -> Connection[SyncDevice]:
+        request = _request(info, first, after)
+        now = info.context.clock()
+        flt = DeviceFilter(stale_for_days)
+        page = await read(info, lambda db, v: ops.list_devices(db, v, flt, request, now))
+        return connection_from_page(
+            page,
+            [SyncDevice.from_record(r, now) for r in page.items],
+            lambda: read(info, lambda db, v: ops.count_devices(db, v, flt, now)),
+        )
+
+
+async def _quarantine(
+    info: Info, first: int | None, after: str | None, flt: QuarantineFilter
+) -> Connection[QuarantinedRow]:
+    request = _request(info, first, after)
+    page = await read(info, lambda db, v: ops.list_quarantine(db, v, flt, request))
+    return connection_from_page(
+        page,
+        [QuarantinedRow.from_model(r) for r in page.items],
+        lambda: read(info, lambda db, v: ops.count_quarantine(db, v, flt)),
+    )
+
+
+@strawberry.type
+class SyncAdminMutation:
+    @strawberry.mutation(
+        description=(
+            "Overrides a logged conflict: writes the chosen value (CLIENT / SERVER / ANCESTOR, "
+            "or any value as JSON text) into the record through the sync push, and marks the "
+            "conflict resolved."
+        )
+    )
+    async def resolve_sync_conflict(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        choice: ConflictChoice | None = None,
+        value: Annotated[
+            str | None, strawberry.argument(description="The value as JSON text.")
+        ] = strawberry.UNSET,
+    ) -> ResolveSyncConflictResult:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        try:
+            conflict_id = from_global_id(id, "SyncConflict", "id")
+            has_value = value is not strawberry.UNSET and value is not None
+            parsed = _parse_json(value, "value") if has_value and value is not None else None
+            done, record = await ops.resolve_conflict(
+                ctx.sessionmaker,
+                viewer,
+                conflict_id,
+                choice.value if choice is not None else None,
+                parsed,
+                has_value,
+                ctx.clock(),
+            )
+        except InputError as error:
+            return InvalidInput.from_error(error)
+        if done.stamp is not None:
+            await ctx.feed.publish_stamp(record.row.collection, done.stamp)
+        return ConflictResolved(
+            conflict=SyncConflict.from_record(record), document=orjson.dumps(done.document).decode()
+        )
+
+    @strawberry.mutation(
+        description=(
+            "Re-applies a quarantined row through the sync push (newDocumentState: JSON text "
+            "replacing the row's new state). Still invalid: it stays, with updated reasons."
+        )
+    )
+    async def release_quarantined_row(
+        self, info: Info, id: strawberry.ID, new_document_state: str | None = None
+    ) -> ReleaseQuarantinedRowResult:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        try:
+            row_id = from_global_id(id, "QuarantinedRow", "id")
+            override = None
+            if new_document_state is not None:
+                override = _parse_json(new_document_state, "newDocumentState")
+                if not isinstance(override, dict):
+                    raise InputError.one(
+                        "newDocumentState", "须为 JSON 对象 (must be an object)", ErrorCode.INVALID
+                    )
+            row, done = await ops.release_quarantined(
+                ctx.sessionmaker, viewer, row_id, override, ctx.clock()
+            )
+        except InputError as error:
+            return InvalidInput.from_error(error)
+        if done is None:
+            return StillQuarantined(row=QuarantinedRow.from_model(row))
+        if done.stamp is not None:
+            await ctx.feed.publish_stamp(row.collection, done.stamp)
+        return QuarantineReleased(
+            row=QuarantinedRow.from_model(row), document=orjson.dumps(done.document).decode()
+        )
+
+    @strawberry.mutation(description="Discards a quarantined row (kept, never applied).")
+    async def discard_quarantined_row(
+        self, info: Info, id: strawberry.ID, note: str | None = None
+    ) -> DiscardQuarantinedRowResult:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        try:
+            row_id = from_global_id(id, "QuarantinedRow", "id")
+            row = await ops.discard_quarantined(ctx.sessionmaker, viewer, row_id, note, ctx.clock())
+        except InputError as error:
+            return InvalidInput.from_error(error)
+        return QuarantineDiscarded(row=QuarantinedRow.from_model(row))
+
+
+__all__ = ["SyncAdminMutation", "SyncAdminQuery", "uuid"]

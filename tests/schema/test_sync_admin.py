@@ -1,0 +1,206 @@
+"""The conflict log, the quarantine and the fleet view, per role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from app.clock import FrozenClock
+from models import Role
+from tests.conftest import Api, Builders, World
+from tests.schema.test_sync import pull, push, visit
+
+CONFLICTS = """
+query($unresolved: Boolean! = false) {
+  syncConflicts(unresolvedOnly: $unresolved) {
+    totalCount
+    nodes { id collection documentId field reason ancestor client server result username
+            resolvedBy resolution branch { name } }
+  }
+}"""
+RESOLVE = """
+mutation($id: ID!, $choice: ConflictChoice, $value: String) {
+  resolveSyncConflict(id: $id, choice: $choice, value: $value) {
+    __typename
+    ... on ConflictResolved { conflict { resolvedBy resolution } document }
+    ... on InvalidInput { errors { field code } }
+  }
+}"""
+QUARANTINE = """
+query { syncQuarantine { totalCount nodes { id collection documentId reasons { field code } } } }
+"""
+MINE = "query { myQuarantinedRows { totalCount nodes { id documentId reasons { field code } } } }"
+RELEASE = """
+mutation($id: ID!, $doc: String) {
+  releaseQuarantinedRow(id: $id, newDocumentState: $doc) {
+    __typename
+    ... on QuarantineReleased { row { resolution } document }
+    ... on StillQuarantined { row { reasons { field code } } }
+    ... on InvalidInput { errors { field code } }
+  }
+}"""
+DISCARD = """
+mutation($id: ID!) { discardQuarantinedRow(id: $id, note: "重复记录") {
+  __typename ... on QuarantineDiscarded { row { resolution note } } } }"""
+DEVICES = """
+query($stale: Int) {
+  syncDevices(staleForDays: $stale) {
+    totalCount
+    nodes { username memberName deviceName appVersion lastPullAt lastPushAt clockSkewMs
+            pendingQuarantinedRows daysSinceLastSync }
+  }
+}"""
+
+
+async def conflicted_visit(api: Api, world: World) -> dict[str, Any]:
+    officer = await api.login("officer.meigui")
+    secretary = await api.login("secretary.meigui")
+    base = visit(world)
+    await push(api, officer, (None, base))
+    await push(api, secretary, (base, {**base, "village": "玫瑰东村"}))
+    await push(api, officer, (base, {**base, "village": "玫瑰西村"}))
+    return base
+
+
+async def test_conflicts_are_listed_for_admins_and_the_records_secretary_only(
+    api: Api, world: World
+) -> None:
+    doc = await conflicted_visit(api, world)
+    for username in ("admin", "secretary.meigui"):
+        token = await api.login(username)
+        listed = (await api(CONFLICTS, token=token))["data"]["syncConflicts"]
+        assert listed["totalCount"] == 1
+        [c] = listed["nodes"]
+        assert (c["documentId"], c["field"], c["client"], c["server"], c["result"]) == (
+            doc["id"],
+            "village",
+            '"玫瑰西村"',
+            '"玫瑰东村"',
+            '"玫瑰东村"',
+        )
+        assert c["ancestor"] == '"玫瑰村"'
+        assert c["username"] == "officer.meigui"
+        assert c["branch"] == {"name": "玫瑰派出所党支部"}
+    for username in ("officer.meigui", "inspector"):
+        token = await api.login(username)
+        body = await api(CONFLICTS, token=token, expect_errors=True)
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_secretary_does_not_see_conflicts_outside_their_subtree(
+    api: Api, world: World, make: Builders
+) -> None:
+    await conflicted_visit(api, world)
+    await make.account(Role.SECRETARY, username="secretary.yushan", branch_id=world.yushan.id)
+    token = await api.login("secretary.yushan")
+    assert (await api(CONFLICTS, token=token))["data"]["syncConflicts"]["totalCount"] == 0
+
+
+async def test_resolving_a_conflict_writes_the_value_through_the_push_and_marks_it(
+    api: Api, world: World
+) -> None:
+    doc = await conflicted_visit(api, world)
+    secretary = await api.login("secretary.meigui")
+    [c] = (await api(CONFLICTS, token=secretary))["data"]["syncConflicts"]["nodes"]
+    officer = await api.login("officer.meigui")
+    before = (await pull(api, officer))["checkpoint"]
+    result = (await api(RESOLVE, {"id": c["id"], "choice": "CLIENT"}, token=secretary))["data"]
+    resolved = result["resolveSyncConflict"]
+    assert resolved["__typename"] == "ConflictResolved"
+    assert resolved["conflict"] == {"resolvedBy": "secretary.meigui", "resolution": '"玫瑰西村"'}
+    # A new version phones pull after their checkpoint.
+    [pulled] = (await pull(api, officer, before))["documents"]
+    assert (pulled["id"], pulled["village"]) == (doc["id"], "玫瑰西村")
+    left = await api(CONFLICTS, {"unresolved": True}, token=secretary)
+    assert left["data"]["syncConflicts"]["totalCount"] == 0
+    # Any value, as JSON text; an invalid one is refused and nothing is written.
+    bad = await api(RESOLVE, {"id": c["id"], "value": '""'}, token=secretary)
+    assert bad["data"]["resolveSyncConflict"]["errors"] == [
+        {"field": "village", "code": "REQUIRED"}
+    ]
+    ok = await api(RESOLVE, {"id": c["id"], "value": '"玫瑰南村"'}, token=secretary)
+    assert ok["data"]["resolveSyncConflict"]["conflict"]["resolution"] == '"玫瑰南村"'
+
+
+async def test_quarantine_is_for_admins_and_each_account_sees_its_own(
+    api: Api, world: World
+) -> None:
+    officer = await api.login("officer.meigui", device="phone-1")
+    bad = visit(world, category="karaoke")
+    await push(api, officer, (None, bad))
+    mine = (await api(MINE, token=officer))["data"]["myQuarantinedRows"]
+    assert mine["totalCount"] == 1
+    assert mine["nodes"][0]["reasons"] == [{"field": "category", "code": "INVALID"}]
+    secretary = await api.login("secretary.meigui")
+    assert (await api(MINE, token=secretary))["data"]["myQuarantinedRows"]["totalCount"] == 0
+    body = await api(QUARANTINE, token=secretary, expect_errors=True)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    admin = await api.login("admin")
+    listed = (await api(QUARANTINE, token=admin))["data"]["syncQuarantine"]
+    assert listed["nodes"][0]["documentId"] == bad["id"]
+
+
+async def test_release_revalidates_and_applies_or_keeps_the_row(api: Api, world: World) -> None:
+    officer = await api.login("officer.meigui", device="phone-1")
+    bad = visit(world, category="karaoke")
+    await push(api, officer, (None, bad))
+    admin = await api.login("admin")
+    [row] = (await api(QUARANTINE, token=admin))["data"]["syncQuarantine"]["nodes"]
+    still = (await api(RELEASE, {"id": row["id"]}, token=admin))["data"]["releaseQuarantinedRow"]
+    assert still["__typename"] == "StillQuarantined"
+    fixed = orjson.dumps({**bad, "category": "household"}).decode()
+    done = (await api(RELEASE, {"id": row["id"], "doc": fixed}, token=admin))["data"][
+        "releaseQuarantinedRow"
+    ]
+    assert done["__typename"] == "QuarantineReleased"
+    assert done["row"]["resolution"] == "applied"
+    [pulled] = (await pull(api, officer))["documents"]
+    assert (pulled["id"], pulled["category"]) == (bad["id"], "household")
+    assert (await api(MINE, token=officer))["data"]["myQuarantinedRows"]["totalCount"] == 0
+    again = (await api(RELEASE, {"id": row["id"]}, token=admin))["data"]["releaseQuarantinedRow"]
+    assert again["errors"] == [{"field": "id", "code": "INVALID_TRANSITION"}]
+
+
+async def test_discard_keeps_the_row_with_a_note(api: Api, world: World) -> None:
+    officer = await api.login("officer.meigui", device="phone-1")
+    await push(api, officer, (None, visit(world, peopleReached=-1)))
+    admin = await api.login("admin")
+    [row] = (await api(QUARANTINE, token=admin))["data"]["syncQuarantine"]["nodes"]
+    result = (await api(DISCARD, {"id": row["id"]}, token=admin))["data"]["discardQuarantinedRow"]
+    assert result["row"] == {"resolution": "discarded", "note": "重复记录"}
+    assert (await api(QUARANTINE, token=admin))["data"]["syncQuarantine"]["totalCount"] == 0
+
+
+async def test_fleet_view_shows_devices_and_who_has_not_synced(
+    api: Api, world: World, clock: FrozenClock
+) -> None:
+    officer = await api.login("officer.meigui", device="phone-1")
+    response = await api.client.post(
+        "/graphql",
+        json={
+            "query": "query { pullVisit(limit: 10) { checkpoint { id } } }",
+        },
+        headers={
+            "Authorization": f"Bearer {officer}",
+            "X-Meijing-App-Version": "2.3.1",
+            "X-Meijing-Client-Time": str(int(clock().timestamp() * 1000) + 1500),
+        },
+    )
+    assert "errors" not in response.json()
+    await push(api, officer, (None, visit(world, category="karaoke")))
+    clock.advance(days=6)
+    admin = await api.login("admin")
+    secretary = await api.login("secretary.meigui")
+    for token in (admin, secretary):
+        [device] = (await api(DEVICES, {"stale": 5}, token=token))["data"]["syncDevices"]["nodes"]
+        assert device["username"] == "officer.meigui"
+        assert device["memberName"] == "李民警"
+        assert device["appVersion"] == "2.3.1"
+        assert device["clockSkewMs"] == 1500
+        assert device["pendingQuarantinedRows"] == 1
+        assert device["daysSinceLastSync"] == 6
+    assert (await api(DEVICES, {"stale": 7}, token=admin))["data"]["syncDevices"]["totalCount"] == 0
+    officer = await api.login("officer.meigui", device="phone-1")  # the old token expired
+    body = await api(DEVICES, token=officer, expect_errors=True)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
