@@ -27,6 +27,7 @@ from app.observability import HTTP_REQUESTS, configure_logging, log
 from app.response_cache import ResponseCache
 from app.settings import Settings
 from schema import build_schema
+from sync.feed import create_feed
 
 __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "create_app", "request_id_of"]
 
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         sessionmaker,
         clock,
         ViewerCache(settings.session_cache_seconds),
+        create_feed(engine),
     )
     if settings.response_cache_entries > 0:
         graphql.response_cache = ResponseCache(
@@ -135,8 +137,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         log.info(
             "startup", env=settings.env, database=engine.url.render_as_string(hide_password=True)
         )
-        yield
-        await engine.dispose()
+        await graphql.feed.start()
+        try:
+            yield
+        finally:
+            await graphql.feed.stop()
+            await engine.dispose()
 
     app = Starlette(
         routes=[
@@ -151,4 +157,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
+    app.state.feed = graphql.feed
     return app

@@ -111,6 +111,7 @@ class MeijingGraphQL(GraphQL[Context, None]):
         sessionmaker: Sessionmaker,
         clock: Clock,
         viewer_cache: ViewerCache,
+        feed: Feed | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -122,8 +123,8 @@ class MeijingGraphQL(GraphQL[Context, None]):
         self.clock = clock
         self.viewer_cache = viewer_cache
         self.response_cache: ResponseCache | None = None
-        # Shared by every request and subscription of this process.
-        self.feed: Feed = Feed()
+        # Shared by every request and subscription of this process; the app starts and stops it.
+        self.feed: Feed = feed if feed is not None else Feed()
         self.change_cache = ChangeCache()
         self.device_tracker = DeviceTracker()
 

@@ -124,6 +124,15 @@ class ShapeErrors(SchemaExtension):
             request_id = str(getattr(self.execution_context.context, "request_id", "") or "")
             result.errors = [shape_error(e, request_id) for e in result.errors]
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # A subscription's results are sent one by one, long before its operation ends: each is
+        # shaped as it goes, or a refused stream (say, a bad token) reaches the phone uncoded.
+        errors = getattr(result, "errors", None)
+        if errors:
+            request_id = str(getattr(self.execution_context.context, "request_id", "") or "")
+            result.errors = [e if is_shaped(e) else shape_error(e, request_id) for e in errors]
+        yield
+
 
 class Metrics(SchemaExtension):
     """Counts operations and errors and times them, by operation name."""

@@ -29,27 +29,35 @@ class ChangeCache:
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple[str, int], asyncio.Future[list[Change]]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int], asyncio.Task[list[Change]]] = OrderedDict()
 
     async def get(
         self, sessionmaker: Sessionmaker, collection: Collection, stamp: int
     ) -> list[Change]:
+        """The changes of one stamp; the first caller's query serves every other caller."""
         key = (collection.key, stamp)
-        future = self._entries.get(key)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._entries[key] = future
+        task = self._entries.get(key)
+        if task is None:
+            # A task of its own, not the first caller's: a phone that disconnects mid-query
+            # (cancelling its stream) must not cancel the read the other subscribers await.
+            task = asyncio.create_task(self._fetch(sessionmaker, collection, stamp))
+            self._entries[key] = task
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-            try:
-                async with sessionmaker() as db:
-                    future.set_result(await changes_at(db, collection, stamp))
-            except BaseException as exc:
-                self._entries.pop(key, None)
-                future.set_exception(exc)
-                future.exception()  # retrieved: waiting subscribers re-raise it themselves
-                raise
-        return await asyncio.shield(future)
+        try:
+            return await asyncio.shield(task)
+        except Exception:
+            # A failed read is not cached: the next notice of this stamp tries again.
+            if self._entries.get(key) is task:
+                del self._entries[key]
+            raise
+
+    @staticmethod
+    async def _fetch(
+        sessionmaker: Sessionmaker, collection: Collection, stamp: int
+    ) -> list[Change]:
+        async with sessionmaker() as db:
+            return await changes_at(db, collection, stamp)
 
 
 def visible(changes: list[Change], scope: Scope) -> list[dict[str, Any]]:

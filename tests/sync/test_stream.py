@@ -1,0 +1,293 @@
+"""Guarantee 6, the stream: every accepted write a subscriber may see reaches it over
+graphql-transport-ws, with the checkpoint of its last document, on SQLite and PostgreSQL.
+
+The app is served by a real uvicorn in the test's event loop and spoken to by a real WebSocket
+client; writes go through the same app over HTTP, so both share the process's feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import event, text
+from websockets.asyncio.client import ClientConnection, connect
+
+from app.db import Sessionmaker
+from schema.node import to_global_id
+from sync.feed import Notice, PostgresFeed, create_feed
+from tests.conftest import Api, World
+from tests.schema.test_sync import push, visit
+
+TIMEOUT_SECONDS = 10.0
+"""Only so a broken stream fails instead of hanging; speed is measured in the benchmarks."""
+
+STREAM_VISIT = """
+subscription($headers: VisitInputHeaders) {
+  streamVisit(headers: $headers) {
+    documents { id branchId village updatedAt deleted }
+    checkpoint { id updatedAt }
+  }
+}"""
+
+
+class GraphQLWebSocket:
+    """A minimal graphql-transport-ws client, as RxDB's graphql-ws speaks it."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+        self._ids = itertools.count(1)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls, url: str, connection_params: dict[str, Any] | None = None
+    ) -> AsyncIterator[GraphQLWebSocket]:
+        async with connect(url, subprotocols=["graphql-transport-ws"]) as connection:  # type: ignore[list-item]
+            client = cls(connection)
+            await client.send({"type": "connection_init", "payload": connection_params or {}})
+            ack = await client.receive()
+            assert ack["type"] == "connection_ack", ack
+            yield client
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.connection.send(json.dumps(message))
+
+    async def receive(self) -> dict[str, Any]:
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            while True:
+                message: dict[str, Any] = json.loads(await self.connection.recv())
+                if message["type"] == "ping":
+                    await self.send({"type": "pong"})
+                    continue
+                return message
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        operation_id = str(next(self._ids))
+        payload = {"query": query, "variables": variables or {}}
+        await self.send({"id": operation_id, "type": "subscribe", "payload": payload})
+        return operation_id
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Waits for a state of the server that it signals to no one (bounded polling)."""
+    async with asyncio.timeout(TIMEOUT_SECONDS):
+        while not condition():  # noqa: ASYNC110 - nothing to wait on but the state itself
+            await asyncio.sleep(0.01)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def ws_url(app: Any) -> AsyncIterator[str]:
+    """The `app` fixture served by uvicorn on a loopback port (lifespan included)."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="on", ws="websockets-sansio", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started)
+    yield f"ws://127.0.0.1:{port}/graphql"
+    server.should_exit = True
+    await task
+
+
+@contextlib.asynccontextmanager
+async def subscribed(
+    url: str, app: Any, params: dict[str, Any], variables: dict[str, Any] | None = None
+) -> AsyncIterator[tuple[GraphQLWebSocket, str]]:
+    """A client subscribed to streamVisit, once the server registered it with its feed."""
+    async with GraphQLWebSocket.open(url, params) as client:
+        before = app.state.feed.subscriber_count
+        operation_id = await client.subscribe(STREAM_VISIT, variables)
+        await eventually(lambda: app.state.feed.subscriber_count > before)
+        yield client, operation_id
+
+
+def bearer(token: str) -> str:
+    return f"Bearer {token}"
+
+
+async def next_event(client: GraphQLWebSocket, operation_id: str) -> dict[str, Any]:
+    message = await client.receive()
+    assert message["type"] == "next" and message["id"] == operation_id, message
+    assert "errors" not in message["payload"], message
+    bulk: dict[str, Any] = message["payload"]["data"]["streamVisit"]
+    return bulk
+
+
+@pytest.mark.parametrize(
+    "placement", ["connection_params", "connection_params_headers", "headers_argument"]
+)
+async def test_stream_delivers_an_accepted_write_with_its_checkpoint(
+    api: Api, world: World, app: Any, ws_url: str, placement: str
+) -> None:
+    token = await api.login("officer.meigui")
+    params: dict[str, Any] = {}
+    variables: dict[str, Any] = {}
+    if placement == "connection_params":
+        params = {"Authorization": bearer(token)}
+    elif placement == "connection_params_headers":
+        params = {"headers": {"Authorization": bearer(token)}}
+    else:
+        variables = {"headers": {"Authorization": bearer(token)}}
+    async with subscribed(ws_url, app, params, variables) as (client, operation_id):
+        doc = visit(world)
+        assert await push(api, token, (None, doc)) == []
+        bulk = await next_event(client, operation_id)
+    [streamed] = bulk["documents"]
+    assert streamed["id"] == doc["id"] and streamed["village"] == doc["village"]
+    assert streamed["deleted"] is False
+    assert bulk["checkpoint"] == {"id": doc["id"], "updatedAt": streamed["updatedAt"]}
+
+
+@pytest.mark.parametrize("authorization", ["Bearer not-a-token", None])
+async def test_stream_refuses_a_bad_or_missing_token_with_an_unauthenticated_error(
+    app: Any, ws_url: str, authorization: str | None
+) -> None:
+    params = {"Authorization": authorization} if authorization else {}
+    async with GraphQLWebSocket.open(ws_url, params) as client:
+        operation_id = await client.subscribe(STREAM_VISIT)
+        message = await client.receive()
+    # A GraphQL error the client can read and retry on, not a socket closed without a word.
+    assert message["id"] == operation_id, message
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
+    assert errors[0]["message"]
+
+
+async def test_stream_shows_an_officer_only_their_own_branch(
+    api: Api, world: World, app: Any, ws_url: str
+) -> None:
+    officer = await api.login("officer.meigui")
+    admin = await api.login("admin")
+    elsewhere = visit(world, branchId=to_global_id("Branch", world.yushan.id))
+    own = visit(world)
+    async with subscribed(ws_url, app, {"Authorization": bearer(officer)}) as (
+        client,
+        operation_id,
+    ):
+        await push(api, admin, (None, elsewhere))
+        await push(api, admin, (None, own))
+        bulk = await next_event(client, operation_id)
+    assert [d["id"] for d in bulk["documents"]] == [own["id"]]
+
+
+async def test_stream_shows_a_secretary_their_subtree(
+    api: Api, world: World, app: Any, ws_url: str
+) -> None:
+    secretary = await api.login("secretary.meigui")
+    admin = await api.login("admin")
+    elsewhere = visit(world, branchId=to_global_id("Branch", world.yushan.id))
+    in_group = visit(world, branchId=to_global_id("Branch", world.meigui_group.id))
+    params = {"Authorization": bearer(secretary)}
+    async with subscribed(ws_url, app, params) as (client, operation_id):
+        await push(api, admin, (None, elsewhere))
+        await push(api, admin, (None, in_group))
+        bulk = await next_event(client, operation_id)
+    assert [d["id"] for d in bulk["documents"]] == [in_group["id"]]
+
+
+async def test_stream_sends_a_removal_when_a_document_leaves_the_viewers_scope(
+    api: Api, world: World, app: Any, ws_url: str
+) -> None:
+    officer = await api.login("officer.meigui")
+    admin = await api.login("admin")
+    doc = visit(world)
+    await push(api, officer, (None, doc))
+    moved = {**doc, "branchId": to_global_id("Branch", world.yushan.id)}
+    async with subscribed(ws_url, app, {"Authorization": bearer(officer)}) as (
+        client,
+        operation_id,
+    ):
+        assert await push(api, admin, (doc, moved)) == []
+        bulk = await next_event(client, operation_id)
+    [removal] = bulk["documents"]
+    assert removal["id"] == doc["id"] and removal["deleted"] is True
+    assert bulk["checkpoint"] == {"id": doc["id"], "updatedAt": removal["updatedAt"]}
+
+
+async def test_stream_reads_each_write_once_however_many_subscribe(
+    api: Api, world: World, app: Any, ws_url: str
+) -> None:
+    token = await api.login("officer.meigui")
+    reads: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "sync_scope_exit" in statement:  # changes_at's second statement, once per read
+            reads.append(statement)
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", watch)
+    params = {"Authorization": bearer(token)}
+    doc = visit(world)
+    async with (
+        subscribed(ws_url, app, params) as (first, first_id),
+        subscribed(ws_url, app, params) as (second, second_id),
+        subscribed(ws_url, app, params) as (third, third_id),
+    ):
+        await push(api, token, (None, doc))
+        bulks = [
+            await next_event(first, first_id),
+            await next_event(second, second_id),
+            await next_event(third, third_id),
+        ]
+    event.remove(app.state.engine.sync_engine, "before_cursor_execute", watch)
+    assert [[d["id"] for d in b["documents"]] for b in bulks] == [[doc["id"]]] * 3
+    assert len(reads) == 1
+
+
+async def test_postgres_feed_reconnects_and_delivers_what_was_written_meanwhile(
+    backend: str, api: Api, world: World, app: Any, ws_url: str, sessionmaker: Sessionmaker
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    feed = app.state.feed
+    assert isinstance(feed, PostgresFeed) and feed.listening
+    token = await api.login("officer.meigui")
+    doc = visit(world)
+    async with subscribed(ws_url, app, {"Authorization": bearer(token)}) as (client, operation_id):
+        async with sessionmaker() as db:
+            await db.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid() "
+                    "AND datname = current_database()"
+                )
+            )
+        await eventually(lambda: not feed.listening)
+        # Written while nobody listens: its NOTIFY reaches no one; the reconnect catches it up.
+        await push(api, token, (None, doc))
+        bulk = await next_event(client, operation_id)
+    assert [d["id"] for d in bulk["documents"]] == [doc["id"]]
+
+
+async def test_publish_never_fails_a_write_that_already_committed(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("the in-process feed cannot fail")
+    from app.db import create_engine
+
+    engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
+    feed = create_feed(engine)
+    try:
+        await feed.publish(Notice("visit", 1))  # logs, does not raise
+    finally:
+        await engine.dispose()
+
+
+def test_notice_payload_round_trips_and_foreign_payloads_are_ignored() -> None:
+    notice = Notice("service_action", 1764316800123)
+    assert Notice.parse(notice.payload()) == notice
+    assert Notice.parse("karaoke:12") is None
+    assert Notice.parse("visit:twelve") is None
