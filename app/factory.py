@@ -23,11 +23,13 @@ from app.auth import ViewerCache
 from app.clock import Clock, system_clock
 from app.db import create_engine, create_sessionmaker
 from app.graphql_http import MeijingGraphQL, request_id_of
+from app.maintenance import every
 from app.observability import HTTP_REQUESTS, configure_logging, log
 from app.response_cache import ResponseCache
 from app.settings import Settings
 from schema import build_schema
 from sync.feed import create_feed
+from sync.tombstone import purge_tombstones
 
 __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "create_app", "request_id_of"]
 
@@ -38,6 +40,8 @@ _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _ROUTES = frozenset({"/graphql", "/healthz", "/metrics"})
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 HEALTH_TIMEOUT_SECONDS = 3.0
+# Tombstones older than `tombstone_days` go once a day (and at start-up).
+TOMBSTONE_PURGE_SECONDS = 24 * 3600.0
 
 
 class RequestIdMiddleware:
@@ -138,8 +142,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "startup", env=settings.env, database=engine.url.render_as_string(hide_password=True)
         )
         await graphql.feed.start()
+
+        async def purge() -> object:
+            return await purge_tombstones(sessionmaker, clock(), settings.tombstone_days)
+
         try:
-            yield
+            async with every(TOMBSTONE_PURGE_SECONDS, purge, "purge_tombstones"):
+                yield
         finally:
             await graphql.feed.stop()
             await engine.dispose()

@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import func, literal, select, union
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.observability import log
 from models import DataVersion, SyncScopeExit
@@ -130,18 +130,11 @@ class PostgresFeed(Feed):
         return self._listening.is_set()
 
     async def publish(self, notice: Notice) -> None:
-        """Announces a committed write to every process; never raises (the write is done)."""
-        try:
-            async with self.engine.connect() as connection:
-                await connection.execute(select(func.pg_notify(self.channel, notice.payload())))
-                await connection.commit()
-        except Exception as exc:
-            # Phones still get the write from their next pull; failing the push would make
-            # them send it again for nothing.
-            log.error("sync_notify_failed", notice=notice.payload(), error=repr(exc))
-            return
+        """Nothing to send: the writing transaction itself notified (see `announce`).
+
+        Without a listener (no lifespan, as in some tests) the notice is delivered locally.
+        """
         if self._task is None:
-            # Not started (no lifespan, as in some tests): nobody listens for this process.
             self.deliver(notice)
 
     def deliver(self, notice: Notice) -> None:
@@ -259,3 +252,15 @@ def create_feed(engine: AsyncEngine) -> Feed:
     if engine.url.get_backend_name() == "postgresql":
         return PostgresFeed(engine)
     return Feed()
+
+
+async def announce(db: AsyncSession, collection: str, stamp: int) -> None:
+    """Queues the NOTIFY for a sync write inside its own transaction (PostgreSQL only).
+
+    PostgreSQL sends a transaction's notifications only if it commits, and in commit order,
+    which for sync writes is stamp order (sync/stamp.py). So a process that dies after committing
+    cannot swallow the notice, and phones never get a later write's checkpoint ahead of an
+    earlier one. On SQLite the in-process `Feed.publish` after commit does the job.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        await db.execute(select(func.pg_notify(CHANNEL, Notice(collection, stamp).payload())))

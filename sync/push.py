@@ -41,6 +41,7 @@ from models import (
 )
 from resolvers.errors import ErrorCode, Problem
 from sync.collection import Collection, parse_global_id
+from sync.feed import announce
 from sync.merge import JSON, FieldConflict, decide_push_row
 from sync.scope import Scope
 from sync.stamp import next_stamp
@@ -195,6 +196,7 @@ async def _push(
     if dirty:
         outcome.stamp = await next_stamp(db, now)
         await _write(db, collection, writer, dirty, outcome.stamp, now)
+        await announce(db, collection.key, outcome.stamp)
         outcome.written = len(dirty)
     if conflicts:
         outcome.conflicts = await _log_conflicts(db, collection, writer, conflicts, now)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.ids import new_id
 from models import Branch, SyncScopeExit
 from sync.collection import COLLECTIONS
+from sync.feed import announce
 from sync.pull import document_columns
 from sync.stamp import next_stamp
 
@@ -58,5 +59,6 @@ async def restamp_subtree(db: AsyncSession, old_path: str, now: datetime) -> int
             .values(updated_at=stamp)
             .execution_options(synchronize_session=False)
         )
+        await announce(db, collection.key, stamp)
         moved += len(rows)
     return moved

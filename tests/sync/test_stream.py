@@ -22,7 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from app.db import Sessionmaker
 from schema.node import to_global_id
-from sync.feed import Notice, PostgresFeed, create_feed
+from sync.feed import Notice, PostgresFeed, announce, create_feed
 from tests.conftest import Api, World
 from tests.schema.test_sync import push, visit
 
@@ -248,11 +248,11 @@ async def test_stream_reads_each_write_once_however_many_subscribe(
     assert len(reads) == 1
 
 
+# LISTEN/NOTIFY is PostgreSQL's: this test runs on that backend only.
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_postgres_feed_reconnects_and_delivers_what_was_written_meanwhile(
-    backend: str, api: Api, world: World, app: Any, ws_url: str, sessionmaker: Sessionmaker
+    api: Api, world: World, app: Any, ws_url: str, sessionmaker: Sessionmaker
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     feed = app.state.feed
     assert isinstance(feed, PostgresFeed) and feed.listening
     token = await api.login("officer.meigui")
@@ -273,17 +273,36 @@ async def test_postgres_feed_reconnects_and_delivers_what_was_written_meanwhile(
     assert [d["id"] for d in bulk["documents"]] == [doc["id"]]
 
 
-async def test_publish_never_fails_a_write_that_already_committed(backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("the in-process feed cannot fail")
-    from app.db import create_engine
-
-    engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
+async def test_only_committed_writes_are_announced_and_in_commit_order(
+    engine: Any, sessionmaker: Sessionmaker
+) -> None:
+    """The NOTIFY is part of the writing transaction: a rolled-back write announces nothing,
+    and notices arrive in commit (= stamp) order. In-process, publishing follows the commit."""
     feed = create_feed(engine)
+    await feed.start()
+    received: list[Notice] = []
+
+    async def collect() -> None:
+        async for notice in feed.subscribe():
+            received.append(notice)
+
+    listener = asyncio.create_task(collect())
+    await asyncio.sleep(0)
     try:
-        await feed.publish(Notice("visit", 1))  # logs, does not raise
+        with contextlib.suppress(RuntimeError):
+            async with sessionmaker.begin() as db:
+                await announce(db, "visit", 1)
+                raise RuntimeError("the write fails after announcing")
+        for stamp in (2, 3):
+            async with sessionmaker.begin() as db:
+                await announce(db, "visit", stamp)
+            await feed.publish(Notice("visit", stamp))
+        await eventually(lambda: len(received) >= 2)
+        await asyncio.sleep(0.2)  # room for a wrongly announced notice to show up
+        assert received == [Notice("visit", 2), Notice("visit", 3)]
     finally:
-        await engine.dispose()
+        listener.cancel()
+        await feed.stop()
 
 
 def test_notice_payload_round_trips_and_foreign_payloads_are_ignored() -> None:
