@@ -448,6 +448,10 @@ class LossyTransport(httpx.AsyncBaseTransport):
     def lose_next(self, count: int = 1) -> None:
         self._lose += count
 
+    def clear(self) -> None:
+        """Forgets losses not used up (say, a push that had nothing to send)."""
+        self._lose = 0
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
         lose = self._lose > 0 or (self.rate > 0 and self.random.random() < self.rate)
