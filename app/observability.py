@@ -95,6 +95,8 @@ def configure_logging(level: str = "INFO", json: bool = True, stream: TextIO | N
         server_logger = logging.getLogger(name)
         server_logger.handlers.clear()
         server_logger.propagate = True
+        # Our level governs, not whatever level the last uvicorn.Config set on its loggers.
+        server_logger.setLevel(logging.NOTSET)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

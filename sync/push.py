@@ -90,6 +90,9 @@ class _State:
     branch_id: uuid.UUID
     branch_path: str
     in_database: bool
+    # The device session that wrote this version (None: the web, a seed, or unknown).
+    written_by: uuid.UUID | None = None
+    merged: bool = False
     dirty: bool = False
     # The stored state before this batch and its branch, for a removal if the branch changes.
     original: dict[str, Any] | None = None
@@ -147,22 +150,36 @@ async def _push(
             decoded.append((row, new, assumed))
 
     states = await _load(db, collection, sorted({str(new["id"]) for _, new, _ in decoded}))
+    # A merge only picks values from the stored, assumed and new documents, so their references
+    # cover every result: two statements for the whole batch.
     references = _References()
-    decisions: list[tuple[PushRow, str, Any]] = []
-    for row, new, assumed in decoded:
-        doc_id = str(new["id"])
-        state = states.get(doc_id)
-        decision = decide_push_row(
-            state.document if state else None, assumed, new, collection.policies
-        )
-        decisions.append((row, doc_id, decision))
-        references.add(collection.references(decision.document))
+    for _, new, assumed in decoded:
+        references.add(collection.references(new))
+        if assumed is not None:
+            references.add(collection.references(assumed))
+    for known in states.values():
+        references.add(collection.references(known.document))
     await references.resolve(db)
 
     conflicts: list[tuple[str, uuid.UUID, FieldConflict]] = []
     adopt: dict[str, dict[str, JSON]] = {}
-    for row, doc_id, decision in decisions:
+    # One row after the other: a later row with the same id is decided against the earlier one.
+    for row, new, assumed in decoded:
+        doc_id = str(new["id"])
         state = states.get(doc_id)
+        if (
+            state is not None
+            and writer.device_session_id is not None
+            and state.written_by == writer.device_session_id
+            and not state.merged
+        ):
+            # The stored version is exactly what this device last pushed (its reply was lost,
+            # say), so what it pushes now descends from it: an update, not a merge against its
+            # own past. Not so for a merge it was sent back: it may never have received that.
+            assumed = state.document
+        decision = decide_push_row(
+            state.document if state else None, assumed, new, collection.policies
+        )
         if decision.kind == "noop":
             adopt.pop(doc_id, None)
             continue
@@ -184,6 +201,8 @@ async def _push(
             state.document = document
             state.branch_id = branch_id
             state.branch_path = references.paths[branch_id]
+            state.written_by = writer.device_session_id
+            state.merged = decision.kind == "merged"
             state.dirty = True
         for conflict in decision.conflicts:
             conflicts.append((doc_id, branch_id, conflict))
@@ -248,6 +267,8 @@ async def _load(db: AsyncSession, collection: Collection, ids: list[str]) -> dic
             stored.branch_id,
             path,
             in_database=True,
+            written_by=stored.updated_device,
+            merged=stored.merged,
             original=wire,
             original_branch=(stored.branch_id, path),
         )
@@ -334,12 +355,14 @@ async def _write(
         "updated_device": writer.device_session_id,
     }
     inserts = [
-        {**collection.to_columns(s.document), **bookkeeping, "created_at": now}
+        {**collection.to_columns(s.document), **bookkeeping, "merged": s.merged, "created_at": now}
         for s in states
         if not s.in_database
     ]
     updates = [
-        {**collection.to_columns(s.document), **bookkeeping} for s in states if s.in_database
+        {**collection.to_columns(s.document), **bookkeeping, "merged": s.merged}
+        for s in states
+        if s.in_database
     ]
     if inserts:
         await db.execute(insert(model), inserts)

@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.Uuid(), nullable=True),
         sa.Column("updated_device", sa.Uuid(), nullable=True),
+        sa.Column("merged", sa.Boolean(), nullable=False),
         sa.Column("branch_id", sa.Uuid(), nullable=False),
         sa.Column("officer_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -95,6 +96,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.Uuid(), nullable=True),
         sa.Column("updated_device", sa.Uuid(), nullable=True),
+        sa.Column("merged", sa.Boolean(), nullable=False),
         sa.Column("branch_id", sa.Uuid(), nullable=False),
         sa.Column("officer_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -237,6 +239,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.Uuid(), nullable=True),
         sa.Column("updated_device", sa.Uuid(), nullable=True),
+        sa.Column("merged", sa.Boolean(), nullable=False),
         sa.Column("branch_id", sa.Uuid(), nullable=False),
         sa.Column("officer_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -240,3 +240,29 @@ async def test_pages_stay_full_after_scope_filtering(api: Api, world: World) -> 
             break
     assert sizes == [4, 2]
     assert sorted(seen) == sorted(mine)
+
+
+async def test_edit_after_a_lost_reply_is_an_update_not_a_conflict_with_itself(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    token = await api.login("officer.meigui")
+    doc = visit(world)
+    await push(api, token, (None, doc))  # stored, but suppose the reply never arrived
+    # RxDB still has no assumed state, and the officer edits before the retry.
+    edited = {**doc, "village": "玫瑰北村", "peopleReached": 7}
+    assert await push(api, token, (None, edited)) == []
+    [pulled] = (await pull(api, token))["documents"]
+    assert (pulled["village"], pulled["peopleReached"]) == ("玫瑰北村", 7)
+    assert await count(sessionmaker, SyncConflict) == 0
+
+
+async def test_another_device_without_the_ancestor_still_merges_and_logs(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    phone = await api.login("officer.meigui", device="phone-1")
+    tablet = await api.login("officer.meigui", device="tablet-2")
+    doc = visit(world)
+    await push(api, phone, (None, doc))
+    [returned] = await push(api, tablet, (None, {**doc, "village": "玫瑰北村"}))
+    assert returned["village"] == "玫瑰村"
+    assert await count(sessionmaker, SyncConflict) == 1
