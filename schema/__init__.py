@@ -17,6 +17,7 @@ from schema.account import AccountMutation, AccountQuery
 from schema.branch import BranchMutation, BranchQuery
 from schema.cache import ResponseCacheExtension
 from schema.extensions import Metrics, ShapeErrors
+from schema.fast_pull import FastPull
 from schema.limits import ParseWithinLimit, limit_rules
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
@@ -52,6 +53,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
         ResponseCacheExtension,
+        # Inside the cache's hook: answers recognised pull<Name> queries without graphql-core.
+        FastPull,
     ]
     return MeijingSchema(
         query=Query,
