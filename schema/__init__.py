@@ -52,9 +52,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ParseWithinLimit(max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
-        ResponseCacheExtension,
-        # Inside the cache's hook: answers recognised pull<Name> queries without graphql-core.
+        # Before the cache: answers recognised pull<Name> queries without graphql-core, and
+        # keeps their pages out of the cache (see FastPull).
         FastPull,
+        ResponseCacheExtension,
     ]
     return MeijingSchema(
         query=Query,

@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.response_cache import CACHE_LOOKUPS
 from app.settings import Settings
 from schema.fast_pull import FAST_PULLS
 from schema.node import to_global_id
 from sync import collection as collections
-from tests.conftest import Api, World
+from tests.conftest import Api, ClientFor, World
 from tests.schema.test_sync import push, visit
 
 REQUEST_ID = "fast-pull-test"
@@ -36,6 +37,15 @@ async def app_settings(settings: Settings) -> Settings:
 
 def answered() -> float:
     return float(FAST_PULLS.labels("answered")._value.get())
+
+
+def cache_lookups() -> float:
+    return sum(
+        s.value
+        for metric in CACHE_LOOKUPS.collect()
+        for s in metric.samples
+        if s.name.endswith("_total")
+    )
 
 
 async def post(api: Api, query: str, variables: dict[str, Any], token: str | None) -> bytes:
@@ -261,3 +271,23 @@ async def test_pull_of_a_scope_exit_removal_is_identical(api: Api, world: World)
     fast = await post(api, query, {}, officer)
     assert fast == await post(api, normal, {}, officer)
     assert b'"deleted":true' in fast
+
+
+async def test_fast_pulls_bypass_the_response_cache(
+    client_for: ClientFor, settings: Settings, world: World
+) -> None:
+    assert settings.response_cache_entries > 0
+    cached_api = Api(await client_for(settings))
+    seeded = await seed(cached_api, world)
+    query = "query { pullVisit(limit: 3) { documents { id village } checkpoint { id } } }"
+    lookups = cache_lookups()
+    before = answered()
+    first = await post(cached_api, query, {}, seeded.token)
+    second = await post(cached_api, query, {}, seeded.token)
+    assert answered() == before + 2
+    assert first == second
+    assert cache_lookups() == lookups  # neither looked up nor stored
+    # Normal execution of the same pull still goes through the cache.
+    normal = query.replace("limit: 3)", "limit: 3) @include(if: true)")
+    assert await post(cached_api, normal, {}, seeded.token) == first
+    assert cache_lookups() == lookups + 1
