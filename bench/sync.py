@@ -214,7 +214,10 @@ async def login(port: int, device: str) -> str:
                 "variables": {"p": PASSWORD, "d": device},
             },
         )
-        return str(response.json()["data"]["login"]["accessToken"])
+        body = response.json()
+        if not (body.get("data") or {}).get("login"):
+            raise RuntimeError(f"login failed: {body}")
+        return str(body["data"]["login"]["accessToken"])
 
 
 async def pull_all(
