@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, cast
@@ -106,7 +106,12 @@ class Plan:
     checkpoint: tuple[Column, ...]
 
 
-def _columns(selection: SelectionSetNode | None, kind: GraphQLObjectType) -> tuple[Column, ...]:
+def _columns(
+    selection: SelectionSetNode | None, kind: GraphQLObjectType, known: Iterable[str]
+) -> tuple[Column, ...]:
+    """The selected fields, all among `known`: fields the pull fills in as plain values (a
+    field added for web frontends may have its own resolver, which only normal execution runs).
+    """
     if selection is None:
         raise NotRecognised("a leaf where an object was expected")
     columns: list[Column] = []
@@ -119,8 +124,8 @@ def _columns(selection: SelectionSetNode | None, kind: GraphQLObjectType) -> tup
             columns.append(Column(key, name, str, False, kind.name))
             continue
         definition = kind.fields.get(name)
-        if definition is None:
-            raise NotRecognised("unknown field")
+        if definition is None or name not in known:
+            raise NotRecognised("not a field the pull fills in")
         scalar = _IDENTITY_TYPES.get(get_named_type(definition.type).name)
         if scalar is None:
             raise NotRecognised("not a built-in scalar")
@@ -136,7 +141,7 @@ def _plain_fields(selection: SelectionSetNode) -> Iterator[FieldNode]:
         yield node
 
 
-def _unique(keys: Iterator[str] | Any) -> None:
+def _unique(keys: Iterable[str]) -> None:
     seen: set[str] = set()
     for key in keys:
         if key in seen:  # graphql-core would merge the fields: not worth proving equal
@@ -191,9 +196,11 @@ def plan(schema: GraphQLSchema, document: DocumentNode, operation_name: str | No
             if node.selection_set is not None:
                 raise NotRecognised("selection on __typename")
         elif name == "documents":
-            documents = _columns(node.selection_set, _object_type(bulk_type.fields[name].type))
+            kind = _object_type(bulk_type.fields[name].type)
+            documents = _columns(node.selection_set, kind, collection.wire_names)
         elif name == "checkpoint":
-            checkpoint = _columns(node.selection_set, _object_type(bulk_type.fields[name].type))
+            kind = _object_type(bulk_type.fields[name].type)
+            checkpoint = _columns(node.selection_set, kind, ("id", "updatedAt"))
         else:
             raise NotRecognised("unknown field of the pull result")
         bulk.append((key, name))
