@@ -57,7 +57,8 @@ from app.db import create_engine, create_sessionmaker  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.seed import seed_demo  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from bench.graphql import KeepAliveClient, free_port, post_request, rss_mib  # noqa: E402
+from bench.graphql import KeepAliveClient, free_port, post_request  # noqa: E402
+from bench.graphql import rss_mib as process_rss_mib  # noqa: E402
 from sync.collection import global_id  # noqa: E402
 
 FIELDS = (
@@ -89,6 +90,15 @@ DIRECT_PULL = (
     " WHERE ($1::bigint IS NULL OR (updated_at, id) > ($1, $2))"
     " ORDER BY updated_at, id LIMIT $3"
 )
+
+
+def rss_mib(pid: int) -> float:
+    """RSS of a process and its descendants (uvicorn's workers when there are several)."""
+    total = process_rss_mib(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += rss_mib(int(child))
+    return total
 
 
 @dataclass
@@ -174,8 +184,8 @@ async def prepare_database(url: str, visits: int) -> County:
 
 
 @asynccontextmanager
-async def server(url: str) -> AsyncIterator[tuple[subprocess.Popen[bytes], int]]:
-    """One uvicorn worker on `url`, healthy."""
+async def server(url: str, workers: int) -> AsyncIterator[tuple[subprocess.Popen[bytes], int]]:
+    """uvicorn with `workers` worker processes on `url`, healthy."""
     port = free_port()
     env = {
         **os.environ,
@@ -184,7 +194,7 @@ async def server(url: str) -> AsyncIterator[tuple[subprocess.Popen[bytes], int]]
         "MEIJING_DEMO_PASSWORD": PASSWORD,
     }
     command = [sys.executable, "-m", "uvicorn", "app.factory:create_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     command += ["--log-level", "warning", "--no-access-log"]
     process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: ASYNC220 - runs alongside
     try:
@@ -566,6 +576,12 @@ async def main() -> None:
     parser.add_argument("--push-seconds", type=float, default=None)
     parser.add_argument("--subscribers", type=int, default=200)
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes; above 1 the stream needs a cross-process feed",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get(
             "BENCH_SYNC_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/sync_bench"
@@ -585,7 +601,7 @@ async def main() -> None:
     county = await prepare_database(url, visits)
     seeded_s = time.perf_counter() - started
 
-    async with server(url) as (process, port):
+    async with server(url, args.workers) as (process, port):
         token = await login(port, "bench-pull")
         client = await KeepAliveClient.open(port)
         await pull_all(client, port, token, PULL, max_pages=3)  # warm up
@@ -606,7 +622,7 @@ async def main() -> None:
     print(f"\n# Sync benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; one uvicorn worker on PostgreSQL; client on the same machine"
+        f"{platform.python_version()}; {args.workers} uvicorn worker(s) on PostgreSQL; client on the same machine"
     )
     print(f"data: {visits} visits seeded in {seeded_s:.1f} s\n")
     print("| measure | Meijing | driver limit (asyncpg + orjson) | target |")
