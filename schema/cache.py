@@ -20,7 +20,13 @@ class ResponseCacheExtension(SchemaExtension):
         context = execution.context
         cache = getattr(context, "response_cache", None)
         viewer = getattr(context, "viewer", None)
-        if cache is None or viewer is None or execution.operation_type is not OperationType.QUERY:
+        if (
+            cache is None
+            or viewer is None
+            or execution.operation_type is not OperationType.QUERY
+            # Answered by an earlier extension (FastPull): nothing to look up or keep.
+            or execution.result is not None
+        ):
             yield
             return
         key: CacheKey = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -119,6 +119,30 @@ class Collection:
         doc["updatedAt"] = float(row.updated_at)
         doc["deleted"] = bool(row.deleted)
         return doc
+
+    def rows_to_wire(self, rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+        """Rows of `sync.pull.document_columns` as wire documents; the same as `to_wire` each.
+
+        Positional: a pull page is 1,000 rows, and `to_wire`'s thirteen attribute lookups on
+        SQLAlchemy rows cost ~25 µs a row, more than the rest of the page's work together.
+        """
+        names = self.wire_names
+        references = [
+            (index, f.name, "Branch" if f.kind == "branch" else "Member")
+            for index, f in enumerate(self.fields, start=1)
+            if f.kind in ("branch", "member")
+        ]
+        documents = []
+        for row in rows:
+            doc = dict(zip(names, row, strict=True))
+            for index, name, type_name in references:
+                value = row[index]
+                if value is not None:
+                    doc[name] = global_id(type_name, value)
+            doc["updatedAt"] = float(doc["updatedAt"])
+            doc["deleted"] = bool(doc["deleted"])
+            documents.append(doc)
+        return documents
 
     def wire_to_merge(self, doc: Mapping[str, Any]) -> dict[str, JSON]:
         """Decodes list fields for the merge; the caller has checked that they decode."""

@@ -100,7 +100,7 @@ async def pull(
     if after is not None:
         query = query.where(after)
     query = query.order_by(model.updated_at, model.id).limit(limit)
-    documents = [collection.to_wire(row) for row in await db.execute(query)]
+    documents = collection.rows_to_wire(await db.execute(query))
 
     if scope.kind != "all":
         removals = await _removals(db, scope, collection, checkpoint, limit)

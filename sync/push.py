@@ -20,10 +20,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnDefault, Table, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -365,7 +366,20 @@ async def _write(
         if s.in_database
     ]
     if inserts:
-        await db.execute(insert(model), inserts)
+        # Core, not the ORM's bulk insert: that omits None values, so it sends one statement
+        # per pattern of nulls (~80 for 100 visits); this is one executemany. The ORM omitted
+        # them so that column defaults apply, which is kept here explicitly.
+        table = cast(Table, sa_inspect(model).local_table)
+        defaults = {
+            c.key: c.default.arg
+            for c in table.columns
+            if isinstance(c.default, ColumnDefault) and c.default.is_scalar
+        }
+        for values in inserts:
+            for key, default in defaults.items():
+                if values.get(key) is None:
+                    values[key] = default
+        await db.execute(insert(table), inserts)
     if updates:
         await db.execute(update(model), updates)
     exits = [
