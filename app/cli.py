@@ -279,10 +279,6 @@ async def _branch_by_name(db: AsyncSession, name: str) -> uuid.UUID:
     return rows[0].id
 
 
-if __name__ == "__main__":
-    main()
-
-
 @sync_cli.command("purge-tombstones")
 def sync_purge_tombstones(
     days: Annotated[
@@ -306,3 +302,55 @@ def sync_purge_tombstones(
         f"{counts}; 检查点下限 (checkpoint floor) {result.floor}",
         highlight=False,
     )
+
+
+@cli.command()
+def simulate(
+    url: Annotated[str, typer.Option(help="服务器地址 (server URL)")] = "http://127.0.0.1:8000",
+    devices: Annotated[int, typer.Option(min=1, max=500, help="设备数 (phones)")] = 10,
+    records: Annotated[
+        int, typer.Option(min=1, help="每台设备的走访记录数 (visits per phone)")
+    ] = 100,
+    chunk: Annotated[
+        int, typer.Option(min=1, max=1000, help="每次同步前离线写入的条数 (writes per sync)")
+    ] = 100,
+    username: Annotated[str, typer.Option(help="登录账号 (account)")] = "officer.meigui",
+    password: Annotated[
+        str, typer.Option(envvar="MEIJING_DEMO_PASSWORD", help="密码 (password)")
+    ] = "meijing-demo",
+) -> None:
+    """模拟离线设备同步 (N phones write visits offline and sync against a running server)."""
+    from app.simulate import SimulationError
+    from app.simulate import simulate as run_simulation
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err, transient=False) as progress:
+        task = progress.add_task("同步中 (syncing)", total=devices * records)
+        try:
+            result = asyncio.run(
+                run_simulation(
+                    url,
+                    username,
+                    password,
+                    devices,
+                    records,
+                    chunk,
+                    advance=lambda n: progress.advance(task, n),
+                )
+            )
+        except SimulationError as exc:
+            raise _fail(str(exc)) from exc
+    rate = result.written / result.seconds if result.seconds else 0.0
+    out.print(
+        f"{devices} 台设备 (devices) × {records} 条走访 (visits): 写入 (written) {result.written}, "
+        f"冲突 (conflicts) {result.conflicts}, 隔离 (quarantined) {result.quarantined}, "
+        f"服务器缺失 (missing on server) {result.missing}; "
+        f"{result.seconds:.1f} s, {rate:,.0f} visits/s",
+        highlight=False,
+    )
+    if result.missing:
+        raise _fail(f"{result.missing} 条记录未到达服务器 (records did not reach the server)")
+
+
+if __name__ == "__main__":
+    main()
