@@ -150,18 +150,25 @@ def seed(
         typer.Option("--if-empty", help="仅在数据库为空时生成 (only into an empty database)"),
     ] = False,
 ) -> None:
-    """生成演示数据 (seed demo data: 32 branches, 520 members, 4 demo accounts)."""
-    from app.seed import SEED_STEPS, SeedRefused, check_demo_allowed, seed_demo
+    """生成目录和演示数据 (seed the editable catalogs; with --demo also the demo county)."""
+    from app.seed import SEED_STEPS, SeedRefused, check_demo_allowed, seed_catalogs, seed_demo
 
-    if not demo:
-        raise _fail("目前只支持 --demo (only `seed --demo` exists)")
     settings = _settings()
+    if not demo:
+
+        async def catalogs(sessionmaker: Sessionmaker) -> str:
+            return (await seed_catalogs(sessionmaker, system_clock)).message
+
+        out.print(f"[green]✓[/] {_run_with_db(settings, catalogs)}", highlight=False)
+        return
     try:
         check_demo_allowed(settings)
     except SeedRefused as exc:
         raise _fail(str(exc)) from exc
 
     async def work(sessionmaker: Sessionmaker) -> None:
+        # Catalogs first: idempotent, and wanted in a database that already has a county.
+        out.print(f"[green]✓[/] {(await seed_catalogs(sessionmaker, system_clock)).message}")
         if if_empty and not await _is_empty(sessionmaker):
             out.print("[dim]数据库已有数据,跳过演示数据 (database not empty; nothing seeded)[/]")
             return

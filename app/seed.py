@@ -22,6 +22,7 @@ from app.demo_county import MEIGUI, County, build_county
 from app.demo_records import FieldYear, build_field_year, happened_at, record_rows
 from app.ids import new_id
 from app.security import hash_password
+from app.seed_ledger import seed_ledger_items
 from app.settings import Settings
 from models import (
     Account,
@@ -247,3 +248,24 @@ async def _add_accounts(
     await _insert(db, Account, rows)
     created = tuple(str(row["username"]) for row in rows)
     return created, tuple(a.username for a in DEMO_ACCOUNTS if a.username in taken)
+
+
+# --- catalogs the bureau edits (seeded by every `meijing seed`, demo or not) --------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogReport:
+    """How many catalog rows each seed added (0 when they were all there)."""
+
+    ledger_items: int = 0
+
+    @property
+    def message(self) -> str:
+        return f"目录已就绪:新增台账项目 {self.ledger_items} 项 (catalogs ready)"
+
+
+async def seed_catalogs(sessionmaker: Sessionmaker, clock: Clock) -> CatalogReport:
+    """Adds the default catalog rows that are missing; existing (possibly edited) rows stay."""
+    async with sessionmaker.begin() as db:
+        ledger_items = await seed_ledger_items(db, clock())
+    return CatalogReport(ledger_items=ledger_items)

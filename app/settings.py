@@ -14,6 +14,10 @@ class SettingsError(RuntimeError):
     """The configuration cannot be used (e.g. production without a real secret key)."""
 
 
+def default_storage_dir() -> str:
+    return str(Path.cwd() / "data" / "files")
+
+
 def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{Path.cwd() / 'meijing.db'}"
 
@@ -42,6 +46,11 @@ class Settings:
     sync_max_pull_limit: int = 1000
     sync_max_push_rows: int = 1000
     tombstone_days: int = 180
+    # Ledgers: uploaded files (app/storage.py), the largest attachment, and the days after a
+    # ledger period ends before an entry recorded for it counts as late.
+    storage_dir: str = field(default_factory=default_storage_dir)
+    ledger_attachment_max_bytes: int = 10 * 1024 * 1024
+    ledger_grace_days: int = 7
     log_json: bool = True
     log_level: str = "INFO"
 
@@ -82,6 +91,9 @@ class Settings:
             "MEIJING_RESPONSE_CACHE_ENTRIES": ("response_cache_entries", int),
             "MEIJING_RESPONSE_CACHE_SECONDS": ("response_cache_seconds", float),
             "MEIJING_LOG_LEVEL": ("log_level", str),
+            "MEIJING_STORAGE_DIR": ("storage_dir", str),
+            "MEIJING_LEDGER_ATTACHMENT_MAX_BYTES": ("ledger_attachment_max_bytes", int),
+            "MEIJING_LEDGER_GRACE_DAYS": ("ledger_grace_days", int),
         }
         for var, (name, kind) in mapping.items():
             raw = env.get(var)

@@ -4,6 +4,13 @@ from models.account import Account, DeviceSession, Role
 from models.base import Base
 from models.branch import Branch, BranchHonour, BranchKind, HonourLevel
 from models.data_version import DataVersion
+from models.ledger import (
+    LedgerAttachment,
+    LedgerEntry,
+    LedgerEntryAttendee,
+    LedgerFrequency,
+    LedgerItem,
+)
 from models.member import (
     Member,
     MemberTransfer,
@@ -16,6 +23,13 @@ from models.member import (
 )
 from models.patrol import Patrol, PatrolKind
 from models.service_action import ServiceAction, ServiceActionType, VolunteerRole
+from models.study import (
+    StudyForm,
+    StudyGroup,
+    StudyGroupMember,
+    StudyRecord,
+    StudyRecordAttendee,
+)
 from models.sync import SyncConflict, SyncDevice, SyncedDocument, SyncQuarantine, SyncScopeExit
 from models.visit import Visit, VisitCategory, VisitStatus
 
@@ -28,6 +42,11 @@ __all__ = [
     "DataVersion",
     "DeviceSession",
     "HonourLevel",
+    "LedgerAttachment",
+    "LedgerEntry",
+    "LedgerEntryAttendee",
+    "LedgerFrequency",
+    "LedgerItem",
     "Member",
     "MemberTransfer",
     "PartyStatus",
@@ -40,6 +59,11 @@ __all__ = [
     "ServiceAction",
     "ServiceActionType",
     "ServiceStatus",
+    "StudyForm",
+    "StudyGroup",
+    "StudyGroupMember",
+    "StudyRecord",
+    "StudyRecordAttendee",
     "SyncConflict",
     "SyncDevice",
     "SyncQuarantine",

@@ -28,6 +28,10 @@ class ErrorCode(enum.StrEnum):
     INVALID_TOKEN = "invalid_token"
     PAGE_SIZE = "page_size"
     CURSOR = "cursor"
+    # Ledgers (电子台账) and study records.
+    INVALID_PERIOD = "invalid_period"
+    OUT_OF_RANGE = "out_of_range"
+    TOO_LARGE = "too_large"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,11 @@ from schema.cache import ResponseCacheExtension
 from schema.extensions import Metrics, ShapeErrors
 from schema.fast_pull import FastPull
 from schema.field_record import FieldRecordMutation, FieldRecordQuery
+from schema.ledger import LedgerMutation, LedgerQuery
 from schema.limits import ParseWithinLimit, limit_rules
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
+from schema.study import StudyMutation, StudyQuery
 from schema.sync import SyncMutation, SyncQuery, SyncSubscription
 from schema.sync_admin import SyncAdminMutation, SyncAdminQuery
 
@@ -31,8 +33,10 @@ Query = merge_types(
         AccountQuery,
         BranchQuery,
         FieldRecordQuery,
+        LedgerQuery,
         MemberQuery,
         NodeQuery,
+        StudyQuery,
         SyncAdminQuery,
         SyncQuery,
     ),
@@ -43,7 +47,9 @@ Mutation = merge_types(
         AccountMutation,
         BranchMutation,
         FieldRecordMutation,
+        LedgerMutation,
         MemberMutation,
+        StudyMutation,
         SyncAdminMutation,
         SyncMutation,
     ),

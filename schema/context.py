@@ -17,9 +17,19 @@ from app.clock import Clock
 from app.db import Sessionmaker
 from app.response_cache import ResponseCache
 from app.settings import Settings
-from models import Branch, BranchHonour, MemberTransfer, PartyStatusChange
+from models import (
+    Branch,
+    BranchHonour,
+    LedgerAttachment,
+    LedgerEntry,
+    LedgerItem,
+    MemberTransfer,
+    PartyStatusChange,
+)
 from resolvers import branch as branch_ops
+from resolvers import ledger as ledger_ops
 from resolvers import member as member_ops
+from resolvers import study as study_ops
 from resolvers.errors import Unauthenticated
 from resolvers.member import MemberRecord
 from resolvers.viewer import Viewer
@@ -57,6 +67,12 @@ class Loaders:
     task_units: DataLoader[uuid.UUID, list[Branch]]
     transfers: DataLoader[uuid.UUID, list[MemberTransfer]]
     status_history: DataLoader[uuid.UUID, list[PartyStatusChange]]
+    ledger_item: DataLoader[uuid.UUID, LedgerItem | None]
+    ledger_entry: DataLoader[uuid.UUID, LedgerEntry | None]
+    ledger_attendees: DataLoader[uuid.UUID, list[MemberRecord]]
+    ledger_attachments: DataLoader[uuid.UUID, list[LedgerAttachment]]
+    study_attendees: DataLoader[uuid.UUID, list[MemberRecord]]
+    study_group_members: DataLoader[uuid.UUID, list[MemberRecord]]
 
     def prime_branches(self, rows: Sequence[Branch]) -> None:
         """Branches already fetched answer later `branch` loads (parents, members' branches)."""
@@ -84,6 +100,12 @@ class Loaders:
             task_units=_loader(sessionmaker, member_ops.task_units_by_member_id),
             transfers=_loader(sessionmaker, member_ops.transfers_by_member_id),
             status_history=_loader(sessionmaker, member_ops.status_history_by_member_id),
+            ledger_item=_loader(sessionmaker, ledger_ops.ledger_items_by_id),
+            ledger_entry=_loader(sessionmaker, scoped(ledger_ops.ledger_entries_by_id)),
+            ledger_attendees=_loader(sessionmaker, scoped(ledger_ops.attendees_by_entry_id)),
+            ledger_attachments=_loader(sessionmaker, ledger_ops.attachments_by_entry_id),
+            study_attendees=_loader(sessionmaker, scoped(study_ops.attendees_by_record_id)),
+            study_group_members=_loader(sessionmaker, scoped(study_ops.members_by_group_id)),
         )
 
 
