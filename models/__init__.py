@@ -4,6 +4,16 @@ from models.account import Account, DeviceSession, Role
 from models.base import Base
 from models.branch import Branch, BranchHonour, BranchKind, HonourLevel
 from models.data_version import DataVersion
+from models.directive import (
+    Directive,
+    DirectiveLevel,
+    DirectivePriority,
+    DirectiveProgress,
+    DirectiveReceipt,
+    DirectiveRecipient,
+    DirectiveStatus,
+    RecipientStatus,
+)
 from models.member import (
     Member,
     MemberTransfer,
@@ -27,6 +37,13 @@ __all__ = [
     "BranchKind",
     "DataVersion",
     "DeviceSession",
+    "Directive",
+    "DirectiveLevel",
+    "DirectivePriority",
+    "DirectiveProgress",
+    "DirectiveReceipt",
+    "DirectiveRecipient",
+    "DirectiveStatus",
     "HonourLevel",
     "Member",
     "MemberTransfer",
@@ -35,6 +52,7 @@ __all__ = [
     "Patrol",
     "PatrolKind",
     "PersonnelType",
+    "RecipientStatus",
     "Post",
     "Role",
     "ServiceAction",
