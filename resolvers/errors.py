@@ -28,6 +28,9 @@ class ErrorCode(enum.StrEnum):
     INVALID_TOKEN = "invalid_token"
     PAGE_SIZE = "page_size"
     CURSOR = "cursor"
+    NOT_RECIPIENT = "not_recipient"
+    IN_PAST = "in_past"
+    OPEN_RECIPIENTS = "open_recipients"
 
 
 @dataclass(frozen=True, slots=True)
