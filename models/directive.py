@@ -184,10 +184,10 @@ class DirectiveRecipient(SyncedDocument, Base):
 
 
 # The directive's fields on its recipients' synced documents, read at pull time.
-DirectiveRecipient.title = _of_directive(Directive.title)  # type: ignore[attr-defined]
-DirectiveRecipient.content = _of_directive(Directive.content)  # type: ignore[attr-defined]
-DirectiveRecipient.priority = _of_directive(Directive.priority)  # type: ignore[attr-defined]
-DirectiveRecipient.deadline = _of_directive(Directive.deadline)  # type: ignore[attr-defined]
+DirectiveRecipient.title = _of_directive(Directive.title)
+DirectiveRecipient.content = _of_directive(Directive.content)
+DirectiveRecipient.priority = _of_directive(Directive.priority)
+DirectiveRecipient.deadline = _of_directive(Directive.deadline)
 
 
 class DirectiveReceipt(SyncedDocument, Base):

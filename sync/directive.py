@@ -39,8 +39,9 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import DirectiveLevel, DirectiveRecipient, RecipientStatus
@@ -131,7 +132,7 @@ async def mark_signed(
     """Signs the recipients not yet signed (a recipient is signed once); stamps those rows."""
     if not signed:
         return
-    table = DirectiveRecipient.__table__
+    table = cast(Table, DirectiveRecipient.__table__)
     statement = (
         update(table)
         .where(table.c.id == bindparam("rid"), table.c.signed_at.is_(None))
@@ -155,7 +156,7 @@ async def mark_reported(
     if not reported:
         return
     await mark_signed(db, reported, account_id, stamp)
-    table = DirectiveRecipient.__table__
+    table = cast(Table, DirectiveRecipient.__table__)
     moment = bindparam("moment", type_=table.c.last_reported_at.type)
     statement = (
         update(table)
