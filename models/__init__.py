@@ -4,6 +4,16 @@ from models.account import Account, DeviceSession, Role
 from models.base import Base
 from models.branch import Branch, BranchHonour, BranchKind, HonourLevel
 from models.data_version import DataVersion
+from models.directive import (
+    Directive,
+    DirectiveLevel,
+    DirectivePriority,
+    DirectiveProgress,
+    DirectiveReceipt,
+    DirectiveRecipient,
+    DirectiveStatus,
+    RecipientStatus,
+)
 from models.ledger import (
     LedgerAttachment,
     LedgerEntry,
@@ -41,6 +51,13 @@ __all__ = [
     "BranchKind",
     "DataVersion",
     "DeviceSession",
+    "Directive",
+    "DirectiveLevel",
+    "DirectivePriority",
+    "DirectiveProgress",
+    "DirectiveReceipt",
+    "DirectiveRecipient",
+    "DirectiveStatus",
     "HonourLevel",
     "LedgerAttachment",
     "LedgerEntry",
@@ -55,6 +72,7 @@ __all__ = [
     "PatrolKind",
     "PersonnelType",
     "Post",
+    "RecipientStatus",
     "Role",
     "ServiceAction",
     "ServiceActionType",

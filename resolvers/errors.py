@@ -32,6 +32,9 @@ class ErrorCode(enum.StrEnum):
     INVALID_PERIOD = "invalid_period"
     OUT_OF_RANGE = "out_of_range"
     TOO_LARGE = "too_large"
+    NOT_RECIPIENT = "not_recipient"
+    IN_PAST = "in_past"
+    OPEN_RECIPIENTS = "open_recipients"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
@@ -20,6 +21,9 @@ from app.settings import Settings
 from models import (
     Branch,
     BranchHonour,
+    Directive,
+    DirectiveProgress,
+    DirectiveRecipient,
     LedgerAttachment,
     LedgerEntry,
     LedgerItem,
@@ -27,9 +31,11 @@ from models import (
     PartyStatusChange,
 )
 from resolvers import branch as branch_ops
+from resolvers import directive as directive_ops
 from resolvers import ledger as ledger_ops
 from resolvers import member as member_ops
 from resolvers import study as study_ops
+from resolvers.directive import LevelRollup
 from resolvers.errors import Unauthenticated
 from resolvers.member import MemberRecord
 from resolvers.viewer import Viewer
@@ -55,6 +61,37 @@ def _loader(
 
 
 @dataclass(slots=True)
+class DirectiveLoaders:
+    """Directives: readable ones by id, their recipients in scope, reports, level roll-ups
+    (keyed with the request's clock reading, since overdue depends on it)."""
+
+    directive: DataLoader[uuid.UUID, Directive | None]
+    recipients: DataLoader[uuid.UUID, list[DirectiveRecipient]]
+    progress: DataLoader[str, list[DirectiveProgress]]
+    rollup: DataLoader[tuple[uuid.UUID, datetime], list[LevelRollup]]
+
+    @classmethod
+    def build(
+        cls,
+        sessionmaker: Sessionmaker,
+        scoped: Callable[[Any], Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]],
+    ) -> DirectiveLoaders:
+        async def rollups(
+            db: AsyncSession, keys: Sequence[tuple[uuid.UUID, datetime]]
+        ) -> list[list[LevelRollup]]:
+            # One clock reading per request: every key carries the same moment.
+            now = keys[0][1]
+            return await directive_ops.rollups_by_directive_id(db, [k[0] for k in keys], now)
+
+        return cls(
+            directive=_loader(sessionmaker, scoped(directive_ops.directives_by_id)),
+            recipients=_loader(sessionmaker, scoped(directive_ops.recipients_by_directive_id)),
+            progress=_loader(sessionmaker, directive_ops.progress_by_recipient_id),
+            rollup=_loader(sessionmaker, rollups),
+        )
+
+
+@dataclass(slots=True)
 class Loaders:
     """Created per request, so a cache never serves one viewer's rows to another."""
 
@@ -73,6 +110,7 @@ class Loaders:
     ledger_attachments: DataLoader[uuid.UUID, list[LedgerAttachment]]
     study_attendees: DataLoader[uuid.UUID, list[MemberRecord]]
     study_group_members: DataLoader[uuid.UUID, list[MemberRecord]]
+    directives: DirectiveLoaders
 
     def prime_branches(self, rows: Sequence[Branch]) -> None:
         """Branches already fetched answer later `branch` loads (parents, members' branches)."""
@@ -106,6 +144,7 @@ class Loaders:
             ledger_attachments=_loader(sessionmaker, ledger_ops.attachments_by_entry_id),
             study_attendees=_loader(sessionmaker, scoped(study_ops.attendees_by_record_id)),
             study_group_members=_loader(sessionmaker, scoped(study_ops.members_by_group_id)),
+            directives=DirectiveLoaders.build(sessionmaker, scoped),
         )
 
 

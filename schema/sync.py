@@ -17,7 +17,17 @@ from strawberry.utils.str_converters import to_camel_case
 
 from app.auth import bearer_token
 from app.security import TokenError, decode_access_token
-from models import PatrolKind, Role, ServiceActionType, VisitCategory, VisitStatus, VolunteerRole
+from models import (
+    DirectiveLevel,
+    DirectivePriority,
+    PatrolKind,
+    RecipientStatus,
+    Role,
+    ServiceActionType,
+    VisitCategory,
+    VisitStatus,
+    VolunteerRole,
+)
 from resolvers.errors import Unauthenticated
 from resolvers.field_record import decode_json_text
 from resolvers.viewer import mask_phone
@@ -374,6 +384,202 @@ class ServiceActionPullBulk:
     checkpoint: ServiceActionCheckpoint | None
 
 
+# --- Directive (pull-only) -----------------------------------------------------------------------
+
+
+@strawberry.input
+class DirectiveInputCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type
+class DirectiveCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type(
+    description=(
+        "A directive (上级指令) as one recipient received it: a row of its dispatch tree, "
+        "pull-only. id: the recipient row, which receipts and progress reports name; level: "
+        "county_committee | organ_committee | branch | member; status: pending | signed | "
+        "in_progress | closed; instants are ISO-8601 text."
+    )
+)
+class Directive:
+    id: strawberry.ID
+    directive_id: str
+    parent_id: str | None
+    level: str
+    branch_id: str
+    member_id: str | None
+    title: str
+    content: str
+    priority: str
+    deadline: str
+    status: str
+    dispatched_at: str
+    signed_at: str | None
+    last_reported_at: str | None
+    closed_at: str | None
+    updated_at: float
+    deleted: bool
+
+    @strawberry.field(description="The branch the recipient belongs to.")
+    async def branch(self, info: Info) -> BranchRef | None:
+        return await _branch(info, self.branch_id)
+
+    @strawberry.field(description="Chinese label of the level, e.g. 支部.")
+    def level_label(self) -> str | None:
+        return _label(DirectiveLevel, self.level)
+
+    @strawberry.field(description="Chinese label of the priority, e.g. 紧急.")
+    def priority_label(self) -> str | None:
+        return _label(DirectivePriority, self.priority)
+
+    @strawberry.field(description="Chinese label of the recipient's status, e.g. 已签收.")
+    def status_label(self) -> str | None:
+        return _label(RecipientStatus, self.status)
+
+
+@strawberry.input
+class DirectiveInputHeaders:
+    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
+
+
+@strawberry.type
+class DirectivePullBulk:
+    documents: list[Directive]
+    checkpoint: DirectiveCheckpoint | None
+
+
+# --- DirectiveReceipt -----------------------------------------------------------------------------
+
+
+@strawberry.input
+class DirectiveReceiptInputCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type
+class DirectiveReceiptCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type(
+    description=(
+        "签收: a recipient's signature of a directive. id: the id of the Directive document "
+        "signed (one receipt per recipient); officerId: the signer (me.member.id)."
+    )
+)
+class DirectiveReceipt:
+    id: strawberry.ID
+    branch_id: str
+    officer_id: str | None
+    signed_at: str
+    updated_at: float
+    deleted: bool
+
+
+@strawberry.input
+class DirectiveReceiptInput:
+    id: strawberry.ID
+    branch_id: str | None = strawberry.UNSET
+    officer_id: str | None = strawberry.UNSET
+    signed_at: str | None = strawberry.UNSET
+    updated_at: float | None = strawberry.UNSET
+    deleted: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class DirectiveReceiptInputPushRow:
+    assumed_master_state: DirectiveReceiptInput | None = strawberry.UNSET
+    new_document_state: DirectiveReceiptInput
+
+
+@strawberry.input
+class DirectiveReceiptInputHeaders:
+    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
+
+
+@strawberry.type
+class DirectiveReceiptPullBulk:
+    documents: list[DirectiveReceipt]
+    checkpoint: DirectiveReceiptCheckpoint | None
+
+
+# --- DirectiveProgress ----------------------------------------------------------------------------
+
+
+@strawberry.input
+class DirectiveProgressInputCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type
+class DirectiveProgressCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type(
+    description=(
+        "A progress report on a directive: recipientId names the Directive document; percent "
+        "0-100 and stage (e.g. 已部署) are optional; reportedAt is ISO-8601 with offset."
+    )
+)
+class DirectiveProgress:
+    id: strawberry.ID
+    recipient_id: str
+    branch_id: str
+    officer_id: str | None
+    text: str
+    percent: int | None
+    stage: str | None
+    reported_at: str
+    updated_at: float
+    deleted: bool
+
+    @strawberry.field(description="The member who reported; null outside your scope.")
+    async def reporter(self, info: Info) -> MemberRef | None:
+        return await _officer(info, self.officer_id) if self.officer_id else None
+
+
+@strawberry.input
+class DirectiveProgressInput:
+    id: strawberry.ID
+    recipient_id: str | None = strawberry.UNSET
+    branch_id: str | None = strawberry.UNSET
+    officer_id: str | None = strawberry.UNSET
+    text: str | None = strawberry.UNSET
+    percent: int | None = strawberry.UNSET
+    stage: str | None = strawberry.UNSET
+    reported_at: str | None = strawberry.UNSET
+    updated_at: float | None = strawberry.UNSET
+    deleted: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class DirectiveProgressInputPushRow:
+    assumed_master_state: DirectiveProgressInput | None = strawberry.UNSET
+    new_document_state: DirectiveProgressInput
+
+
+@strawberry.input
+class DirectiveProgressInputHeaders:
+    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
+
+
+@strawberry.type
+class DirectiveProgressPullBulk:
+    documents: list[DirectiveProgress]
+    checkpoint: DirectiveProgressCheckpoint | None
+
+
 # --- translation ------------------------------------------------------------------------------
 
 
@@ -452,7 +658,12 @@ async def pull_bulk(
 def push_writer(ctx: Context) -> Writer:
     """The viewer as a writer; a device whose session was revoked still gets its rows kept."""
     if ctx.viewer is not None:
-        return Writer(ctx.viewer.account_id, ctx.viewer.session_id, scope_of(ctx.viewer))
+        return Writer(
+            ctx.viewer.account_id,
+            ctx.viewer.session_id,
+            scope_of(ctx.viewer),
+            member_id=ctx.viewer.member_id,
+        )
     token = bearer_token(getattr(ctx.request, "headers", {}).get("authorization"))
     if token is not None:
         try:
@@ -494,6 +705,8 @@ async def push_rows(
     outcome = await push(ctx.sessionmaker, collection, writer, batch, ctx.clock())
     if outcome.stamp is not None:
         await ctx.feed.publish_stamp(collection.key, outcome.stamp)
+        for key in outcome.also_written:
+            await ctx.feed.publish_stamp(key, outcome.stamp)
     return outcome.returned
 
 
@@ -559,6 +772,58 @@ class SyncQuery:
             ),
         )
 
+    @strawberry.field(
+        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+    )
+    async def pull_directive(
+        self,
+        info: Info,
+        checkpoint: DirectiveInputCheckpoint | None = strawberry.UNSET,
+        *,
+        limit: int,
+    ) -> DirectivePullBulk:
+        documents, end = await pull_bulk(info, collections.DIRECTIVE, checkpoint, limit)
+        return DirectivePullBulk(
+            documents=[from_wire(Directive, d) for d in documents],
+            checkpoint=DirectiveCheckpoint(id=end.id, updated_at=end.updated_at) if end else None,
+        )
+
+    @strawberry.field(
+        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+    )
+    async def pull_directive_receipt(
+        self,
+        info: Info,
+        checkpoint: DirectiveReceiptInputCheckpoint | None = strawberry.UNSET,
+        *,
+        limit: int,
+    ) -> DirectiveReceiptPullBulk:
+        documents, end = await pull_bulk(info, collections.DIRECTIVE_RECEIPT, checkpoint, limit)
+        return DirectiveReceiptPullBulk(
+            documents=[from_wire(DirectiveReceipt, d) for d in documents],
+            checkpoint=(
+                DirectiveReceiptCheckpoint(id=end.id, updated_at=end.updated_at) if end else None
+            ),
+        )
+
+    @strawberry.field(
+        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+    )
+    async def pull_directive_progress(
+        self,
+        info: Info,
+        checkpoint: DirectiveProgressInputCheckpoint | None = strawberry.UNSET,
+        *,
+        limit: int,
+    ) -> DirectiveProgressPullBulk:
+        documents, end = await pull_bulk(info, collections.DIRECTIVE_PROGRESS, checkpoint, limit)
+        return DirectiveProgressPullBulk(
+            documents=[from_wire(DirectiveProgress, d) for d in documents],
+            checkpoint=(
+                DirectiveProgressCheckpoint(id=end.id, updated_at=end.updated_at) if end else None
+            ),
+        )
+
 
 @strawberry.type
 class SyncMutation:
@@ -599,6 +864,36 @@ class SyncMutation:
     ) -> list[ServiceAction]:
         returned = await push_rows(info, collections.SERVICE_ACTION, service_action_push_row)
         return [from_wire(ServiceAction, d) for d in returned]
+
+    @strawberry.mutation(
+        description=(
+            "Returns the server state of each row the client must adopt; [] when all were "
+            "taken as sent."
+        )
+    )
+    async def push_directive_receipt(
+        self,
+        info: Info,
+        directive_receipt_push_row: list[DirectiveReceiptInputPushRow] | None = strawberry.UNSET,
+    ) -> list[DirectiveReceipt]:
+        returned = await push_rows(info, collections.DIRECTIVE_RECEIPT, directive_receipt_push_row)
+        return [from_wire(DirectiveReceipt, d) for d in returned]
+
+    @strawberry.mutation(
+        description=(
+            "Returns the server state of each row the client must adopt; [] when all were "
+            "taken as sent."
+        )
+    )
+    async def push_directive_progress(
+        self,
+        info: Info,
+        directive_progress_push_row: list[DirectiveProgressInputPushRow] | None = strawberry.UNSET,
+    ) -> list[DirectiveProgress]:
+        returned = await push_rows(
+            info, collections.DIRECTIVE_PROGRESS, directive_progress_push_row
+        )
+        return [from_wire(DirectiveProgress, d) for d in returned]
 
 
 @strawberry.type
@@ -651,4 +946,56 @@ class SyncSubscription:
             yield ServiceActionPullBulk(
                 documents=[from_wire(ServiceAction, d) for d in documents],
                 checkpoint=ServiceActionCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
+            )
+
+    @strawberry.subscription(
+        description=(
+            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
+            "last document."
+        )
+    )
+    async def stream_directive(
+        self, info: Info, headers: DirectiveInputHeaders | None = strawberry.UNSET
+    ) -> AsyncGenerator[DirectivePullBulk, None]:
+        async for documents in stream_changes(info, collections.DIRECTIVE, headers_token(headers)):
+            last = documents[-1]
+            yield DirectivePullBulk(
+                documents=[from_wire(Directive, d) for d in documents],
+                checkpoint=DirectiveCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
+            )
+
+    @strawberry.subscription(
+        description=(
+            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
+            "last document."
+        )
+    )
+    async def stream_directive_receipt(
+        self, info: Info, headers: DirectiveReceiptInputHeaders | None = strawberry.UNSET
+    ) -> AsyncGenerator[DirectiveReceiptPullBulk, None]:
+        async for documents in stream_changes(
+            info, collections.DIRECTIVE_RECEIPT, headers_token(headers)
+        ):
+            last = documents[-1]
+            yield DirectiveReceiptPullBulk(
+                documents=[from_wire(DirectiveReceipt, d) for d in documents],
+                checkpoint=DirectiveReceiptCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
+            )
+
+    @strawberry.subscription(
+        description=(
+            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
+            "last document."
+        )
+    )
+    async def stream_directive_progress(
+        self, info: Info, headers: DirectiveProgressInputHeaders | None = strawberry.UNSET
+    ) -> AsyncGenerator[DirectiveProgressPullBulk, None]:
+        async for documents in stream_changes(
+            info, collections.DIRECTIVE_PROGRESS, headers_token(headers)
+        ):
+            last = documents[-1]
+            yield DirectiveProgressPullBulk(
+                documents=[from_wire(DirectiveProgress, d) for d in documents],
+                checkpoint=DirectiveProgressCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
             )

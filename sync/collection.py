@@ -13,15 +13,21 @@ import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal
 
 import orjson
 
 from models import (
+    DirectiveLevel,
+    DirectivePriority,
+    DirectiveProgress,
+    DirectiveReceipt,
+    DirectiveRecipient,
     Patrol,
     PatrolKind,
+    RecipientStatus,
     ServiceAction,
     ServiceActionType,
     SyncedDocument,
@@ -416,4 +422,91 @@ SERVICE_ACTION = Collection(
     policies={"participants": SetPolicy.by_field("memberId", "name")},
 )
 
-COLLECTIONS: dict[str, Collection] = {c.key: c for c in (VISIT, PATROL, SERVICE_ACTION)}
+
+# --- directives (see sync/directive.py for the push rules and the design) ---------------------
+
+
+@dataclass(frozen=True)
+class PullOnlyCollection(Collection):
+    """A collection phones only pull: the server writes it, so it has no push and no input type.
+
+    Its fields are read as stored (kind "text" for instants and ids the server made) and put on
+    the wire here: instants as ISO-8601 text, enums by value, ids of other objects as Relay ids.
+    """
+
+    node_types: Mapping[str, str] = field(default_factory=dict)
+
+    def to_wire(self, row: Any) -> dict[str, Any]:
+        return self._finish(super().to_wire(row))
+
+    def rows_to_wire(self, rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+        return [self._finish(doc) for doc in super().rows_to_wire(rows)]
+
+    def _finish(self, doc: dict[str, Any]) -> dict[str, Any]:
+        for name, value in doc.items():
+            if isinstance(value, datetime):
+                doc[name] = value.astimezone(UTC).isoformat()
+            elif isinstance(value, enum.Enum):
+                doc[name] = value.value
+            elif isinstance(value, uuid.UUID):
+                doc[name] = global_id(self.node_types.get(name, "Node"), value)
+        return doc
+
+
+DIRECTIVE = PullOnlyCollection(
+    name="Directive",
+    key="directive",
+    model=DirectiveRecipient,
+    fields=(
+        WireField("directiveId", "directive_id", "text"),
+        WireField("parentId", "parent_id", "text", required=False),
+        WireField("level", "level", "enum", choices=_values(DirectiveLevel)),
+        BRANCH,
+        WireField("memberId", "officer_id", "member", required=False),
+        WireField("title", "title", "text"),
+        WireField("content", "content", "text"),
+        WireField("priority", "priority", "enum", choices=_values(DirectivePriority)),
+        WireField("deadline", "deadline", "text"),
+        WireField("status", "status", "enum", choices=_values(RecipientStatus)),
+        WireField("dispatchedAt", "dispatched_at", "text"),
+        WireField("signedAt", "signed_at", "text", required=False),
+        WireField("lastReportedAt", "last_reported_at", "text", required=False),
+        WireField("closedAt", "closed_at", "text", required=False),
+    ),
+    node_types={"directiveId": "Directive"},
+)
+
+SIGNER = WireField("officerId", "officer_id", "member", required=False)
+
+DIRECTIVE_RECEIPT = Collection(
+    name="DirectiveReceipt",
+    key="directive_receipt",
+    model=DirectiveReceipt,
+    fields=(BRANCH, SIGNER, WireField("signedAt", "signed_at", "datetime")),
+)
+
+DIRECTIVE_PROGRESS = Collection(
+    name="DirectiveProgress",
+    key="directive_progress",
+    model=DirectiveProgress,
+    fields=(
+        WireField("recipientId", "recipient_id", "text", max_length=DOCUMENT_ID_LENGTH),
+        BRANCH,
+        SIGNER,
+        WireField("text", "text", "text"),
+        WireField("percent", "percent", "int", required=False),
+        WireField("stage", "stage", "text", required=False, max_length=50),
+        WireField("reportedAt", "reported_at", "datetime"),
+    ),
+)
+
+COLLECTIONS: dict[str, Collection] = {
+    c.key: c for c in (VISIT, PATROL, SERVICE_ACTION, DIRECTIVE_RECEIPT, DIRECTIVE_PROGRESS)
+}
+"""Collections phones push and pull (each has pull<Name>, push<Name> and stream<Name>)."""
+
+PULL_ONLY: dict[str, Collection] = {DIRECTIVE.key: DIRECTIVE}
+"""Collections phones only pull (pull<Name> and stream<Name>; a push to them does not exist)."""
+
+ALL_COLLECTIONS: dict[str, Collection] = {**COLLECTIONS, **PULL_ONLY}
+"""Every synced collection: what the stream, tombstone purge and branch moves go through."""

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.observability import log
 from models import DataVersion, SyncScopeExit
-from sync.collection import COLLECTIONS
+from sync.collection import ALL_COLLECTIONS
 
 CHANNEL = "meijing_sync"
 """The PostgreSQL channel every Meijing process listens on; payload "collection:stamp"."""
@@ -42,7 +42,7 @@ class Notice:
     def parse(cls, payload: str) -> Notice | None:
         """The notice a NOTIFY payload carries; None for anything else on the channel."""
         collection, _, stamp = payload.rpartition(":")
-        if collection not in COLLECTIONS or not stamp.isdigit():
+        if collection not in ALL_COLLECTIONS or not stamp.isdigit():
             return None
         return cls(collection, int(stamp))
 
@@ -232,7 +232,7 @@ class PostgresFeed(Feed):
             select(literal(key).label("collection"), spec.model.updated_at.label("stamp")).where(
                 spec.model.updated_at > after
             )
-            for key, spec in COLLECTIONS.items()
+            for key, spec in ALL_COLLECTIONS.items()
         ]
         parts.append(
             select(SyncScopeExit.collection, SyncScopeExit.updated_at).where(

@@ -42,6 +42,7 @@ from models import (
 )
 from resolvers.errors import ErrorCode, Problem
 from sync.collection import Collection, parse_global_id
+from sync.directive import Actor, push_rules
 from sync.feed import announce
 from sync.merge import JSON, FieldConflict, decide_push_row
 from sync.scope import Scope
@@ -69,6 +70,12 @@ class Writer:
     device_session_id: uuid.UUID | None
     scope: Scope
     revoked: bool = False
+    # The writer's member record, for rules about what was addressed to them (directives).
+    member_id: uuid.UUID | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.account_id, self.member_id, self.scope)
 
 
 @dataclass(slots=True)
@@ -80,6 +87,8 @@ class PushOutcome:
     written: int = 0
     conflicts: int = 0
     quarantined: int = 0
+    # Other collections this push's stamp wrote (a receipt changes its Directive document).
+    also_written: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -161,6 +170,11 @@ async def _push(
     for known in states.values():
         references.add(collection.references(known.document))
     await references.resolve(db)
+    rules = push_rules(collection)
+    if rules is not None:
+        await rules.load(
+            db, [*(new for _, new, _ in decoded), *(s.document for s in states.values())]
+        )
 
     conflicts: list[tuple[str, uuid.UUID, FieldConflict]] = []
     adopt: dict[str, dict[str, JSON]] = {}
@@ -188,6 +202,8 @@ async def _push(
         problems = collection.validate(document) + references.check(collection, document)
         if not problems:
             problems = _scope_problems(writer.scope, references, document, state)
+        if not problems and rules is not None:
+            problems = rules.problems(writer.actor, document, state.document if state else None)
         if problems:
             quarantine.append((row, problems))
             if state is not None:
@@ -216,6 +232,10 @@ async def _push(
     if dirty:
         outcome.stamp = await next_stamp(db, now)
         await _write(db, collection, writer, dirty, outcome.stamp, now)
+        if rules is not None:
+            outcome.also_written = await rules.applied(
+                db, writer.actor, [s.document for s in dirty], outcome.stamp, now
+            )
         await announce(db, collection.key, outcome.stamp)
         outcome.written = len(dirty)
     if conflicts:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ids import new_id
 from models import Branch, SyncScopeExit
-from sync.collection import COLLECTIONS
+from sync.collection import ALL_COLLECTIONS
 from sync.feed import announce
 from sync.pull import document_columns
 from sync.stamp import next_stamp
@@ -25,7 +25,7 @@ async def restamp_subtree(db: AsyncSession, old_path: str, now: datetime) -> int
     subtree = select(Branch.id).where(Branch.path.startswith(old_path))
     stamp: int | None = None
     moved = 0
-    for collection in COLLECTIONS.values():
+    for collection in ALL_COLLECTIONS.values():
         model = collection.model
         rows = (
             await db.execute(

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.db import Sessionmaker
 from models import DataVersion, SyncScopeExit
-from sync.collection import COLLECTIONS
+from sync.collection import ALL_COLLECTIONS
 from sync.stamp import epoch_ms
 
 
@@ -31,7 +31,7 @@ async def purge_tombstones(sessionmaker: Sessionmaker, now: datetime, days: int)
     purged: dict[str, int] = {}
     async with sessionmaker.begin() as db:
         floor = 0
-        for key, collection in COLLECTIONS.items():
+        for key, collection in ALL_COLLECTIONS.items():
             model = collection.model
             old = (model.deleted.is_(True), model.updated_at < horizon)
             newest = (await db.execute(select(func.max(model.updated_at)).where(*old))).scalar()
