@@ -3,7 +3,10 @@
 from models.account import Account, DeviceSession, Role
 from models.base import Base
 from models.branch import Branch, BranchHonour, BranchKind, HonourLevel
+from models.brand import BrandChecklistItem, BrandCriterion, BrandItemStatus
+from models.care import HotlineCategory, HotlineNote, HotlineRequest, HotlineStatus
 from models.data_version import DataVersion
+from models.education import EducationActivity, EducationActivityType
 from models.member import (
     Member,
     MemberTransfer,
@@ -25,9 +28,18 @@ __all__ = [
     "Branch",
     "BranchHonour",
     "BranchKind",
+    "BrandChecklistItem",
+    "BrandCriterion",
+    "BrandItemStatus",
     "DataVersion",
     "DeviceSession",
+    "EducationActivity",
+    "EducationActivityType",
     "HonourLevel",
+    "HotlineCategory",
+    "HotlineNote",
+    "HotlineRequest",
+    "HotlineStatus",
     "Member",
     "MemberTransfer",
     "PartyStatus",
