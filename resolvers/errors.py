@@ -28,6 +28,7 @@ class ErrorCode(enum.StrEnum):
     INVALID_TOKEN = "invalid_token"
     PAGE_SIZE = "page_size"
     CURSOR = "cursor"
+    OUT_OF_RANGE = "out_of_range"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,9 @@ from app.response_cache import ResponseCache
 from app.settings import Settings
 from models import Branch, BranchHonour, MemberTransfer, PartyStatusChange
 from resolvers import branch as branch_ops
+from resolvers import care as care_ops
 from resolvers import member as member_ops
+from resolvers.care import NoteRecord
 from resolvers.errors import Unauthenticated
 from resolvers.member import MemberRecord
 from resolvers.viewer import Viewer
@@ -57,6 +59,7 @@ class Loaders:
     task_units: DataLoader[uuid.UUID, list[Branch]]
     transfers: DataLoader[uuid.UUID, list[MemberTransfer]]
     status_history: DataLoader[uuid.UUID, list[PartyStatusChange]]
+    hotline_notes: DataLoader[uuid.UUID, list[NoteRecord]]
 
     def prime_branches(self, rows: Sequence[Branch]) -> None:
         """Branches already fetched answer later `branch` loads (parents, members' branches)."""
@@ -84,6 +87,7 @@ class Loaders:
             task_units=_loader(sessionmaker, member_ops.task_units_by_member_id),
             transfers=_loader(sessionmaker, member_ops.transfers_by_member_id),
             status_history=_loader(sessionmaker, member_ops.status_history_by_member_id),
+            hotline_notes=_loader(sessionmaker, care_ops.notes_by_request_id),
         )
 
 
