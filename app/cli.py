@@ -150,18 +150,23 @@ def seed(
         typer.Option("--if-empty", help="仅在数据库为空时生成 (only into an empty database)"),
     ] = False,
 ) -> None:
-    """生成演示数据 (seed demo data: 32 branches, 520 members, 4 demo accounts)."""
-    from app.seed import SEED_STEPS, SeedRefused, check_demo_allowed, seed_demo
+    """补齐目录数据;--demo 另生成演示数据 (add missing catalog entries; with --demo also the
+    demo county: 32 branches, 520 members, 4 demo accounts)."""
+    from app.seed import SEED_STEPS, SeedRefused, check_demo_allowed, seed_catalogs, seed_demo
 
-    if not demo:
-        raise _fail("目前只支持 --demo (only `seed --demo` exists)")
     settings = _settings()
-    try:
-        check_demo_allowed(settings)
-    except SeedRefused as exc:
-        raise _fail(str(exc)) from exc
+    if demo:
+        try:
+            check_demo_allowed(settings)
+        except SeedRefused as exc:
+            raise _fail(str(exc)) from exc
 
     async def work(sessionmaker: Sessionmaker) -> None:
+        # Catalogs (brand criteria, ...) are seeded into any database, only where missing.
+        added = await seed_catalogs(sessionmaker, system_clock)
+        out.print(f"[green]✓[/] 目录数据已补齐 {added} 项 (catalog entries added: {added})")
+        if not demo:
+            return
         if if_empty and not await _is_empty(sessionmaker):
             out.print("[dim]数据库已有数据,跳过演示数据 (database not empty; nothing seeded)[/]")
             return
