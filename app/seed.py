@@ -18,29 +18,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import Clock
 from app.db import Sessionmaker
+from app.demo_brand_care import build_brand_care, hotline_rows
 from app.demo_county import MEIGUI, County, build_county
 from app.demo_records import FieldYear, build_field_year, happened_at, record_rows
 from app.ids import new_id
 from app.security import hash_password
-from app.seed_ledger import seed_ledger_items
+from app.seed_ledger import DEFAULT_LEDGER_ITEMS, seed_ledger_items
 from app.settings import Settings
 from models import (
     Account,
     Branch,
     BranchHonour,
     BranchKind,
+    BrandChecklistItem,
+    BrandCriterion,
     DataVersion,
+    EducationActivity,
+    HotlineNote,
+    HotlineRequest,
+    LedgerItem,
     Member,
     PartyStatusChange,
     Role,
     TaskUnitMembership,
 )
+from resolvers.brand import DEFAULT_CRITERIA, ensure_brand_criteria
 from sync.stamp import epoch_ms
 
 Progress = Callable[[str, int], None]
 """Called with the step now running and how many steps just finished (for a progress bar)."""
 
-SEED_STEPS = 7
+SEED_STEPS = 8
 
 
 class SeedRefused(RuntimeError):
@@ -72,6 +80,9 @@ class SeedReport:
     task_unit_memberships: int = 0
     status_changes: int = 0
     honours: int = 0
+    brand_items: int = 0
+    education_activities: int = 0
+    hotline_requests: int = 0
     visits: int = 0
     patrols: int = 0
     service_actions: int = 0
@@ -114,6 +125,7 @@ async def seed_demo(
     """
     check_demo_allowed(settings)
     step = progress or _no_progress
+    await seed_catalogs(sessionmaker, clock)
     step("检查现有数据 (checking for existing data)", 0)
     # Looked at in a read session: one that committed would count as a write (app/db.py).
     async with sessionmaker() as db:
@@ -148,11 +160,21 @@ async def seed_demo(
             step("一年的走访、巡逻和为民服务 (a year of field records)", 1)
             year = build_field_year(county)
             await _insert_field_year(db, year, clock())
+            step("品牌创建、教育基地与关爱 (brand, education base and care)", 1)
+            criteria = {c.code: c.id for c in (await db.scalars(select(BrandCriterion))).all()}
+            brand_care = build_brand_care(county, criteria, clock())
+            await _insert(db, BrandChecklistItem, brand_care.checklist_items)
+            await _insert(db, EducationActivity, brand_care.activities)
             step("演示账号 (demo accounts)", 1)
             password_hash = await hashing
         finally:
             hashing.cancel()  # only matters when an insert failed; a done task ignores it
         created, skipped = await _add_accounts(db, county, password_hash, clock())
+        # After the accounts: the hotline's handling steps are signed by the demo admin.
+        admin_id = await db.scalar(select(Account.id).where(Account.username == "admin"))
+        requests, notes = hotline_rows(brand_care, admin_id)
+        await _insert(db, HotlineRequest, requests)
+        await _insert(db, HotlineNote, notes)
         step("完成 (done)", 1)
         return SeedReport(
             created=True,
@@ -162,6 +184,9 @@ async def seed_demo(
             task_unit_memberships=len(county.memberships),
             status_changes=len(county.status_changes),
             honours=len(county.honours),
+            brand_items=len(brand_care.checklist_items),
+            education_activities=len(brand_care.activities),
+            hotline_requests=len(requests),
             visits=len(year.visits),
             patrols=len(year.patrols),
             service_actions=len(year.service_actions),
@@ -258,14 +283,34 @@ class CatalogReport:
     """How many catalog rows each seed added (0 when they were all there)."""
 
     ledger_items: int = 0
+    brand_criteria: int = 0
+
+    @property
+    def added(self) -> int:
+        return self.ledger_items + self.brand_criteria
 
     @property
     def message(self) -> str:
-        return f"目录已就绪:新增台账项目 {self.ledger_items} 项 (catalogs ready)"
+        return (
+            f"目录已就绪:新增台账项目 {self.ledger_items} 项、品牌创建标准 {self.brand_criteria} 项"
+            f" (catalogs ready: {self.added} entries added)"
+        )
 
 
 async def seed_catalogs(sessionmaker: Sessionmaker, clock: Clock) -> CatalogReport:
-    """Adds the default catalog rows that are missing; existing (possibly edited) rows stay."""
+    """Adds the catalogs' default entries that are missing; edited entries are left alone, so
+    `meijing seed` may run on every deployment."""
+    async with sessionmaker() as db:
+        # Looked at first in a read session: a write that adds nothing need not commit.
+        present = set((await db.scalars(select(BrandCriterion.code))).all())
+        items = set((await db.scalars(select(LedgerItem.code))).all())
+    if all(code in present for code, _, _ in DEFAULT_CRITERIA) and all(
+        code in items for code, _, _ in DEFAULT_LEDGER_ITEMS
+    ):
+        return CatalogReport()
     async with sessionmaker.begin() as db:
-        ledger_items = await seed_ledger_items(db, clock())
-    return CatalogReport(ledger_items=ledger_items)
+        now = clock()
+        return CatalogReport(
+            ledger_items=await seed_ledger_items(db, now),
+            brand_criteria=await ensure_brand_criteria(db, now),
+        )

@@ -3,6 +3,8 @@
 from models.account import Account, DeviceSession, Role
 from models.base import Base
 from models.branch import Branch, BranchHonour, BranchKind, HonourLevel
+from models.brand import BrandChecklistItem, BrandCriterion, BrandItemStatus
+from models.care import HotlineCategory, HotlineNote, HotlineRequest, HotlineStatus
 from models.data_version import DataVersion
 from models.directive import (
     Directive,
@@ -14,6 +16,7 @@ from models.directive import (
     DirectiveStatus,
     RecipientStatus,
 )
+from models.education import EducationActivity, EducationActivityType
 from models.ledger import (
     LedgerAttachment,
     LedgerEntry,
@@ -49,6 +52,9 @@ __all__ = [
     "Branch",
     "BranchHonour",
     "BranchKind",
+    "BrandChecklistItem",
+    "BrandCriterion",
+    "BrandItemStatus",
     "DataVersion",
     "DeviceSession",
     "Directive",
@@ -58,7 +64,13 @@ __all__ = [
     "DirectiveReceipt",
     "DirectiveRecipient",
     "DirectiveStatus",
+    "EducationActivity",
+    "EducationActivityType",
     "HonourLevel",
+    "HotlineCategory",
+    "HotlineNote",
+    "HotlineRequest",
+    "HotlineStatus",
     "LedgerAttachment",
     "LedgerEntry",
     "LedgerEntryAttendee",

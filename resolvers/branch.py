@@ -15,7 +15,7 @@ from app.clock import Clock
 from app.ids import new_id
 from models import Branch, BranchHonour, BranchKind, HonourLevel
 from resolvers.batch import group_by_key
-from resolvers.errors import Collector, ErrorCode, InputError
+from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.pagination import Page, PageRequest, encode_cursor
 from resolvers.viewer import Viewer
 from sync.rescope import restamp_subtree
@@ -282,9 +282,10 @@ async def add_honour(
     level: HonourLevel,
     awarded_on: date,
 ) -> BranchHonour:
-    """Records an honour; honours come from above, so only admins record them."""
-    viewer.require_admin()
-    await get_branch(db, branch_id, "branchId")
+    """Records an honour; honours come from above: admins, or a committee's secretary for the
+    branches under that committee."""
+    branch = await get_branch(db, branch_id, "branchId")
+    await require_honour_writer(db, viewer, branch)
     errors = Collector()
     clean_title = errors.require_text("title", title, 200)
     if awarded_on > clock().date():
@@ -302,3 +303,29 @@ async def add_honour(
     db.add(honour)
     await db.flush()
     return honour
+
+
+# Secretaries of these kinds speak for a committee: they record honours for the branches below.
+HONOUR_COMMITTEE_KINDS = frozenset({BranchKind.COMMITTEE, BranchKind.ORGAN_COMMITTEE})
+
+
+async def require_honour_writer(db: AsyncSession, viewer: Viewer, branch: Branch) -> None:
+    """Admins, or the secretary of a committee (党委 / 机关党委) whose subtree holds `branch`."""
+    if viewer.is_admin:
+        return
+    viewer.require_covers(branch.path)
+    scope = await db.get(Branch, viewer.branch_id) if viewer.branch_id else None
+    if scope is None or scope.kind not in HONOUR_COMMITTEE_KINDS:
+        raise Forbidden("荣誉由县局党委或机关党委记录 (honours are recorded by a committee)")
+
+
+async def remove_honour(db: AsyncSession, viewer: Viewer, honour_id: uuid.UUID) -> Branch:
+    """Deletes an honour recorded in error (admins or the committee); returns its branch."""
+    honour = await db.get(BranchHonour, honour_id)
+    if honour is None:
+        raise InputError.one("id", "荣誉不存在 (honour not found)", ErrorCode.NOT_FOUND)
+    branch = await get_branch(db, honour.branch_id, "id")
+    await require_honour_writer(db, viewer, branch)
+    await db.delete(honour)
+    await db.flush()
+    return branch

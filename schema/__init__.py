@@ -15,7 +15,10 @@ from strawberry.types import ExecutionContext
 from app.settings import Settings
 from schema.account import AccountMutation, AccountQuery
 from schema.branch import BranchMutation, BranchQuery
+from schema.brand import BrandMutation, BrandQuery
 from schema.cache import ResponseCacheExtension
+from schema.care import CareMutation, CareQuery
+from schema.education import EducationMutation, EducationQuery
 from schema.extensions import Metrics, ShapeErrors
 from schema.fast_pull import FastPull
 from schema.field_record import FieldRecordMutation, FieldRecordQuery
@@ -32,6 +35,9 @@ Query = merge_types(
     (
         AccountQuery,
         BranchQuery,
+        BrandQuery,
+        CareQuery,
+        EducationQuery,
         FieldRecordQuery,
         LedgerQuery,
         MemberQuery,
@@ -46,6 +52,9 @@ Mutation = merge_types(
     (
         AccountMutation,
         BranchMutation,
+        BrandMutation,
+        CareMutation,
+        EducationMutation,
         FieldRecordMutation,
         LedgerMutation,
         MemberMutation,

@@ -36,6 +36,7 @@ MemberRef = Annotated["Member", strawberry.lazy("schema.member")]
 
 @strawberry.type(description="An honour a branch received (e.g. 全省“枫桥式公安派出所”).")
 class Honour:
+    id: strawberry.ID
     title: str
     level: HonourLevel
     level_label: str
@@ -44,7 +45,11 @@ class Honour:
     @classmethod
     def from_model(cls, row: BranchHonourRow) -> Honour:
         return cls(
-            title=row.title, level=row.level, level_label=row.level.label, awarded_on=row.awarded_on
+            id=to_global_id("Honour", row.id),
+            title=row.title,
+            level=row.level,
+            level_label=row.level.label,
+            awarded_on=row.awarded_on,
         )
 
 
@@ -187,6 +192,11 @@ class AddHonourInput:
     awarded_on: date
 
 
+@strawberry.input
+class RemoveHonourInput:
+    id: strawberry.ID
+
+
 @strawberry.type
 class BranchPayload:
     branch: Branch
@@ -228,7 +238,9 @@ class BranchMutation:
 
         return await write(info, run)
 
-    @strawberry.mutation(description="Records an honour of a branch (admins).")
+    @strawberry.mutation(
+        description="Records an honour of a branch (admins, or the committee above it)."
+    )
     async def add_honour(self, info: Info, input: AddHonourInput) -> HonourResult:
         async def run(db: AsyncSession, viewer: Viewer) -> HonourPayload:
             branch_id: uuid.UUID = from_global_id(input.branch_id, "Branch", "branchId")
@@ -243,5 +255,16 @@ class BranchMutation:
             )
             branch = await ops.get_branch(db, branch_id)
             return HonourPayload(branch=Branch.from_model(branch), honour=Honour.from_model(honour))
+
+        return await write(info, run)
+
+    @strawberry.mutation(
+        description="Deletes an honour recorded in error (admins, or the committee above it)."
+    )
+    async def remove_honour(self, info: Info, input: RemoveHonourInput) -> BranchResult:
+        async def run(db: AsyncSession, viewer: Viewer) -> BranchPayload:
+            honour_id = from_global_id(input.id, "Honour", "id")
+            branch = await ops.remove_honour(db, viewer, honour_id)
+            return BranchPayload(branch=Branch.from_model(branch))
 
         return await write(info, run)

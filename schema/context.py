@@ -31,10 +31,12 @@ from models import (
     PartyStatusChange,
 )
 from resolvers import branch as branch_ops
+from resolvers import care as care_ops
 from resolvers import directive as directive_ops
 from resolvers import ledger as ledger_ops
 from resolvers import member as member_ops
 from resolvers import study as study_ops
+from resolvers.care import NoteRecord
 from resolvers.directive import LevelRollup
 from resolvers.errors import Unauthenticated
 from resolvers.member import MemberRecord
@@ -111,6 +113,7 @@ class Loaders:
     study_attendees: DataLoader[uuid.UUID, list[MemberRecord]]
     study_group_members: DataLoader[uuid.UUID, list[MemberRecord]]
     directives: DirectiveLoaders
+    hotline_notes: DataLoader[uuid.UUID, list[NoteRecord]]
 
     def prime_branches(self, rows: Sequence[Branch]) -> None:
         """Branches already fetched answer later `branch` loads (parents, members' branches)."""
@@ -145,6 +148,7 @@ class Loaders:
             study_attendees=_loader(sessionmaker, scoped(study_ops.attendees_by_record_id)),
             study_group_members=_loader(sessionmaker, scoped(study_ops.members_by_group_id)),
             directives=DirectiveLoaders.build(sessionmaker, scoped),
+            hotline_notes=_loader(sessionmaker, care_ops.notes_by_request_id),
         )
 
 

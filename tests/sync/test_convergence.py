@@ -108,9 +108,7 @@ def content(c: Collection, doc: dict[str, Any]) -> dict[str, Any]:
     no conflict, or a retried push the server saw as a no-op), so its copy may omit the optional
     fields the server's copy lists as null.
     """
-    return {
-        k: v for k, v in decoded(c, doc).items() if k != "updatedAt" and v is not None
-    }
+    return {k: v for k, v in decoded(c, doc).items() if k != "updatedAt" and v is not None}
 
 
 @dataclass(frozen=True)
