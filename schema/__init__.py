@@ -16,6 +16,7 @@ from app.settings import Settings
 from schema.account import AccountMutation, AccountQuery
 from schema.branch import BranchMutation, BranchQuery
 from schema.cache import ResponseCacheExtension
+from schema.directive import DirectiveMutation, DirectiveQuery
 from schema.extensions import Metrics, ShapeErrors
 from schema.fast_pull import FastPull
 from schema.field_record import FieldRecordMutation, FieldRecordQuery
@@ -30,6 +31,7 @@ Query = merge_types(
     (
         AccountQuery,
         BranchQuery,
+        DirectiveQuery,
         FieldRecordQuery,
         MemberQuery,
         NodeQuery,
@@ -42,6 +44,7 @@ Mutation = merge_types(
     (
         AccountMutation,
         BranchMutation,
+        DirectiveMutation,
         FieldRecordMutation,
         MemberMutation,
         SyncAdminMutation,
