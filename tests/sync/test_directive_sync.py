@@ -20,6 +20,7 @@ from models import (
 from schema import sdl
 from sync.client import pull_query, push_query
 from sync.collection import DIRECTIVE, DIRECTIVE_PROGRESS, DIRECTIVE_RECEIPT, global_id
+from sync.pull import changes_at
 from tests.conftest import Api, World
 
 DEADLINE = "2026-12-20T18:00:00+08:00"
@@ -257,3 +258,28 @@ async def test_progress_pushed_offline_is_recorded_and_synced_back(
     codes = sorted(r["field"] + ":" + r["code"] for rs in reasons for r in rs)
     assert codes == ["deleted:invalid", "percent:invalid"]
     assert await count(sessionmaker, DirectiveProgress) == 1
+
+
+async def test_the_stream_hands_out_the_directive_documents_a_stamp_wrote(
+    api: Api, world: World, officer_row: str, sessionmaker: Sessionmaker
+) -> None:
+    token = await api.login("officer.meigui", device="phone-1")
+    assert (
+        await push(
+            api, token, "DirectiveReceipt", [{"newDocumentState": receipt(world, officer_row)}]
+        )
+        == []
+    )
+    async with sessionmaker() as db:
+        stamp = await db.scalar(
+            select(DirectiveRecipient.updated_at).where(DirectiveRecipient.id == officer_row)
+        )
+        assert stamp is not None
+        directive_changes = await changes_at(db, DIRECTIVE, stamp)
+        receipt_changes = await changes_at(db, DIRECTIVE_RECEIPT, stamp)
+    # The same stamp wrote the receipt and the Directive document it changed.
+    assert [(c.document["id"], c.document["status"]) for c in directive_changes] == [
+        (officer_row, "signed")
+    ]
+    assert directive_changes[0].path == world.meigui.path
+    assert [c.document["id"] for c in receipt_changes] == [officer_row]
