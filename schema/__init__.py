@@ -18,6 +18,7 @@ from schema.branch import BranchMutation, BranchQuery
 from schema.brand import BrandMutation, BrandQuery
 from schema.cache import ResponseCacheExtension
 from schema.care import CareMutation, CareQuery
+from schema.directive import DirectiveMutation, DirectiveQuery
 from schema.education import EducationMutation, EducationQuery
 from schema.extensions import Metrics, ShapeErrors
 from schema.fast_pull import FastPull
@@ -38,6 +39,7 @@ Query = merge_types(
         BrandQuery,
         CareQuery,
         EducationQuery,
+        DirectiveQuery,
         FieldRecordQuery,
         LedgerQuery,
         MemberQuery,
@@ -55,6 +57,7 @@ Mutation = merge_types(
         BrandMutation,
         CareMutation,
         EducationMutation,
+        DirectiveMutation,
         FieldRecordMutation,
         LedgerMutation,
         MemberMutation,

@@ -1,0 +1,255 @@
+"""Directives over GraphQL: who issues, who sees what, the typed errors, and batched reads."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from app.settings import Settings
+from models import Post, Role
+from sync.collection import global_id
+from tests.conftest import Api, Builders, World
+from tests.schema.test_statement_count import counting
+
+DEADLINE = "2026-12-20T18:00:00+08:00"
+
+ISSUE = """
+mutation($input: IssueDirectiveInput!) {
+  issueDirective(input: $input) {
+    __typename
+    ... on DirectiveIssued { directive { id title priorityLabel status recipients { id level } } }
+    ... on InvalidInput { errors { field code } }
+  }
+}
+"""
+
+LIST = """
+{
+  directives(first: 50) {
+    totalCount
+    nodes {
+      id title overdue priorityLabel
+      issuedBy { name }
+      recipients {
+        id levelLabel statusLabel overdue
+        branch { name } member { name }
+        progress { text percent }
+      }
+      rollup { level levelLabel recipients signed reported closed overdue closedOnTime }
+    }
+  }
+}
+"""
+
+
+@pytest.fixture
+def app_settings(settings: Settings) -> Settings:
+    """Statement counts measure batching, so the response cache is off."""
+    return dataclasses.replace(settings, response_cache_entries=0)
+
+
+async def issue(api: Api, token: str, *branches: Any, title: str = "指令") -> dict[str, Any]:
+    body = await api(
+        ISSUE,
+        {
+            "input": {
+                "title": title,
+                "content": "落实到人",
+                "deadline": DEADLINE,
+                "targetBranchIds": [global_id("Branch", b.id) for b in branches],
+            }
+        },
+        token=token,
+    )
+    result: dict[str, Any] = body["data"]["issueDirective"]
+    return result
+
+
+async def titles(api: Api, token: str) -> set[str]:
+    body = await api("{ directives(first: 50) { nodes { title } } }", token=token)
+    return {n["title"] for n in body["data"]["directives"]["nodes"]}
+
+
+async def recipient_of(api: Api, token: str) -> str:
+    body = await api("{ myDirectives { nodes { id } } }", token=token)
+    return str(body["data"]["myDirectives"]["nodes"][0]["id"])
+
+
+async def test_admins_issue_and_others_may_not(api: Api, world: World) -> None:
+    admin = await api.login("admin")
+    done = await issue(api, admin, world.organ)
+    assert done["__typename"] == "DirectiveIssued"
+    assert done["directive"]["priorityLabel"] == "一般"
+    assert [r["level"] for r in done["directive"]["recipients"]] == [
+        "COUNTY_COMMITTEE",
+        "ORGAN_COMMITTEE",
+    ]
+    for username in ("inspector", "secretary.meigui", "officer.meigui"):
+        token = await api.login(username)
+        body = await api(
+            ISSUE,
+            {
+                "input": {
+                    "title": "x",
+                    "content": "y",
+                    "deadline": DEADLINE,
+                    "targetBranchIds": [global_id("Branch", world.meigui_group.id)],
+                }
+            },
+            token=token,
+            expect_errors=True,
+        )
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", username
+
+
+async def test_a_committee_secretary_issues_for_their_committee(
+    api: Api, world: World, make: Builders
+) -> None:
+    member = await make.member(world.organ, name="机关书记", post=Post.SECRETARY)
+    await make.account(
+        Role.SECRETARY, username="secretary.organ", member_id=member.id, branch_id=world.organ.id
+    )
+    token = await api.login("secretary.organ")
+    done = await issue(api, token, world.meigui, world.yushan)
+    assert done["__typename"] == "DirectiveIssued"
+    body = await api(LIST, token=token)
+    (directive,) = body["data"]["directives"]["nodes"]
+    assert directive["issuedBy"]["name"] == "机关党委"
+
+
+async def test_invalid_issue_is_a_typed_field_error(api: Api, world: World) -> None:
+    admin = await api.login("admin")
+    body = await api(
+        ISSUE,
+        {
+            "input": {
+                "title": "过期指令",
+                "content": "x",
+                "deadline": "2020-01-01T00:00:00+08:00",
+                "targetBranchIds": [],
+            }
+        },
+        token=admin,
+    )
+    result = body["data"]["issueDirective"]
+    assert result["__typename"] == "InvalidInput"
+    assert {(e["field"], e["code"]) for e in result["errors"]} == {
+        ("deadline", "IN_PAST"),
+        ("targetBranchIds", "REQUIRED"),
+    }
+    assert await titles(api, admin) == set()
+
+
+async def test_each_role_sees_the_directives_addressed_to_its_scope(api: Api, world: World) -> None:
+    admin = await api.login("admin")
+    await issue(api, admin, world.meigui, title="玫瑰指令")
+    await issue(api, admin, world.yushan, title="榆山指令")
+    await issue(api, admin, world.organ, title="机关指令")
+
+    assert await titles(api, admin) == {"玫瑰指令", "榆山指令", "机关指令"}
+    assert await titles(api, await api.login("inspector")) == {"玫瑰指令", "榆山指令", "机关指令"}
+    secretary = await api.login("secretary.meigui")
+    assert await titles(api, secretary) == {"玫瑰指令"}
+    officer = await api.login("officer.meigui")
+    # Addressed to the officer's branch: the officer may read it, not sign it.
+    assert await titles(api, officer) == {"玫瑰指令"}
+    mine = await api("{ myDirectives { totalCount } }", token=officer)
+    assert mine["data"]["myDirectives"]["totalCount"] == 0
+
+    # The secretary dispatches to the officer, who then has it as their own.
+    row = await recipient_of(api, secretary)
+    await api(
+        """mutation($r: ID!, $m: ID!) { dispatchDirective(input: {recipientId: $r, memberIds: [$m]})
+             { __typename } }""",
+        {"r": row, "m": global_id("Member", world.officer_member.id)},
+        token=secretary,
+    )
+    body = await api("{ myDirectives { nodes { levelLabel directive { title } } } }", token=officer)
+    assert body["data"]["myDirectives"]["nodes"] == [
+        {"levelLabel": "党员", "directive": {"title": "玫瑰指令"}}
+    ]
+    # The secretary's view of the tree is their subtree's rows; the admin's, all of them.
+    body = await api(LIST, token=secretary)
+    (seen,) = body["data"]["directives"]["nodes"]
+    assert [r["levelLabel"] for r in seen["recipients"]] == ["支部", "党员"]
+    assert [r["recipients"] for r in seen["rollup"]] == [1, 0, 1, 1]
+
+
+async def test_signing_a_directive_never_received_is_a_typed_error(api: Api, world: World) -> None:
+    admin = await api.login("admin")
+    await issue(api, admin, world.meigui, title="玫瑰指令")
+    secretary = await api.login("secretary.meigui")
+    row = await recipient_of(api, secretary)
+    officer = await api.login("officer.meigui")
+    body = await api(
+        """mutation($r: ID!) { signDirective(recipientId: $r) {
+             __typename ... on InvalidInput { errors { field code } } } }""",
+        {"r": row},
+        token=officer,
+    )
+    assert body["data"]["signDirective"] == {
+        "__typename": "InvalidInput",
+        "errors": [{"field": "recipientId", "code": "NOT_RECIPIENT"}],
+    }
+
+
+async def test_report_and_close_through_graphql(api: Api, world: World) -> None:
+    admin = await api.login("admin")
+    await issue(api, admin, world.meigui, title="玫瑰指令")
+    secretary = await api.login("secretary.meigui")
+    row = await recipient_of(api, secretary)
+    body = await api(
+        """mutation($r: ID!) {
+             reportDirectiveProgress(input: {recipientId: $r, text: "已部署", stage: "已部署"}) {
+               ... on DirectiveProgressReported { recipient { statusLabel } progress { stage } }
+             }
+             closeDirective(recipientId: $r) {
+               ... on DirectiveRecipientSaved { recipient { statusLabel closedAt } }
+             }
+           }""",
+        {"r": row},
+        token=secretary,
+    )
+    assert body["data"]["reportDirectiveProgress"] == {
+        "recipient": {"statusLabel": "办理中"},
+        "progress": {"stage": "已部署"},
+    }
+    assert body["data"]["closeDirective"]["recipient"]["statusLabel"] == "已办结"
+
+
+async def test_directive_list_statement_count_does_not_grow_with_data(
+    api: Api, app: Any, world: World, make: Builders
+) -> None:
+    admin = await api.login("admin")
+    secretary = await api.login("secretary.meigui")
+    await api("{ me { account { username } } }", token=admin)  # the viewer is cached from here
+
+    async def grow(n: int) -> None:
+        for i in range(n):
+            await issue(api, admin, world.meigui, world.yushan, title=f"指令{i}")
+            row = await recipient_of(api, secretary)
+            member = await make.member(world.meigui, name=f"党员{i}")
+            await api(
+                """mutation($r: ID!, $m: ID!) {
+                     dispatchDirective(input: {recipientId: $r, memberIds: [$m]}) { __typename }
+                     reportDirectiveProgress(input: {recipientId: $r, text: "进展", percent: 50})
+                       { __typename } }""",
+                {"r": row, "m": global_id("Member", member.id)},
+                token=secretary,
+            )
+
+    await grow(1)
+    with counting(app) as statements:
+        body = await api(LIST, token=admin)
+    small = len(statements)
+    assert body["data"]["directives"]["totalCount"] == 1
+
+    await grow(5)
+    with counting(app) as statements:
+        body = await api(LIST, token=admin)
+    assert body["data"]["directives"]["totalCount"] == 6
+    recipients = sum(len(n["recipients"]) for n in body["data"]["directives"]["nodes"])
+    assert recipients == 6 * 4
+    assert len(statements) == small
