@@ -18,6 +18,7 @@ from schema.branch import BranchMutation, BranchQuery
 from schema.brand import BrandMutation, BrandQuery
 from schema.cache import ResponseCacheExtension
 from schema.care import CareMutation, CareQuery
+from schema.dashboard import DashboardQuery
 from schema.education import EducationMutation, EducationQuery
 from schema.extensions import Metrics, ShapeErrors
 from schema.fast_pull import FastPull
@@ -37,6 +38,7 @@ Query = merge_types(
         BranchQuery,
         BrandQuery,
         CareQuery,
+        DashboardQuery,
         EducationQuery,
         FieldRecordQuery,
         LedgerQuery,
