@@ -202,7 +202,7 @@ async def _directives(d: Data, now: datetime) -> None:
     """2026: five recipients due (3 on time, 1 late, 1 open); one due in December (not yet).
     2025: two due, one on time."""
     w = d.world
-    plans = [
+    plans: list[tuple[datetime, list[tuple[Branch, DirectiveLevel, datetime | None]]]] = [
         (
             _at(2026, 6, 30),
             [
