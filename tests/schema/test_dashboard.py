@@ -129,6 +129,10 @@ class Data:
 
 @pytest.fixture
 async def data(sessionmaker: Sessionmaker, world: World, make: Builders) -> Data:
+    return await fill(sessionmaker, world, make)
+
+
+async def fill(sessionmaker: Sessionmaker, world: World, make: Builders) -> Data:
     """Two stations over two years (2025 and 2026); the test clock stands at 2026-11-28."""
     d = Data(sessionmaker, world)
     meigui, yushan, group = world.meigui, world.yushan, world.meigui_group
