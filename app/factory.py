@@ -21,7 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import ViewerCache
 from app.clock import Clock, system_clock
+from app.dashboard_export import dashboard_build
 from app.db import create_engine, create_sessionmaker
+from app.export import ExportServices, xlsx_endpoint
 from app.graphql_http import MeijingGraphQL, request_id_of
 from app.maintenance import every
 from app.observability import HTTP_REQUESTS, configure_logging, log
@@ -37,7 +39,7 @@ REQUEST_ID_HEADER = "x-request-id"
 # A client's request id is kept only if it is short and made of safe characters, since it is
 # echoed in a header and written to the logs.
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_ROUTES = frozenset({"/graphql", "/healthz", "/metrics"})
+_ROUTES = frozenset({"/graphql", "/healthz", "/metrics", "/export/dashboard.xlsx"})
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 HEALTH_TIMEOUT_SECONDS = 3.0
 # Tombstones older than `tombstone_days` go once a day (and at start-up).
@@ -128,6 +130,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             now=lambda: clock().timestamp(),
         )
 
+    exports = ExportServices(settings, sessionmaker, clock, graphql.viewer_cache)
+
     async def healthz(request: Request) -> Response:
         if await database_answers(engine):
             return JSONResponse({"status": "ok", "database": "ok"})
@@ -159,6 +163,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            Route(
+                "/export/dashboard.xlsx",
+                xlsx_endpoint(exports, dashboard_build(clock, settings.ledger_grace_days)),
+                methods=["GET"],
+            ),
         ],
         lifespan=lifespan,
     )

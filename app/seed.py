@@ -20,6 +20,8 @@ from app.clock import Clock
 from app.db import Sessionmaker
 from app.demo_brand_care import build_brand_care, hotline_rows
 from app.demo_county import MEIGUI, County, build_county
+from app.demo_directives import build_directives
+from app.demo_ledger import build_ledger
 from app.demo_records import FieldYear, build_field_year, happened_at, record_rows
 from app.ids import new_id
 from app.security import hash_password
@@ -33,13 +35,19 @@ from models import (
     BrandChecklistItem,
     BrandCriterion,
     DataVersion,
+    Directive,
+    DirectiveProgress,
+    DirectiveReceipt,
+    DirectiveRecipient,
     EducationActivity,
     HotlineNote,
     HotlineRequest,
+    LedgerEntry,
     LedgerItem,
     Member,
     PartyStatusChange,
     Role,
+    StudyRecord,
     TaskUnitMembership,
 )
 from resolvers.brand import DEFAULT_CRITERIA, ensure_brand_criteria
@@ -86,6 +94,10 @@ class SeedReport:
     visits: int = 0
     patrols: int = 0
     service_actions: int = 0
+    ledger_entries: int = 0
+    study_records: int = 0
+    directives: int = 0
+    directive_recipients: int = 0
     accounts: tuple[str, ...] = ()
     skipped_accounts: tuple[str, ...] = ()
 
@@ -165,6 +177,13 @@ async def seed_demo(
             brand_care = build_brand_care(county, criteria, clock())
             await _insert(db, BrandChecklistItem, brand_care.checklist_items)
             await _insert(db, EducationActivity, brand_care.activities)
+            # Advances nothing: the progress bar's steps stay those of the county itself.
+            step("台账、第一议题学习与上年教育基地 (ledgers, study records, 2025 base)", 0)
+            items = {i.code: i.id for i in (await db.scalars(select(LedgerItem))).all()}
+            ledger = build_ledger(county, items, clock())
+            await _insert(db, LedgerEntry, ledger.entries)
+            await _insert(db, StudyRecord, ledger.study_records)
+            await _insert(db, EducationActivity, ledger.activities)
             step("演示账号 (demo accounts)", 1)
             password_hash = await hashing
         finally:
@@ -175,6 +194,15 @@ async def seed_demo(
         requests, notes = hotline_rows(brand_care, admin_id)
         await _insert(db, HotlineRequest, requests)
         await _insert(db, HotlineNote, notes)
+        # Directives are issued by the demo admin; their synced documents take the stamp the
+        # field year ended on (one transaction, one stamp), so the sync clock stays where it is.
+        assert admin_id is not None
+        stamp = int(await db.scalar(select(DataVersion.sync_clock)) or 0)
+        directives = build_directives(county, admin_id, clock(), stamp)
+        await _insert(db, Directive, directives.directives)
+        await _insert(db, DirectiveRecipient, directives.recipients)
+        await _insert(db, DirectiveReceipt, directives.receipts)
+        await _insert(db, DirectiveProgress, directives.progress)
         step("完成 (done)", 1)
         return SeedReport(
             created=True,
@@ -190,6 +218,10 @@ async def seed_demo(
             visits=len(year.visits),
             patrols=len(year.patrols),
             service_actions=len(year.service_actions),
+            ledger_entries=len(ledger.entries),
+            study_records=len(ledger.study_records),
+            directives=len(directives.directives),
+            directive_recipients=len(directives.recipients),
             accounts=created,
             skipped_accounts=skipped,
         )

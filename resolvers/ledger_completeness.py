@@ -155,6 +155,7 @@ async def ledger_completeness(
     # same SQL runs on SQLite and PostgreSQL.
     bucket = case(
         *((LedgerEntry.occurred_on < m.end_exclusive, i) for i, m in enumerate(month_starts[:-1])),
+        (LedgerEntry.occurred_on < period.end_exclusive, months - 1),  # never an empty CASE
         else_=months - 1,
     )
     inner = (

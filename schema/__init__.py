@@ -18,6 +18,7 @@ from schema.branch import BranchMutation, BranchQuery
 from schema.brand import BrandMutation, BrandQuery
 from schema.cache import ResponseCacheExtension
 from schema.care import CareMutation, CareQuery
+from schema.dashboard import DashboardQuery
 from schema.directive import DirectiveMutation, DirectiveQuery
 from schema.education import EducationMutation, EducationQuery
 from schema.extensions import Metrics, ShapeErrors
@@ -38,6 +39,7 @@ Query = merge_types(
         BranchQuery,
         BrandQuery,
         CareQuery,
+        DashboardQuery,
         EducationQuery,
         DirectiveQuery,
         FieldRecordQuery,

@@ -1,0 +1,421 @@
+"""GraphQL surface of data analysis (数据分析): `dashboard(period, branchId)`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    BranchKind,
+    EducationActivityType,
+    HonourLevel,
+    PartyStatus,
+    PatrolKind,
+    PersonnelType,
+    ServiceActionType,
+    ServiceStatus,
+    VisitCategory,
+)
+from resolvers import dashboard as ops
+from resolvers.period import period_input
+from resolvers.viewer import Viewer
+from schema.branch import Branch, BranchKindEnum, HonourLevelEnum
+from schema.context import Info
+from schema.education import EducationActivityTypeEnum
+from schema.errors import read
+from schema.member import PartyStatusEnum, PersonnelTypeEnum, ServiceStatusEnum
+from schema.node import optional_global_id
+
+VisitCategoryEnum = strawberry.enum(
+    VisitCategory,
+    name="VisitCategory",
+    description="入户走访 · 矛盾纠纷调解 · 反诈宣传 · 安全隐患排查 · 群众求助 · 关爱孤寡留守 · 校园安全",
+)
+PatrolKindEnum = strawberry.enum(PatrolKind, name="PatrolKind", description="日间巡逻 · 夜间巡逻")
+ServiceActionTypeEnum = strawberry.enum(
+    ServiceActionType,
+    name="ServiceActionType",
+    description="六项行动 (走访动起来 … 安防体验请进来) and the 护蕾行动 / 星空护学 campaigns",
+)
+# Registered by their own modules; named here so the dependency is visible.
+_ENUMS = (
+    BranchKindEnum,
+    HonourLevelEnum,
+    EducationActivityTypeEnum,
+    PartyStatusEnum,
+    PersonnelTypeEnum,
+    ServiceStatusEnum,
+)
+
+
+@strawberry.type(description="A count in the period beside the same period last year (同比).")
+class CountFigure:
+    value: int
+    previous: int | None = strawberry.field(
+        description="The same period last year; null for roster figures, counted as they stand."
+    )
+    change: float | None = strawberry.field(
+        description="(value - previous) / previous in percent; null when previous is 0 or null."
+    )
+
+    @classmethod
+    def of(cls, figure: ops.Count) -> CountFigure:
+        return cls(value=figure.value, previous=figure.previous, change=figure.change)
+
+
+@strawberry.type(description="A share between 0 and 1 beside the same period last year.")
+class RateFigure:
+    value: float | None = strawberry.field(description="Null when nothing was due.")
+    previous: float | None
+    change: float | None = strawberry.field(
+        description="Relative change in percent; null when previous is 0 or null."
+    )
+
+    @classmethod
+    def of(cls, figure: ops.Rate) -> RateFigure:
+        return cls(value=figure.value, previous=figure.previous, change=figure.change)
+
+
+@strawberry.type
+class BranchKindCount:
+    kind: BranchKind
+    label: str
+    count: int
+
+
+@strawberry.type
+class PersonnelTypeCount:
+    type: PersonnelType
+    label: str
+    count: int
+
+
+@strawberry.type
+class PartyStatusCount:
+    status: PartyStatus
+    label: str
+    count: int
+
+
+@strawberry.type
+class ServiceStatusCount:
+    status: ServiceStatus
+    label: str
+    count: int
+
+
+@strawberry.type(description="Members whose home branch lies in the subtree, as they stand.")
+class DashboardMembers:
+    total: int
+    active: int = strawberry.field(description="在职")
+    retired: int = strawberry.field(description="退休")
+    by_personnel_type: list[PersonnelTypeCount]
+    by_party_status: list[PartyStatusCount]
+    by_service_status: list[ServiceStatusCount]
+
+
+@strawberry.type
+class EducationTypeFigure:
+    type: EducationActivityType
+    label: str
+    activities: CountFigure
+    audience: CountFigure
+
+
+@strawberry.type(description="党建教育基地: activities held and people received.")
+class DashboardEducation:
+    activities: CountFigure
+    audience: CountFigure
+    by_type: list[EducationTypeFigure]
+
+
+@strawberry.type
+class VisitCategoryFigure:
+    category: VisitCategory
+    label: str
+    count: CountFigure
+
+
+@strawberry.type
+class PatrolKindFigure:
+    kind: PatrolKind
+    label: str
+    count: CountFigure
+
+
+@strawberry.type
+class ServiceActionTypeFigure:
+    type: ServiceActionType
+    label: str
+    count: CountFigure
+    difficulties_solved: CountFigure
+    banners_received: CountFigure
+
+
+@strawberry.type(description="One month of the period beside the same month last year.")
+class DashboardMonth:
+    month: str = strawberry.field(description='"2026-05"')
+    label: str = strawberry.field(description="2026年5月")
+    visits: CountFigure
+    patrols: CountFigure
+    night_patrols: CountFigure
+    service_actions: CountFigure
+    difficulties_solved: CountFigure
+    banners_received: CountFigure
+
+
+@strawberry.type(description="Field records (为民服务): visits, patrols and service actions.")
+class DashboardFieldRecords:
+    visits: CountFigure
+    visit_people_reached: CountFigure
+    visits_by_category: list[VisitCategoryFigure]
+    patrols: CountFigure
+    night_patrols: CountFigure
+    patrols_by_kind: list[PatrolKindFigure]
+    service_actions: CountFigure
+    service_people_reached: CountFigure
+    service_actions_by_type: list[ServiceActionTypeFigure]
+    by_month: list[DashboardMonth]
+
+
+@strawberry.type(description="One ledger-keeping branch in the period (current period only).")
+class LedgerBranchFigure:
+    branch: Branch
+    expected: int
+    present: int
+    late: int
+    missing: int
+    pending: int
+    rate: float | None = strawberry.field(description="present / (present + missing).")
+
+
+@strawberry.type(
+    description="台账完成情况 over the subtree's 党支部 and 党总支 (resolvers/ledger_completeness.py)."
+)
+class DashboardLedger:
+    branches: int = strawberry.field(description="Branches that keep the standard ledger.")
+    expected: CountFigure = strawberry.field(description="Due sub-periods, pending included.")
+    present: CountFigure = strawberry.field(description="Due sub-periods with an entry.")
+    late: CountFigure = strawberry.field(description="Present, but recorded after the grace days.")
+    missing: CountFigure
+    pending: CountFigure = strawberry.field(description="Empty, still within the grace days.")
+    rate: RateFigure = strawberry.field(
+        description="present / (present + missing): of what was due by now, how much is there."
+    )
+    by_branch: list[LedgerBranchFigure]
+
+
+@strawberry.type(
+    description="上级指令 recipients of every level whose deadline lies in the period and passed."
+)
+class DashboardDirectives:
+    due: CountFigure
+    closed_on_time: CountFigure
+    closed_late: CountFigure
+    overdue_open: CountFigure
+    completion_rate: RateFigure = strawberry.field(description="closed on time / due.")
+
+
+@strawberry.type
+class HonourLevelFigure:
+    level: HonourLevel
+    label: str
+    count: CountFigure
+
+
+@strawberry.type(description="One branch's place in the assessment ranking.")
+class DashboardRankingEntry:
+    rank: int
+    branch: Branch
+    score: float
+    previous_rank: int | None
+
+
+@strawberry.type(description="Reminders still open in the subtree.")
+class DashboardReminders:
+    open: CountFigure
+    overdue: CountFigure
+
+
+@strawberry.type(description="数据分析: a period's figures for a subtree, each beside last year's.")
+class Dashboard:
+    period: str
+    period_label: str
+    previous_period: str = strawberry.field(description="The comparison period (同比).")
+    branch: Branch | None = strawberry.field(description="The subtree's root; null: the county.")
+    party_branches: int = strawberry.field(description="党支部 in the subtree.")
+    branches_by_kind: list[BranchKindCount]
+    members: DashboardMembers
+    education: DashboardEducation
+    field_records: DashboardFieldRecords
+    difficulties_solved: CountFigure = strawberry.field(description="解决群众困难")
+    banners_received: CountFigure = strawberry.field(description="收到锦旗")
+    ledger: DashboardLedger
+    directives: DashboardDirectives
+    honours: CountFigure
+    honours_by_level: list[HonourLevelFigure]
+    assessment_ranking: list[DashboardRankingEntry] | None = strawberry.field(
+        description="Filled by the assessment module (智能考核); null until it is wired in."
+    )
+    open_reminders: DashboardReminders | None = strawberry.field(
+        description="Filled by the supervision module (督导提醒); null until it is wired in."
+    )
+
+    @classmethod
+    def from_result(cls, d: ops.Dashboard) -> Dashboard:
+        f = d.field_records
+        c = CountFigure.of
+        members = d.members
+        return cls(
+            period=str(d.period),
+            period_label=d.period.label,
+            previous_period=str(d.previous_period),
+            branch=Branch.from_model(d.branch) if d.branch else None,
+            party_branches=d.branches_by_kind.get(BranchKind.BRANCH, 0),
+            branches_by_kind=[
+                BranchKindCount(kind=k, label=k.label, count=d.branches_by_kind[k])
+                for k in BranchKind
+                if k in d.branches_by_kind
+            ],
+            members=DashboardMembers(
+                total=members.total,
+                active=members.by_service_status.get(ServiceStatus.ACTIVE, 0),
+                retired=members.by_service_status.get(ServiceStatus.RETIRED, 0),
+                by_personnel_type=[
+                    PersonnelTypeCount(
+                        type=t, label=t.label, count=members.by_personnel_type.get(t, 0)
+                    )
+                    for t in PersonnelType
+                ],
+                by_party_status=[
+                    PartyStatusCount(
+                        status=s, label=s.label, count=members.by_party_status.get(s, 0)
+                    )
+                    for s in PartyStatus
+                ],
+                by_service_status=[
+                    ServiceStatusCount(
+                        status=s, label=s.label, count=members.by_service_status.get(s, 0)
+                    )
+                    for s in ServiceStatus
+                ],
+            ),
+            education=DashboardEducation(
+                activities=c(d.education.activities),
+                audience=c(d.education.audience),
+                by_type=[
+                    EducationTypeFigure(type=t, label=t.label, activities=c(a), audience=c(b))
+                    for t in EducationActivityType
+                    for a, b in [d.education.by_type.get(t, (ops.Count(0, 0), ops.Count(0, 0)))]
+                ],
+            ),
+            field_records=DashboardFieldRecords(
+                visits=c(f.visits),
+                visit_people_reached=c(f.visit_people_reached),
+                visits_by_category=[
+                    VisitCategoryFigure(category=k, label=k.label, count=c(v))
+                    for k, v in f.visits_by_category.items()
+                ],
+                patrols=c(f.patrols),
+                night_patrols=c(f.night_patrols),
+                patrols_by_kind=[
+                    PatrolKindFigure(kind=k, label=k.label, count=c(v))
+                    for k, v in f.patrols_by_kind.items()
+                ],
+                service_actions=c(f.service_actions),
+                service_people_reached=c(f.service_people_reached),
+                service_actions_by_type=[
+                    ServiceActionTypeFigure(
+                        type=t,
+                        label=t.label,
+                        count=c(n),
+                        difficulties_solved=c(solved),
+                        banners_received=c(banners),
+                    )
+                    for t, (n, solved, banners) in f.actions_by_type.items()
+                ],
+                by_month=[
+                    DashboardMonth(
+                        month=str(m.month),
+                        label=m.month.label,
+                        visits=c(m.visits),
+                        patrols=c(m.patrols),
+                        night_patrols=c(m.night_patrols),
+                        service_actions=c(m.service_actions),
+                        difficulties_solved=c(m.difficulties_solved),
+                        banners_received=c(m.banners_received),
+                    )
+                    for m in f.by_month
+                ],
+            ),
+            difficulties_solved=c(f.difficulties_solved),
+            banners_received=c(f.banners_received),
+            ledger=DashboardLedger(
+                branches=d.ledger.branches,
+                expected=c(d.ledger.expected),
+                present=c(d.ledger.present),
+                late=c(d.ledger.late),
+                missing=c(d.ledger.missing),
+                pending=c(d.ledger.pending),
+                rate=RateFigure.of(d.ledger.rate),
+                by_branch=[
+                    LedgerBranchFigure(
+                        branch=Branch.from_model(row.branch),
+                        expected=row.expected,
+                        present=row.present,
+                        late=row.late,
+                        missing=row.missing,
+                        pending=row.pending,
+                        rate=row.rate,
+                    )
+                    for row in d.ledger.by_branch
+                ],
+            ),
+            directives=DashboardDirectives(
+                due=c(d.directives.due),
+                closed_on_time=c(d.directives.closed_on_time),
+                closed_late=c(d.directives.closed_late),
+                overdue_open=c(d.directives.overdue_open),
+                completion_rate=RateFigure.of(d.directives.completion_rate),
+            ),
+            honours=c(d.honours),
+            honours_by_level=[
+                HonourLevelFigure(level=level, label=level.label, count=c(n))
+                for level, n in d.honours_by_level.items()
+            ],
+            assessment_ranking=None,
+            open_reminders=None,
+        )
+
+
+@strawberry.type
+class DashboardQuery:
+    @strawberry.field(
+        description=(
+            "数据分析 for a period (2026, 2026-Q2, 2026-05) and a subtree (default: all you may "
+            "see; a secretary's own branch, an officer's branch), beside the same period last year."
+        )
+    )
+    async def dashboard(
+        self,
+        info: Info,
+        period: Annotated[str, strawberry.argument(description="2026, 2026-Q2 or 2026-05.")],
+        branch_id: strawberry.ID | None = None,
+    ) -> Dashboard:
+        parsed = period_input(period)
+        raw_branch = optional_global_id(branch_id, "Branch", "branchId")
+        ctx = info.context
+
+        async def run(db: AsyncSession, viewer: Viewer) -> ops.Dashboard:
+            return await ops.dashboard(
+                db,
+                viewer,
+                parsed,
+                raw_branch,
+                now=ctx.clock(),
+                grace_days=ctx.settings.ledger_grace_days,
+            )
+
+        return Dashboard.from_result(await read(info, run))
