@@ -289,3 +289,14 @@ async def test_collective_birthdays_over_graphql_in_constant_statements(
     [error] = bad["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["problems"][0]["field"] == "month"
+
+
+async def test_node_refetches_a_hotline_request_only_for_those_who_may_read_it(
+    api: Api, scene: Scene, requests: Requests, sessionmaker: Sessionmaker, clock: FrozenClock
+) -> None:
+    query = "query($id: ID!) { node(id: $id) { ... on HotlineRequest { summary } } }"
+    variables = {"id": gid("HotlineRequest", requests.own)}
+    for role, sees in (("officer", True), ("secretary", True), ("inspector", False)):
+        token = await token_of(role, scene, sessionmaker, clock)
+        node = (await api(query, variables, token=token))["data"]["node"]
+        assert (node is not None) == sees, role

@@ -192,3 +192,18 @@ async def test_secretary_sees_their_subtrees_activities_only(
         "玫瑰第一党小组"
     ]
     assert body["data"]["educationTotals"]["total"] == {"activities": 1, "audience": 30}
+
+
+async def test_node_refetches_an_activity_within_scope(
+    api: Api, world: World, make: Builders, sessionmaker: Sessionmaker
+) -> None:
+    await add(make, world.yushan, date(2026, 3, 2), 50)
+    async with sessionmaker() as db:
+        activity_id = await db.scalar(select(EducationActivity.id))
+    assert activity_id is not None
+    query = "query($id: ID!) { node(id: $id) { ... on EducationActivity { audienceCount } } }"
+    variables = {"id": to_global_id("EducationActivity", activity_id)}
+    admin = await api.login("admin")
+    assert (await api(query, variables, token=admin))["data"]["node"] == {"audienceCount": 50}
+    secretary = await api.login("secretary.meigui")
+    assert (await api(query, variables, token=secretary))["data"]["node"] is None
