@@ -322,6 +322,7 @@ async def create_hotline_request(
         updated_at=now,
     )
     db.add(request)
+    await db.flush()  # no ORM relationship orders the two inserts: the request goes first
     db.add(
         HotlineNote(
             id=new_id(),

@@ -116,6 +116,17 @@ async def count_activities(db: AsyncSession, viewer: Viewer, flt: ActivityFilter
     return int((await db.execute(query)).scalar_one())
 
 
+async def get_activity(
+    db: AsyncSession, viewer: Viewer, activity_id: uuid.UUID
+) -> EducationActivity | None:
+    """One activity, or None when absent or outside the viewer's scope."""
+    query = _filtered(select(EducationActivity), viewer, ActivityFilter())
+    row: EducationActivity | None = await db.scalar(
+        query.where(EducationActivity.id == activity_id)
+    )
+    return row
+
+
 @dataclass(frozen=True, slots=True)
 class ActivityCount:
     activities: int

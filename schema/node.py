@@ -62,6 +62,20 @@ class NodeQuery:
         if type_name == "Member":
             member = await context.loaders.member.load(raw)
             return Member.from_model(member) if member else None
+        if type_name == "EducationActivity":
+            from resolvers.education import get_activity
+            from schema.education import EducationActivity
+
+            async with context.sessionmaker() as db:
+                activity = await get_activity(db, viewer, raw)
+            return EducationActivity.from_model(activity) if activity else None
+        if type_name == "HotlineRequest":
+            from resolvers.care import get_hotline_request
+            from schema.care import HotlineRequest
+
+            async with context.sessionmaker() as db:
+                record = await get_hotline_request(db, viewer, raw)
+            return HotlineRequest.from_record(record) if record else None
         if type_name == "Account" and raw == viewer.account_id:
             from models import Account as AccountRow
 

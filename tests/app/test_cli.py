@@ -162,3 +162,22 @@ def test_sync_purge_tombstones_reports_what_it_purged(meijing: CliRunner) -> Non
     assert result.exit_code == 0, result.output
     assert "visit 0" in result.output
     assert "purged tombstones older than 30 days" in result.output
+
+
+def test_seed_without_demo_adds_the_catalogs_once(meijing: CliRunner, database: Path) -> None:
+    assert run(meijing, "db", "upgrade").exit_code == 0
+    result = run(meijing, "seed")
+    assert result.exit_code == 0, result.output
+    assert "catalog entries added: 7" in result.output
+    with closing(sqlite3.connect(database)) as db:
+        db.execute("UPDATE brand_criterion SET name = '有响亮的品牌名称' WHERE code = 'B1'")
+        db.commit()
+    result = run(meijing, "seed")
+    assert "catalog entries added: 0" in result.output
+    with closing(sqlite3.connect(database)) as db:
+        names = [
+            row[0] for row in db.execute("SELECT name FROM brand_criterion ORDER BY sort_order")
+        ]
+        branches = db.execute("SELECT count(*) FROM branch").fetchone()[0]
+    assert names[0] == "有响亮的品牌名称" and len(names) == 7
+    assert branches == 0  # no demo county without --demo
