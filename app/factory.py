@@ -22,7 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth import ViewerCache
 from app.clock import Clock, system_clock
 from app.db import create_engine, create_sessionmaker
+from app.endpoint import EndpointDeps
+from app.export import ExportHandler, export_routes
+from app.files import file_routes
 from app.graphql_http import MeijingGraphQL, request_id_of
+from app.ledger_export import export_ledger
 from app.maintenance import every
 from app.observability import HTTP_REQUESTS, configure_logging, log
 from app.response_cache import ResponseCache
@@ -40,6 +44,10 @@ _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _ROUTES = frozenset({"/graphql", "/healthz", "/metrics"})
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 HEALTH_TIMEOUT_SECONDS = 3.0
+# Spreadsheet exports, served at GET /export/<name>.xlsx (app/export.py).
+EXPORTS: dict[str, ExportHandler] = {
+    "ledger": export_ledger,
+}
 # Tombstones older than `tombstone_days` go once a day (and at start-up).
 TOMBSTONE_PURGE_SECONDS = 24 * 3600.0
 
@@ -153,8 +161,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             await graphql.feed.stop()
             await engine.dispose()
 
+    endpoints = EndpointDeps(settings, sessionmaker, clock, graphql.viewer_cache)
     app = Starlette(
         routes=[
+            *export_routes(endpoints, EXPORTS),
+            *file_routes(endpoints),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
