@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -135,7 +136,7 @@ def test_sub_periods_tile_the_period_without_gaps(period: Period, kind: PeriodKi
     parts = period.sub_periods(kind)
     assert parts[0].start == period.start
     assert parts[-1].end == period.end
-    for a, b in zip(parts, parts[1:], strict=False):
+    for a, b in itertools.pairwise(parts):
         assert a.end_exclusive == b.start
     assert all(period.covers(p) for p in parts)
 
