@@ -62,6 +62,16 @@ class NodeQuery:
         if type_name == "Member":
             member = await context.loaders.member.load(raw)
             return Member.from_model(member) if member else None
+        if type_name == "LedgerEntry":
+            from schema.ledger import LedgerEntry
+
+            entry = await context.loaders.ledger_entry.load(raw)
+            return LedgerEntry.from_model(entry) if entry else None
+        if type_name == "LedgerItem":
+            from schema.ledger import LedgerItem
+
+            item = await context.loaders.ledger_item.load(raw)
+            return LedgerItem.from_model(item) if item else None
         if type_name == "Account" and raw == viewer.account_id:
             from models import Account as AccountRow
 

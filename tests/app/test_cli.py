@@ -162,3 +162,15 @@ def test_sync_purge_tombstones_reports_what_it_purged(meijing: CliRunner) -> Non
     assert result.exit_code == 0, result.output
     assert "visit 0" in result.output
     assert "purged tombstones older than 30 days" in result.output
+
+
+def test_seed_without_demo_adds_the_catalogs_once(meijing: CliRunner, database: Path) -> None:
+    assert run(meijing, "db", "upgrade").exit_code == 0
+    result = run(meijing, "seed")
+    assert result.exit_code == 0, result.output
+    assert "新增台账项目 24 项" in result.output
+    result = run(meijing, "seed")
+    assert "新增台账项目 0 项" in result.output
+    with closing(sqlite3.connect(database)) as db:
+        assert db.execute("SELECT count(*) FROM ledger_item").fetchone() == (24,)
+        assert db.execute("SELECT count(*) FROM branch").fetchone() == (0,)

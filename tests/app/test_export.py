@@ -79,9 +79,10 @@ async def test_ledger_export_lists_entries_and_completeness_with_chinese_headers
     assert sheet.freeze_panes == "A3"
     assert sheet.print_title_rows == "$1:$2"
     assert sheet.page_setup.orientation == "landscape"
-    assert int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A4)
+    assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4
     assert sheet.page_setup.fitToWidth == 1
-    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    setup = sheet.sheet_properties.pageSetUpPr
+    assert setup is not None and setup.fitToPage
     assert sheet.column_dimensions["E"].width == 60
 
     status = book["完成情况"]

@@ -446,3 +446,18 @@ def test_study_dates_use_the_same_range_rule() -> None:
     errors = Collector()
     check_day(errors, "heldOn", date(1999, 1, 1), date(2026, 1, 1))
     assert [p.code.value for p in errors.problems] == ["out_of_range"]
+
+
+async def test_node_refetches_entries_within_read_scope(
+    api: Api, world: World, catalog: None, make: Builders
+) -> None:
+    admin = await api.login("admin")
+    entry = (await create(api, admin, world, branchId=gid("Branch", world.yushan), attendeeIds=[]))[
+        "entry"
+    ]
+    query = "query($id: ID!) { node(id: $id) { ... on LedgerEntry { title item { code } } } }"
+    body = await api(query, {"id": entry["id"]}, token=admin)
+    assert body["data"]["node"] == {"title": "11月支委会", "item": {"code": "L02"}}
+    officer = await api.login("officer.meigui")
+    body = await api(query, {"id": entry["id"]}, token=officer)
+    assert body["data"]["node"] is None
