@@ -6,16 +6,10 @@ section, Chinese headers, each figure beside the same period last year.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import Request
-
-from app.clock import Clock
-from app.export import Build, Cell, Sheet
+from app.export import Cell, ExportFile, ExportRequest, Sheet, sheets_workbook
 from models import BranchKind, PartyStatus, PersonnelType, ServiceStatus
 from resolvers.dashboard import Count, Dashboard, Rate, dashboard
-from resolvers.errors import ErrorCode, InputError
 from resolvers.period import period_input
-from resolvers.viewer import Viewer
 from schema.node import optional_global_id
 
 PERCENT = "0.0%"
@@ -175,17 +169,20 @@ def dashboard_sheets(d: Dashboard, unit: str) -> list[Sheet]:
     ]
 
 
-def dashboard_build(clock: Clock, grace_days: int) -> Build:
-    """The export's `Build`: reads `period` (required) and `branch` (a Branch id, optional)."""
-
-    async def build(db: AsyncSession, viewer: Viewer, request: Request) -> tuple[list[Sheet], str]:
-        text = request.query_params.get("period")
-        if not text:
-            raise InputError.one("period", "不能为空 (required)", ErrorCode.REQUIRED)
-        period = period_input(text, "period")
-        branch_id = optional_global_id(request.query_params.get("branch"), "Branch", "branch")
-        result = await dashboard(db, viewer, period, branch_id, now=clock(), grace_days=grace_days)
-        unit = result.branch.name if result.branch else "全县"
-        return dashboard_sheets(result, unit), f"数据分析_{unit}_{period}.xlsx"
-
-    return build
+async def export_dashboard(request: ExportRequest) -> ExportFile:
+    """Reads `period` (required) and `branch` (a Branch id, optional); scope as the query's."""
+    period = period_input(request.require("period"), "period")
+    branch_id = optional_global_id(request.params.get("branch"), "Branch", "branch")
+    deps = request.deps
+    async with deps.sessionmaker() as db:
+        result = await dashboard(
+            db,
+            request.viewer,
+            period,
+            branch_id,
+            now=deps.clock(),
+            grace_days=deps.settings.ledger_grace_days,
+        )
+    unit = result.branch.name if result.branch else "全县"
+    workbook = sheets_workbook(dashboard_sheets(result, unit))
+    return ExportFile(f"数据分析_{unit}_{period}.xlsx", workbook)

@@ -21,10 +21,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import ViewerCache
 from app.clock import Clock, system_clock
-from app.dashboard_export import dashboard_build
+from app.dashboard_export import export_dashboard
 from app.db import create_engine, create_sessionmaker
-from app.export import ExportServices, xlsx_endpoint
+from app.endpoint import EndpointDeps
+from app.export import ExportHandler, export_routes
+from app.files import file_routes
 from app.graphql_http import MeijingGraphQL, request_id_of
+from app.ledger_export import export_ledger
 from app.maintenance import every
 from app.observability import HTTP_REQUESTS, configure_logging, log
 from app.response_cache import ResponseCache
@@ -39,9 +42,15 @@ REQUEST_ID_HEADER = "x-request-id"
 # A client's request id is kept only if it is short and made of safe characters, since it is
 # echoed in a header and written to the logs.
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_ROUTES = frozenset({"/graphql", "/healthz", "/metrics", "/export/dashboard.xlsx"})
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 HEALTH_TIMEOUT_SECONDS = 3.0
+# Spreadsheet exports, served at GET /export/<name>.xlsx (app/export.py).
+EXPORTS: dict[str, ExportHandler] = {
+    "ledger": export_ledger,
+    "dashboard": export_dashboard,
+}
+# Paths named in the request metrics; any other path counts as "other".
+_ROUTES = frozenset({"/graphql", "/healthz", "/metrics", *(f"/export/{n}.xlsx" for n in EXPORTS)})
 # Tombstones older than `tombstone_days` go once a day (and at start-up).
 TOMBSTONE_PURGE_SECONDS = 24 * 3600.0
 
@@ -130,8 +139,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             now=lambda: clock().timestamp(),
         )
 
-    exports = ExportServices(settings, sessionmaker, clock, graphql.viewer_cache)
-
     async def healthz(request: Request) -> Response:
         if await database_answers(engine):
             return JSONResponse({"status": "ok", "database": "ok"})
@@ -157,17 +164,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             await graphql.feed.stop()
             await engine.dispose()
 
+    endpoints = EndpointDeps(settings, sessionmaker, clock, graphql.viewer_cache)
     app = Starlette(
         routes=[
+            *export_routes(endpoints, EXPORTS),
+            *file_routes(endpoints),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
-            Route(
-                "/export/dashboard.xlsx",
-                xlsx_endpoint(exports, dashboard_build(clock, settings.ledger_grace_days)),
-                methods=["GET"],
-            ),
         ],
         lifespan=lifespan,
     )

@@ -510,3 +510,57 @@ async def readable_attachment(
 def verify_content(attachment: LedgerAttachment, content: bytes) -> bool:
     """True when the stored bytes are the ones uploaded (guards against a tampered folder)."""
     return sha256_hex(content) == attachment.sha256 and len(content) == attachment.size
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One entry as an inspection printout lists it."""
+
+    item_code: str
+    item_name: str
+    occurred_on: date
+    title: str
+    content: str | None
+    attendees: list[str]
+    attachments: list[str]
+
+
+async def ledger_rows(db: AsyncSession, branch_id: uuid.UUID, period: Period) -> list[LedgerRow]:
+    """A branch's entries in a period, in catalog order then by date: three statements."""
+    entries = (
+        await db.execute(
+            select(LedgerEntry, LedgerItem.code, LedgerItem.name)
+            .join(LedgerItem, LedgerItem.id == LedgerEntry.item_id)
+            .where(
+                LedgerEntry.branch_id == branch_id,
+                LedgerEntry.occurred_on >= period.start,
+                LedgerEntry.occurred_on < period.end_exclusive,
+            )
+            .order_by(
+                LedgerItem.sort_order, LedgerItem.code, LedgerEntry.occurred_on, LedgerEntry.id
+            )
+        )
+    ).all()
+    ids = [entry.id for entry, _, _ in entries]
+    names = await db.execute(
+        select(LedgerEntryAttendee.entry_id, Member.name)
+        .join(Member, Member.id == LedgerEntryAttendee.member_id)
+        .where(LedgerEntryAttendee.entry_id.in_(ids))
+        .order_by(Member.name, Member.id)
+    )
+    files = await db.execute(
+        select(LedgerAttachment.entry_id, LedgerAttachment.file_name)
+        .where(LedgerAttachment.entry_id.in_(ids))
+        .order_by(LedgerAttachment.created_at, LedgerAttachment.id)
+    )
+    attendees = group_by_key(ids, ((entry_id, name) for entry_id, name in names))
+    attachments = group_by_key(ids, ((entry_id, name) for entry_id, name in files))
+    return [
+        LedgerRow(code, name, entry.occurred_on, entry.title, entry.content, people, attached)
+        for (entry, code, name), people, attached in zip(
+            entries, attendees, attachments, strict=True
+        )
+    ]

@@ -18,10 +18,11 @@ from resolvers.errors import ErrorCode, InputError
 MIN_YEAR = 2000
 MAX_YEAR = 2099
 
+# ASCII digits only: \d would also take full-width ２０２６, which int() reads silently.
 _PATTERNS = (
-    re.compile(r"^(?P<year>\d{4})$"),
-    re.compile(r"^(?P<year>\d{4})-[Qq](?P<quarter>\d)$"),
-    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$"),
+    re.compile(r"(?P<year>[0-9]{4})"),
+    re.compile(r"(?P<year>[0-9]{4})-[Qq](?P<quarter>[0-9])"),
+    re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})"),
 )
 _QUARTER_NAMES = "一二三四"
 
@@ -164,7 +165,7 @@ def parse_period(text: str) -> Period:
     """ "2026" → the year, "2026-Q2" → a quarter, "2026-05" → a month; PeriodError otherwise."""
     cleaned = text.strip()
     for pattern in _PATTERNS:
-        match = pattern.match(cleaned)
+        match = pattern.fullmatch(cleaned)
         if match is None:
             continue
         year = int(match["year"])

@@ -76,6 +76,16 @@ class NodeQuery:
             async with context.sessionmaker() as db:
                 record = await get_hotline_request(db, viewer, raw)
             return HotlineRequest.from_record(record) if record else None
+        if type_name == "LedgerEntry":
+            from schema.ledger import LedgerEntry
+
+            entry = await context.loaders.ledger_entry.load(raw)
+            return LedgerEntry.from_model(entry) if entry else None
+        if type_name == "LedgerItem":
+            from schema.ledger import LedgerItem
+
+            item = await context.loaders.ledger_item.load(raw)
+            return LedgerItem.from_model(item) if item else None
         if type_name == "Account" and raw == viewer.account_id:
             from models import Account as AccountRow
 

@@ -168,16 +168,17 @@ def test_seed_without_demo_adds_the_catalogs_once(meijing: CliRunner, database: 
     assert run(meijing, "db", "upgrade").exit_code == 0
     result = run(meijing, "seed")
     assert result.exit_code == 0, result.output
-    assert "catalog entries added: 7" in result.output
+    assert "新增台账项目 24 项、品牌创建标准 7 项" in result.output
     with closing(sqlite3.connect(database)) as db:
         db.execute("UPDATE brand_criterion SET name = '有响亮的品牌名称' WHERE code = 'B1'")
         db.commit()
     result = run(meijing, "seed")
-    assert "catalog entries added: 0" in result.output
+    assert "catalogs ready: 0 entries added" in result.output
     with closing(sqlite3.connect(database)) as db:
         names = [
             row[0] for row in db.execute("SELECT name FROM brand_criterion ORDER BY sort_order")
         ]
+        assert db.execute("SELECT count(*) FROM ledger_item").fetchone() == (24,)
         branches = db.execute("SELECT count(*) FROM branch").fetchone()[0]
-    assert names[0] == "有响亮的品牌名称" and len(names) == 7
+    assert names[0] == "有响亮的品牌名称" and len(names) == 7  # an edit survives a second seed
     assert branches == 0  # no demo county without --demo

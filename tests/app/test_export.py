@@ -1,127 +1,142 @@
-"""`GET /export/dashboard.xlsx`: the dashboard as a printable workbook, behind the bearer token."""
+"""GET /export/ledger.xlsx: the workbook a branch prints for an inspection, and its refusals."""
 
 from __future__ import annotations
 
 import dataclasses
 import io
+from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
+from app.clock import FrozenClock
 from app.db import Sessionmaker
-from app.export import XLSX_MEDIA_TYPE
+from app.export import Column, add_table, attachment_headers
+from app.seed import seed_catalogs
 from app.settings import Settings
 from schema.node import to_global_id
-from tests.conftest import Api, Builders, World
-from tests.schema.test_dashboard import Data, fill
+from tests.conftest import Api, World
+from tests.schema.test_ledger import UPLOAD, create, gid
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def app_settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, response_cache_entries=0)
+def app_settings(settings: Settings, tmp_path: Path) -> Settings:
+    return dataclasses.replace(settings, storage_dir=str(tmp_path / "files"))
 
 
 @pytest.fixture
-async def data(sessionmaker: Sessionmaker, world: World, make: Builders) -> Data:
-    return await fill(sessionmaker, world, make)
+async def catalog(sessionmaker: Sessionmaker, clock: FrozenClock) -> None:
+    await seed_catalogs(sessionmaker, clock)
 
 
-async def _get(api: Api, token: str | None, **params: str) -> Any:
+async def download(api: Api, token: str | None, **params: str) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return await api.client.get("/export/dashboard.xlsx", params=params, headers=headers)
+    return await api.client.get("/export/ledger.xlsx", params=params, headers=headers)
 
 
-async def test_dashboard_export_is_a_workbook_with_a_sheet_per_section(
-    api: Api, data: Data
+async def test_ledger_export_lists_entries_and_completeness_with_chinese_headers(
+    api: Api, world: World, catalog: None
 ) -> None:
-    response = await _get(api, await api.login("admin"), period="2026")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == XLSX_MEDIA_TYPE
-    assert "数据分析_全县_2026.xlsx" in unquote(response.headers["content-disposition"])
-    book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == [
-        "概览",
-        "完成率",
-        "组织",
-        "党员",
-        "教育基地",
-        "走访",
-        "为民服务",
-        "月度",
-        "台账",
-        "上级指令",
-        "荣誉",
+    token = await api.login("secretary.meigui")
+    entry = (await create(api, token, world, occurredOn="2026-05-12", content="研究发展党员"))[
+        "entry"
     ]
-    overview = book["概览"]
-    assert [c.value for c in overview[1]] == ["指标", "本期", "去年同期", "同比增减(%)"]
-    rows = {r[0]: r[1:] for r in overview.iter_rows(min_row=2, values_only=True)}
-    assert rows["党支部数"][0] == 2
-    assert rows["解决群众困难(起)"] == (5, 1, 400.0)
-    assert rows["收到锦旗(面)"] == (3, 0, None)
-    assert rows["教育基地接待(人次)"] == (90, 10, 800.0)
-    rates = {r[0]: r[1:] for r in book["完成率"].iter_rows(min_row=2, values_only=True)}
-    assert rates["指令按期办结率"] == (0.6, 0.5, 20.0)
-    assert book["完成率"]["B2"].number_format == "0.0%"
-    ledger = list(book["台账"].iter_rows(min_row=2, values_only=True))
-    assert ledger[0] == ("玫瑰派出所党支部", 12, 9, 1, 1, 2, 0.9)
-    months = list(book["月度"].iter_rows(min_row=2, values_only=True))
-    assert len(months) == 12 and months[2][:3] == ("2026年3月", 3, 1)
-
-
-async def test_dashboard_export_is_formatted_for_printing(api: Api, data: Data) -> None:
-    response = await _get(api, await api.login("admin"), period="2026")
-    book = load_workbook(io.BytesIO(response.content))
-    for sheet in book.worksheets:
-        assert sheet.freeze_panes == "A2"
-        assert sheet["A1"].font.b
-        assert sheet.page_setup.orientation == "landscape"
-        assert sheet.page_setup.fitToWidth == 1
-        setup = sheet.sheet_properties.pageSetUpPr
-        assert setup is not None and setup.fitToPage
-        assert sheet.print_title_rows == "$1:$1"
-        assert sheet.column_dimensions["A"].width >= 12
-        assert sheet.oddHeader is not None and "2026年" in (sheet.oddHeader.center.text or "")
-
-
-async def test_dashboard_export_follows_the_dashboard_scope(
-    api: Api, data: Data, world: World
-) -> None:
-    secretary = await api.login("secretary.meigui")
-    own = await _get(api, secretary, period="2026")
-    assert own.status_code == 200
-    assert "玫瑰派出所党支部" in unquote(own.headers["content-disposition"])
-    rows = {
-        r[0]: r[1:]
-        for r in load_workbook(io.BytesIO(own.content))["概览"].iter_rows(
-            min_row=2, values_only=True
-        )
-    }
-    assert rows["解决群众困难(起)"][0] == 3
-
-    other = await _get(
-        api, secretary, period="2026", branch=to_global_id("Branch", world.yushan.id)
+    await api(
+        UPLOAD,
+        {"input": {"entryId": entry["id"], "fileName": "纪要.pdf", "contentBase64": "JVBERg=="}},
+        token=token,
     )
-    assert other.status_code == 403
-    assert other.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    await create(api, token, world, occurredOn="2026-04-02", itemCode="L01", attendeeIds=[])
+    await create(api, token, world, occurredOn="2026-07-02")  # outside the quarter
+
+    response = await download(api, token, branch=gid("Branch", world.meigui), period="2026-Q2")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == XLSX
+    assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["电子台账", "完成情况"]
+
+    sheet = book["电子台账"]
+    assert sheet["A1"].value == "玫瑰派出所党支部 2026年第二季度 电子台账"
+    assert [c.value for c in sheet[2]] == [
+        "序号",
+        "台账项目",
+        "日期",
+        "标题",
+        "内容",
+        "参会人员",
+        "附件",
+    ]
+    assert sheet["A2"].font.bold
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
+    assert rows == [
+        [1, "L01 支部党员大会", "2026-04-02", "11月支委会", "研究发展党员工作", None, None],
+        [2, "L02 支部委员会会议", "2026-05-12", "11月支委会", "研究发展党员", "张党员、王书记", "纪要.pdf"],
+    ]  # fmt: skip
+    assert sheet.freeze_panes == "A3"
+    assert sheet.print_title_rows == "$1:$2"
+    assert sheet.page_setup.orientation == "landscape"
+    assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4
+    assert sheet.page_setup.fitToWidth == 1
+    setup = sheet.sheet_properties.pageSetUpPr
+    assert setup is not None and setup.fitToPage
+    assert sheet.column_dimensions["E"].width == 60
+
+    status = book["完成情况"]
+    header = [c.value for c in status[2]]
+    assert header[:5] == ["序号", "台账项目", "频次", "应记", "已记"]
+    by_item = {row[1]: row for row in status.iter_rows(min_row=3, values_only=True)}
+    assert by_item["L02 支部委员会会议"][3:6] == (3, 1, "2026年4月、2026年6月")
+    assert by_item["L01 支部党员大会"][3:5] == (1, 1)
 
 
-async def test_dashboard_export_refuses_without_token_or_with_bad_parameters(
-    api: Api, world: World
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"period": "2026-Q2"}, 400, "BAD_USER_INPUT"),
+        ({"branch": "meigui", "period": "2026-Q2"}, 400, "BAD_USER_INPUT"),
+        ({"branch": "@meigui", "period": "2026-Q9"}, 400, "BAD_USER_INPUT"),
+        ({"branch": "@yushan", "period": "2026-Q2"}, 403, "FORBIDDEN"),
+    ],
+)
+async def test_ledger_export_refuses_bad_parameters_and_other_branches(
+    api: Api, world: World, catalog: None, params: dict[str, str], status: int, code: str
 ) -> None:
-    missing = await _get(api, None, period="2026")
-    assert missing.status_code == 401
-    assert missing.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    bad_token = await _get(api, "not-a-token", period="2026")
-    assert bad_token.status_code == 401
+    branches = {"@meigui": world.meigui, "@yushan": world.yushan}
+    if params.get("branch") in branches:
+        params = {**params, "branch": str(to_global_id("Branch", branches[params["branch"]].id))}
+    token = await api.login("officer.meigui")
+    response = await download(api, token, **params)
+    assert response.status_code == status
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == code
+    assert error["extensions"]["requestId"]
 
-    token = await api.login("admin")
-    for params, field in (({"period": "26"}, "period"), ({}, "period")):
-        bad = await _get(api, token, **params)
-        assert bad.status_code == 400
-        error = bad.json()["errors"][0]["extensions"]
-        assert error["code"] == "BAD_USER_INPUT" and error["problems"][0]["field"] == field
-    bad_branch = await _get(api, token, period="2026", branch="nope")
-    assert bad_branch.status_code == 400
-    assert bad_branch.json()["errors"][0]["extensions"]["problems"][0]["field"] == "branch"
+
+async def test_ledger_export_needs_a_valid_token(api: Api, world: World) -> None:
+    response = await download(api, None, branch="x", period="2026")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    response = await download(api, "not-a-token", branch="x", period="2026")
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_add_table_formats_any_export_for_print() -> None:
+    book = Workbook()
+    sheet = add_table(
+        book, "考核", "2026年 考核", [Column("序号", 6), Column("支部", 20)], [(1, "玫瑰")],
+        first_sheet=True,
+    )  # fmt: skip
+    assert book.sheetnames == ["考核"]
+    assert sheet["A3"].border.left.style == "thin"
+    assert [r.coord for r in sheet.merged_cells.ranges] == ["A1:B1"]
+
+
+def test_attachment_headers_keep_chinese_names_and_an_ascii_fallback() -> None:
+    disposition = attachment_headers("玫瑰 台账.xlsx")["content-disposition"]
+    assert disposition.startswith('attachment; filename="')
+    assert "filename*=UTF-8''%E7%8E%AB%E7%91%B0%20%E5%8F%B0%E8%B4%A6.xlsx" in disposition
