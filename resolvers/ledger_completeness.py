@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import LedgerEntry, LedgerFrequency, LedgerItem
@@ -153,10 +153,10 @@ async def ledger_completeness(
     ]
     # The month of each entry, as an offset from the window's start: plain comparisons, so the
     # same SQL runs on SQLite and PostgreSQL.
-    bucket = case(
-        *((LedgerEntry.occurred_on < m.end_exclusive, i) for i, m in enumerate(month_starts[:-1])),
-        else_=months - 1,
-    )
+    whens = [
+        (LedgerEntry.occurred_on < m.end_exclusive, i) for i, m in enumerate(month_starts[:-1])
+    ]
+    bucket = case(*whens, else_=months - 1) if whens else literal(0)
     inner = (
         select(
             LedgerEntry.branch_id,
