@@ -620,7 +620,7 @@ async def test_catalog_points_must_stay_100_and_params_fit_the_rule(
     with pytest.raises(InputError) as raised:
         await update(sessionmaker, clock, admin, {"code": "A27", "active": False})
     assert raised.value.problems[0].code is ErrorCode.POINTS_TOTAL
-    bad = [
+    bad: list[tuple[dict[str, Any], str, ErrorCode]] = [
         ({"code": "A99", "name": "x"}, "items[0].code", ErrorCode.NOT_FOUND),
         ({"code": "A02", "params": {"ledger_item": "L99"}}, "items[1].params", ErrorCode.NOT_FOUND),
         ({"code": "A17", "params": {"metric": "visits_per_member", "target": 0}},
