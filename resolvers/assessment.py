@@ -606,7 +606,9 @@ async def assessment_trend(
     today: date,
     grace_days: int,
 ) -> list[BranchScore]:
-    """A branch's scores for each month, quarter (or the year) of a year, in order."""
+    """A branch's scores for each month, quarter (or the year) of a year, in order.
+
+    One recomputation per period, so at most twelve times the statements of one period."""
     try:
         periods = Period.whole_year(year).sub_periods(granularity)
     except PeriodError as exc:
