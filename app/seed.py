@@ -25,10 +25,12 @@ from app.demo_ledger import build_ledger
 from app.demo_records import FieldYear, build_field_year, happened_at, record_rows
 from app.ids import new_id
 from app.security import hash_password
+from app.seed_assessment import DEFAULT_ASSESSMENT_ITEMS, seed_assessment_items
 from app.seed_ledger import DEFAULT_LEDGER_ITEMS, seed_ledger_items
 from app.settings import Settings
 from models import (
     Account,
+    AssessmentItem,
     Branch,
     BranchHonour,
     BranchKind,
@@ -316,15 +318,17 @@ class CatalogReport:
 
     ledger_items: int = 0
     brand_criteria: int = 0
+    assessment_items: int = 0
 
     @property
     def added(self) -> int:
-        return self.ledger_items + self.brand_criteria
+        return self.ledger_items + self.brand_criteria + self.assessment_items
 
     @property
     def message(self) -> str:
         return (
             f"目录已就绪:新增台账项目 {self.ledger_items} 项、品牌创建标准 {self.brand_criteria} 项"
+            f"、考核项目 {self.assessment_items} 项"
             f" (catalogs ready: {self.added} entries added)"
         )
 
@@ -336,8 +340,11 @@ async def seed_catalogs(sessionmaker: Sessionmaker, clock: Clock) -> CatalogRepo
         # Looked at first in a read session: a write that adds nothing need not commit.
         present = set((await db.scalars(select(BrandCriterion.code))).all())
         items = set((await db.scalars(select(LedgerItem.code))).all())
-    if all(code in present for code, _, _ in DEFAULT_CRITERIA) and all(
-        code in items for code, _, _ in DEFAULT_LEDGER_ITEMS
+        scored = set((await db.scalars(select(AssessmentItem.code))).all())
+    if (
+        all(code in present for code, _, _ in DEFAULT_CRITERIA)
+        and all(code in items for code, _, _ in DEFAULT_LEDGER_ITEMS)
+        and all(row[0] in scored for row in DEFAULT_ASSESSMENT_ITEMS)
     ):
         return CatalogReport()
     async with sessionmaker.begin() as db:
@@ -345,4 +352,5 @@ async def seed_catalogs(sessionmaker: Sessionmaker, clock: Clock) -> CatalogRepo
         return CatalogReport(
             ledger_items=await seed_ledger_items(db, now),
             brand_criteria=await ensure_brand_criteria(db, now),
+            assessment_items=await seed_assessment_items(db, now),
         )

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per domain. Importing this package registers every table."""
 
 from models.account import Account, DeviceSession, Role
+from models.assessment import AssessmentItem, ManualScore, RuleKind, ScoreAdjustment
 from models.base import Base
 from models.branch import Branch, BranchHonour, BranchKind, HonourLevel
 from models.brand import BrandChecklistItem, BrandCriterion, BrandItemStatus
@@ -48,6 +49,7 @@ from models.visit import Visit, VisitCategory, VisitStatus
 
 __all__ = [
     "Account",
+    "AssessmentItem",
     "Base",
     "Branch",
     "BranchHonour",
@@ -76,6 +78,7 @@ __all__ = [
     "LedgerEntryAttendee",
     "LedgerFrequency",
     "LedgerItem",
+    "ManualScore",
     "Member",
     "MemberTransfer",
     "PartyStatus",
@@ -86,6 +89,8 @@ __all__ = [
     "Post",
     "RecipientStatus",
     "Role",
+    "RuleKind",
+    "ScoreAdjustment",
     "ServiceAction",
     "ServiceActionType",
     "ServiceStatus",

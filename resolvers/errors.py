@@ -35,6 +35,8 @@ class ErrorCode(enum.StrEnum):
     NOT_RECIPIENT = "not_recipient"
     IN_PAST = "in_past"
     OPEN_RECIPIENTS = "open_recipients"
+    # Assessment (智能考核): the active items' points must add up to 100.
+    POINTS_TOTAL = "points_total"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 
 from app.settings import Settings
 from schema.account import AccountMutation, AccountQuery
+from schema.assessment import AssessmentMutation, AssessmentQuery
 from schema.branch import BranchMutation, BranchQuery
 from schema.brand import BrandMutation, BrandQuery
 from schema.cache import ResponseCacheExtension
@@ -36,6 +37,7 @@ Query = merge_types(
     "Query",
     (
         AccountQuery,
+        AssessmentQuery,
         BranchQuery,
         BrandQuery,
         CareQuery,
@@ -55,6 +57,7 @@ Mutation = merge_types(
     "Mutation",
     (
         AccountMutation,
+        AssessmentMutation,
         BranchMutation,
         BrandMutation,
         CareMutation,
