@@ -193,9 +193,7 @@ def one_year_before(day: date) -> date:
 # --- candidates -----------------------------------------------------------------------------------
 
 
-async def ledger_candidates(
-    db: AsyncSession, today: date, rules: ReminderRules
-) -> list[Candidate]:
+async def ledger_candidates(db: AsyncSession, today: date, rules: ReminderRules) -> list[Candidate]:
     """Due-soon and overdue ledger sub-periods of every ledger-keeping branch."""
     branch_ids = list(
         await db.scalars(
@@ -226,9 +224,8 @@ async def ledger_candidates(
                     if sub.end not in month_ends:
                         continue
                     what = f"{item.code} {item.name}({sub.label})"
-                    if (
-                        state.status is SubPeriodStatus.PENDING
-                        and today >= sub.end - timedelta(days=rules.ledger_lead_days)
+                    if state.status is SubPeriodStatus.PENDING and today >= sub.end - timedelta(
+                        days=rules.ledger_lead_days
                     ):
                         kind = ReminderKind.LEDGER_DUE
                         title = f"{what}台账尚未记录,请于 {state.deadline.isoformat()} 前完成"
@@ -260,7 +257,9 @@ async def pipeline_candidates(
     """Activists cultivated a full year; probationary members whose year is about to end."""
     probation_since = one_year_before(today + timedelta(days=rules.probation_lead_days))
     query = (
-        select(Member.id, Member.branch_id, Member.name, Member.party_status, Member.party_status_since)
+        select(
+            Member.id, Member.branch_id, Member.name, Member.party_status, Member.party_status_since
+        )
         .where(
             or_(
                 and_(
@@ -281,8 +280,7 @@ async def pipeline_candidates(
         if PartyStatus(status) is PartyStatus.ACTIVIST:
             kind = ReminderKind.ACTIVIST_YEAR_COMPLETE
             title = (
-                f"{name} 作为入党积极分子已培养满一年({anniversary.isoformat()}),"
-                "请考虑列为发展对象"
+                f"{name} 作为入党积极分子已培养满一年({anniversary.isoformat()}),请考虑列为发展对象"
             )
             addressed: uuid.UUID | None = None  # the branch decides
             due_on = anniversary + timedelta(days=rules.response_days)
@@ -397,7 +395,9 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
 async def _existing_keys(db: AsyncSession, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for chunk in _chunks(keys):
-        found.update(await db.scalars(select(Reminder.dedup_key).where(Reminder.dedup_key.in_(chunk))))
+        found.update(
+            await db.scalars(select(Reminder.dedup_key).where(Reminder.dedup_key.in_(chunk)))
+        )
     return found
 
 
@@ -677,4 +677,3 @@ async def resolve_reminder(
     await db.flush()
     await announce(db, COLLECTION_KEY, stamp)
     return row
-

@@ -56,9 +56,7 @@ async def reminders(sessionmaker: Sessionmaker) -> list[Reminder]:
 
 
 def of(rows: list[Reminder], kind: ReminderKind, **where: Any) -> list[Reminder]:
-    return [
-        r for r in rows if r.kind is kind and all(getattr(r, k) == v for k, v in where.items())
-    ]
+    return [r for r in rows if r.kind is kind and all(getattr(r, k) == v for k, v in where.items())]
 
 
 async def add_item(
@@ -81,7 +79,11 @@ async def add_item(
 
 
 async def add_entry(
-    sessionmaker: Sessionmaker, clock: FrozenClock, branch_id: uuid.UUID, item: LedgerItem, day: date
+    sessionmaker: Sessionmaker,
+    clock: FrozenClock,
+    branch_id: uuid.UUID,
+    item: LedgerItem,
+    day: date,
 ) -> None:
     async with sessionmaker.begin() as db:
         db.add(
