@@ -632,9 +632,17 @@ async def _addressed_reminder(db: AsyncSession, viewer: Viewer, reminder_id: str
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ReminderWritten:
+    """A reminder after a person's write; `stamp` is None when nothing was written."""
+
+    reminder: Reminder
+    stamp: int | None
+
+
 async def acknowledge_reminder(
     db: AsyncSession, viewer: Viewer, now: datetime, reminder_id: str
-) -> Reminder:
+) -> ReminderWritten:
     """知悉: an open reminder becomes acknowledged; acknowledging again writes nothing."""
     row = await _addressed_reminder(db, viewer, reminder_id)
     if row.status is ReminderStatus.RESOLVED:
@@ -642,7 +650,7 @@ async def acknowledge_reminder(
             "id", "提醒已办结 (reminder already resolved)", ErrorCode.INVALID_TRANSITION
         )
     if row.status is ReminderStatus.ACKNOWLEDGED:
-        return row
+        return ReminderWritten(row, None)
     stamp = await next_stamp(db, now)
     row.status = ReminderStatus.ACKNOWLEDGED
     row.acknowledged_at = now
@@ -652,12 +660,12 @@ async def acknowledge_reminder(
     row.updated_by = viewer.account_id
     await db.flush()
     await announce(db, COLLECTION_KEY, stamp)
-    return row
+    return ReminderWritten(row, stamp)
 
 
 async def resolve_reminder(
     db: AsyncSession, viewer: Viewer, now: datetime, reminder_id: str, note: str | None
-) -> Reminder:
+) -> ReminderWritten:
     """办结: the addressee marks a reminder done, with an optional note."""
     row = await _addressed_reminder(db, viewer, reminder_id)
     errors = Collector()
@@ -676,4 +684,4 @@ async def resolve_reminder(
     row.updated_by = viewer.account_id
     await db.flush()
     await announce(db, COLLECTION_KEY, stamp)
-    return row
+    return ReminderWritten(row, stamp)

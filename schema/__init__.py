@@ -27,6 +27,7 @@ from schema.limits import ParseWithinLimit, limit_rules
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.study import StudyMutation, StudyQuery
+from schema.supervision import SupervisionMutation, SupervisionQuery
 from schema.sync import SyncMutation, SyncQuery, SyncSubscription
 from schema.sync_admin import SyncAdminMutation, SyncAdminQuery
 
@@ -43,6 +44,7 @@ Query = merge_types(
         MemberQuery,
         NodeQuery,
         StudyQuery,
+        SupervisionQuery,
         SyncAdminQuery,
         SyncQuery,
     ),
@@ -59,6 +61,7 @@ Mutation = merge_types(
         LedgerMutation,
         MemberMutation,
         StudyMutation,
+        SupervisionMutation,
         SyncAdminMutation,
         SyncMutation,
     ),
