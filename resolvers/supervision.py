@@ -312,9 +312,8 @@ async def publish_bulletin(
     elif len(wanted) > MAX_BULLETIN_BRANCHES:
         errors.add("branchIds", "接收组织过多 (too many branches)", ErrorCode.TOO_LONG)
     else:
-        paths = dict(
-            (await db.execute(select(Branch.id, Branch.path).where(Branch.id.in_(wanted)))).tuples()
-        )
+        query = select(Branch.id, Branch.path).where(Branch.id.in_(wanted))
+        paths = {branch_id: path for branch_id, path in await db.execute(query)}
         if len(paths) < len(wanted):
             errors.add("branchIds", "组织不存在 (branch not found)", ErrorCode.NOT_FOUND)
         elif root and any(not p.startswith(root) for p in paths.values()):
