@@ -70,7 +70,13 @@ def _page(info: Info, first: int | None, after: str | None) -> PageRequest:
 # --- reminders ------------------------------------------------------------------------------------
 
 
-@strawberry.type(description="督导提醒: a reminder to a branch (and possibly a member).")
+@strawberry.type(
+    name="SupervisionReminder",
+    description=(
+        "督导提醒: a reminder to a branch (and possibly a member). Phones pull the same rows as "
+        "`Reminder` documents (pullReminder); ids here are Relay ids of type Reminder."
+    ),
+)
 class Reminder(Node):
     kind: ReminderKind
     title: str

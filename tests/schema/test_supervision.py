@@ -29,6 +29,7 @@ from models import (
     SpotCheck,
     SpotCheckFinding,
 )
+from resolvers.reminder import generate_reminders
 from schema.node import to_global_id
 from tests.conftest import Api, Builders, World
 from tests.schema.test_role_matrix import start_session
@@ -637,3 +638,78 @@ async def test_supervision_lists_statement_count_does_not_grow_with_data(
 
     assert small == large
     assert large[0] <= 8 and large[1] <= 6 and large[2] <= 6
+
+
+# --- offline: the Reminder collection (pull-only) -------------------------------------------------
+
+PULL = """query($checkpoint: ReminderInputCheckpoint) {
+  pullReminder(checkpoint: $checkpoint, limit: 100) {
+    documents { id kind kindLabel title branchId memberId dueOn status statusLabel
+                acknowledgedAt updatedAt deleted }
+    checkpoint { id updatedAt }
+  }
+}"""
+
+
+async def test_phones_pull_their_branchs_reminders_and_see_them_answered(
+    api: Api, tokens: Tokens, some_reminders: Reminders, world: World
+) -> None:
+    first = (await api(PULL, token=tokens.officer))["data"]["pullReminder"]
+    documents = {d["id"]: d for d in first["documents"]}
+    own = documents[some_reminders.officer_own.id]
+
+    assert set(documents) == {
+        some_reminders.officer_own.id,
+        some_reminders.meigui_branch.id,
+        some_reminders.meigui_colleague.id,
+    }
+    assert own["kind"] == "directive_unsigned" and own["kindLabel"] == "指令未签收"
+    assert (own["dueOn"], own["status"], own["deleted"]) == ("2026-12-05", "open", False)
+    assert own["memberId"] == gid(world.officer_member)
+    assert own["branchId"] == gid(world.meigui)
+    checkpoint = first["checkpoint"]
+    again = (await api(PULL, {"checkpoint": checkpoint}, token=tokens.officer))["data"]
+    assert again["pullReminder"]["documents"] == []
+
+    await api(ACK, {"id": gid(some_reminders.officer_own)}, token=tokens.officer)
+
+    after = (await api(PULL, {"checkpoint": checkpoint}, token=tokens.officer))["data"]
+    [changed] = after["pullReminder"]["documents"]
+    assert (changed["id"], changed["status"]) == (some_reminders.officer_own.id, "acknowledged")
+    assert changed["acknowledgedAt"] == "2026-11-28T08:00:00+00:00"
+    assert changed["updatedAt"] > checkpoint["updatedAt"]
+
+
+async def test_generated_reminders_reach_phones_after_their_checkpoint(
+    api: Api, tokens: Tokens, sessionmaker: Sessionmaker, clock: FrozenClock, world: World
+) -> None:
+    start = (await api(PULL, token=tokens.officer))["data"]["pullReminder"]
+    async with sessionmaker.begin() as db:
+        db.add(
+            LedgerItem(
+                id=uuid.uuid4(),
+                code="L02",
+                name="支部委员会会议",
+                frequency=LedgerFrequency.MONTHLY,
+                required=True,
+                sort_order=2,
+                active=True,
+                created_at=clock(),
+                updated_at=clock(),
+            )
+        )
+    async with sessionmaker.begin() as db:
+        await generate_reminders(db, clock())
+
+    body = await api(PULL, {"checkpoint": start["checkpoint"]}, token=tokens.officer)
+
+    kinds = sorted(d["kind"] for d in body["data"]["pullReminder"]["documents"])
+    assert kinds == ["ledger_due", "ledger_overdue"]  # 玫瑰's only, not 榆山's
+
+
+def test_reminders_are_pull_only_for_phones() -> None:
+    from schema import sdl
+
+    text = sdl()
+    assert "pullReminder(" in text and "streamReminder(" in text
+    assert "pushReminder" not in text
