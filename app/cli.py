@@ -39,6 +39,8 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(user_cli, name="user")
 sync_cli = typer.Typer(help="离线同步 (offline sync maintenance).", no_args_is_help=True)
 cli.add_typer(sync_cli, name="sync")
+reminders_cli = typer.Typer(help="督导提醒 (supervision reminders).", no_args_is_help=True)
+cli.add_typer(reminders_cli, name="reminders")
 
 # soft_wrap: messages are not broken into lines, so logs and pipes get them whole.
 out = Console(soft_wrap=True)
@@ -309,6 +311,30 @@ def sync_purge_tombstones(
         f"{counts}; 检查点下限 (checkpoint floor) {result.floor}",
         highlight=False,
     )
+
+
+@reminders_cli.command("run")
+def reminders_run() -> None:
+    """生成督导提醒 (create the reminders that apply now, resolve those that no longer do)."""
+    from app.reminders import run_reminders
+    from models import ReminderKind
+    from resolvers.reminder import GenerationResult
+
+    settings = _settings()
+
+    async def work(sessionmaker: Sessionmaker) -> GenerationResult:
+        return await run_reminders(sessionmaker, system_clock(), settings)
+
+    result = _run_with_db(settings, work)
+    out.print(f"[green]✓[/] {result.message}", highlight=False)
+    for kind in ReminderKind:
+        created, resolved = result.created[kind], result.resolved[kind]
+        if created or resolved:
+            out.print(
+                f"  {kind.label} ({kind.value}): 新建 (created) {created}, "
+                f"自动办结 (resolved) {resolved}",
+                highlight=False,
+            )
 
 
 @cli.command()

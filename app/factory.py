@@ -30,6 +30,7 @@ from app.graphql_http import MeijingGraphQL, request_id_of
 from app.ledger_export import export_ledger
 from app.maintenance import every
 from app.observability import HTTP_REQUESTS, configure_logging, log
+from app.reminders import reminder_interval_seconds, run_reminders
 from app.response_cache import ResponseCache
 from app.settings import Settings
 from schema import build_schema
@@ -157,8 +158,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         async def purge() -> object:
             return await purge_tombstones(sessionmaker, clock(), settings.tombstone_days)
 
+        async def reminders() -> object:
+            return await run_reminders(sessionmaker, clock(), settings, graphql.feed)
+
         try:
-            async with every(TOMBSTONE_PURGE_SECONDS, purge, "purge_tombstones"):
+            async with contextlib.AsyncExitStack() as jobs:
+                await jobs.enter_async_context(
+                    every(TOMBSTONE_PURGE_SECONDS, purge, "purge_tombstones")
+                )
+                reminder_seconds = reminder_interval_seconds(settings)
+                if reminder_seconds is not None:
+                    await jobs.enter_async_context(
+                        every(reminder_seconds, reminders, "generate_reminders")
+                    )
                 yield
         finally:
             await graphql.feed.stop()

@@ -51,6 +51,17 @@ class Settings:
     storage_dir: str = field(default_factory=default_storage_dir)
     ledger_attachment_max_bytes: int = 10 * 1024 * 1024
     ledger_grace_days: int = 7
+    # Supervision reminders (resolvers/reminder.py): minutes between in-process generation runs
+    # while serving (0 turns it off, e.g. when cron runs `meijing reminders run`), and the rules:
+    # days before a ledger sub-period ends, before probation ends and before a directive's
+    # deadline to remind; days a dispatched directive may stay unsigned; days given to answer a
+    # reminder raised about something already late.
+    reminder_interval_minutes: float = 60
+    reminder_ledger_lead_days: int = 7
+    reminder_probation_lead_days: int = 30
+    reminder_directive_lead_days: int = 3
+    reminder_unsigned_days: int = 2
+    reminder_response_days: int = 7
     log_json: bool = True
     log_level: str = "INFO"
 
@@ -94,6 +105,12 @@ class Settings:
             "MEIJING_STORAGE_DIR": ("storage_dir", str),
             "MEIJING_LEDGER_ATTACHMENT_MAX_BYTES": ("ledger_attachment_max_bytes", int),
             "MEIJING_LEDGER_GRACE_DAYS": ("ledger_grace_days", int),
+            "MEIJING_REMINDER_INTERVAL_MINUTES": ("reminder_interval_minutes", float),
+            "MEIJING_REMINDER_LEDGER_LEAD_DAYS": ("reminder_ledger_lead_days", int),
+            "MEIJING_REMINDER_PROBATION_LEAD_DAYS": ("reminder_probation_lead_days", int),
+            "MEIJING_REMINDER_DIRECTIVE_LEAD_DAYS": ("reminder_directive_lead_days", int),
+            "MEIJING_REMINDER_UNSIGNED_DAYS": ("reminder_unsigned_days", int),
+            "MEIJING_REMINDER_RESPONSE_DAYS": ("reminder_response_days", int),
         }
         for var, (name, kind) in mapping.items():
             raw = env.get(var)

@@ -17,10 +17,10 @@ The contract every provider keeps, so the assessment stays cheap and determinist
   their number; branches with nothing may be left out of the answer (read as (0, 0)).
 
 Providers register under a name that items' params refer to. The built-in ones are registered
-below; the supervision module (督导提醒) registers `reminders_answered_on_time` and
-`findings_rectified_on_time` when it is imported. Until then those two names are known but
-have no provider, and the items reading them are scored as not applicable
-(resolvers/assessment.py says why).
+below; `reminders_answered_on_time` and `findings_rectified_on_time` come from the supervision
+module (resolvers/supervision_metrics.py). A name declared without a provider is known but
+has none, and the items reading it are scored as not applicable (resolvers/assessment.py says
+why).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from models import (
 )
 from models.service_action import SIX_ACTIONS
 from resolvers.period import BUREAU_TZ
+from resolvers.supervision_metrics import findings_rectified_on_time, reminders_answered_on_time
 
 Metric = Callable[
     [AsyncSession, Sequence[uuid.UUID], date, date],
@@ -375,5 +376,10 @@ for _name, _provider, _info in (
     ("directives_on_time", directives_on_time, MetricInfo("指令按期签收办结", "条")),
 ):
     METRICS.register(_name, _provider, _info)
-METRICS.declare(REMINDERS_ANSWERED_ON_TIME, MetricInfo("提醒按期回复", "条"))
-METRICS.declare(FINDINGS_RECTIFIED_ON_TIME, MetricInfo("抽查问题按期整改", "项"))
+# A22 and A23 read the supervision module (督导提醒): reminders and spot-check findings.
+METRICS.register(
+    REMINDERS_ANSWERED_ON_TIME, reminders_answered_on_time, MetricInfo("提醒按期回复", "条")
+)
+METRICS.register(
+    FINDINGS_RECTIFIED_ON_TIME, findings_rectified_on_time, MetricInfo("抽查问题按期整改", "项")
+)

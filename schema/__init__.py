@@ -30,6 +30,7 @@ from schema.limits import ParseWithinLimit, limit_rules
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.study import StudyMutation, StudyQuery
+from schema.supervision import SupervisionMutation, SupervisionQuery
 from schema.sync import SyncMutation, SyncQuery, SyncSubscription
 from schema.sync_admin import SyncAdminMutation, SyncAdminQuery
 
@@ -49,6 +50,7 @@ Query = merge_types(
         MemberQuery,
         NodeQuery,
         StudyQuery,
+        SupervisionQuery,
         SyncAdminQuery,
         SyncQuery,
     ),
@@ -67,6 +69,7 @@ Mutation = merge_types(
         LedgerMutation,
         MemberMutation,
         StudyMutation,
+        SupervisionMutation,
         SyncAdminMutation,
         SyncMutation,
     ),

@@ -29,6 +29,8 @@ from models import (
     LedgerItem,
     MemberTransfer,
     PartyStatusChange,
+    SpotCheck,
+    SpotCheckFinding,
 )
 from resolvers import branch as branch_ops
 from resolvers import care as care_ops
@@ -36,10 +38,12 @@ from resolvers import directive as directive_ops
 from resolvers import ledger as ledger_ops
 from resolvers import member as member_ops
 from resolvers import study as study_ops
+from resolvers import supervision as supervision_ops
 from resolvers.care import NoteRecord
 from resolvers.directive import LevelRollup
 from resolvers.errors import Unauthenticated
 from resolvers.member import MemberRecord
+from resolvers.supervision import ReadState
 from resolvers.viewer import Viewer
 from sync.feed import Feed
 from sync.fleet import DeviceTracker
@@ -94,6 +98,31 @@ class DirectiveLoaders:
 
 
 @dataclass(slots=True)
+class SupervisionLoaders:
+    """Spot checks' findings, bulletins' recipient branches and read receipts (the viewer's)."""
+
+    spot_check: DataLoader[uuid.UUID, SpotCheck | None]
+    findings: DataLoader[uuid.UUID, list[SpotCheckFinding]]
+    bulletin_recipients: DataLoader[uuid.UUID, list[Branch]]
+    bulletin_reads: DataLoader[uuid.UUID, ReadState]
+
+    @classmethod
+    def build(
+        cls,
+        sessionmaker: Sessionmaker,
+        scoped: Callable[[Any], Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]],
+    ) -> SupervisionLoaders:
+        return cls(
+            spot_check=_loader(sessionmaker, supervision_ops.spot_checks_by_id),
+            findings=_loader(sessionmaker, supervision_ops.findings_by_spot_check_id),
+            bulletin_recipients=_loader(sessionmaker, supervision_ops.recipients_by_bulletin_id),
+            bulletin_reads=_loader(
+                sessionmaker, scoped(supervision_ops.read_states_by_bulletin_id)
+            ),
+        )
+
+
+@dataclass(slots=True)
 class Loaders:
     """Created per request, so a cache never serves one viewer's rows to another."""
 
@@ -114,6 +143,7 @@ class Loaders:
     study_group_members: DataLoader[uuid.UUID, list[MemberRecord]]
     directives: DirectiveLoaders
     hotline_notes: DataLoader[uuid.UUID, list[NoteRecord]]
+    supervision: SupervisionLoaders
 
     def prime_branches(self, rows: Sequence[Branch]) -> None:
         """Branches already fetched answer later `branch` loads (parents, members' branches)."""
@@ -149,6 +179,7 @@ class Loaders:
             study_group_members=_loader(sessionmaker, scoped(study_ops.members_by_group_id)),
             directives=DirectiveLoaders.build(sessionmaker, scoped),
             hotline_notes=_loader(sessionmaker, care_ops.notes_by_request_id),
+            supervision=SupervisionLoaders.build(sessionmaker, scoped),
         )
 
 

@@ -22,6 +22,8 @@ from models import (
     DirectivePriority,
     PatrolKind,
     RecipientStatus,
+    ReminderKind,
+    ReminderStatus,
     Role,
     ServiceActionType,
     VisitCategory,
@@ -454,6 +456,68 @@ class DirectivePullBulk:
     checkpoint: DirectiveCheckpoint | None
 
 
+# --- Reminder (pull-only) ------------------------------------------------------------------------
+
+
+@strawberry.input
+class ReminderInputCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type
+class ReminderCheckpoint:
+    id: str
+    updated_at: float
+
+
+@strawberry.type(
+    description=(
+        "A supervision reminder (督导提醒) to the phone's branch or member, pull-only; answered "
+        "on the web (acknowledgeReminder, resolveReminder). kind: ledger_due | ledger_overdue | "
+        "activist_year_complete | probation_ending | directive_deadline | directive_unsigned; "
+        "status: open | acknowledged | resolved; dueOn: YYYY-MM-DD; instants are ISO-8601 text; "
+        "directiveRecipientId names the Directive document it is about."
+    )
+)
+class Reminder:
+    id: strawberry.ID
+    kind: str
+    title: str
+    branch_id: str
+    member_id: str | None
+    due_on: str
+    status: str
+    period: str | None
+    ledger_item_id: str | None
+    subject_member_id: str | None
+    directive_recipient_id: str | None
+    acknowledged_at: str | None
+    resolved_at: str | None
+    resolution: str | None
+    updated_at: float
+    deleted: bool
+
+    @strawberry.field(description="Chinese label of the kind, e.g. 台账逾期.")
+    def kind_label(self) -> str | None:
+        return _label(ReminderKind, self.kind)
+
+    @strawberry.field(description="Chinese label of the status, e.g. 待处理.")
+    def status_label(self) -> str | None:
+        return _label(ReminderStatus, self.status)
+
+
+@strawberry.input
+class ReminderInputHeaders:
+    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
+
+
+@strawberry.type
+class ReminderPullBulk:
+    documents: list[Reminder]
+    checkpoint: ReminderCheckpoint | None
+
+
 # --- DirectiveReceipt -----------------------------------------------------------------------------
 
 
@@ -791,6 +855,22 @@ class SyncQuery:
     @strawberry.field(
         description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
     )
+    async def pull_reminder(
+        self,
+        info: Info,
+        checkpoint: ReminderInputCheckpoint | None = strawberry.UNSET,
+        *,
+        limit: int,
+    ) -> ReminderPullBulk:
+        documents, end = await pull_bulk(info, collections.REMINDER, checkpoint, limit)
+        return ReminderPullBulk(
+            documents=[from_wire(Reminder, d) for d in documents],
+            checkpoint=ReminderCheckpoint(id=end.id, updated_at=end.updated_at) if end else None,
+        )
+
+    @strawberry.field(
+        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+    )
     async def pull_directive_receipt(
         self,
         info: Info,
@@ -962,6 +1042,22 @@ class SyncSubscription:
             yield DirectivePullBulk(
                 documents=[from_wire(Directive, d) for d in documents],
                 checkpoint=DirectiveCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
+            )
+
+    @strawberry.subscription(
+        description=(
+            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
+            "last document."
+        )
+    )
+    async def stream_reminder(
+        self, info: Info, headers: ReminderInputHeaders | None = strawberry.UNSET
+    ) -> AsyncGenerator[ReminderPullBulk, None]:
+        async for documents in stream_changes(info, collections.REMINDER, headers_token(headers)):
+            last = documents[-1]
+            yield ReminderPullBulk(
+                documents=[from_wire(Reminder, d) for d in documents],
+                checkpoint=ReminderCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
             )
 
     @strawberry.subscription(

@@ -13,7 +13,7 @@ import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -28,6 +28,10 @@ from models import (
     Patrol,
     PatrolKind,
     RecipientStatus,
+    Reminder,
+    ReminderKind,
+    ReminderResolution,
+    ReminderStatus,
     ServiceAction,
     ServiceActionType,
     SyncedDocument,
@@ -510,3 +514,49 @@ PULL_ONLY: dict[str, Collection] = {DIRECTIVE.key: DIRECTIVE}
 
 ALL_COLLECTIONS: dict[str, Collection] = {**COLLECTIONS, **PULL_ONLY}
 """Every synced collection: what the stream, tombstone purge and branch moves go through."""
+
+
+# --- reminders (pull-only; generated and answered on the server, see resolvers/reminder.py) ---
+
+
+@dataclass(frozen=True)
+class DatedPullOnlyCollection(PullOnlyCollection):
+    """A pull-only collection with calendar days among its fields: put on the wire as ISO text."""
+
+    def _finish(self, doc: dict[str, Any]) -> dict[str, Any]:
+        for name, value in doc.items():
+            if isinstance(value, date) and not isinstance(value, datetime):
+                doc[name] = value.isoformat()
+        return super()._finish(doc)
+
+
+REMINDER = DatedPullOnlyCollection(
+    name="Reminder",
+    key="reminder",
+    model=Reminder,
+    fields=(
+        WireField("kind", "kind", "enum", choices=_values(ReminderKind)),
+        WireField("title", "title", "text"),
+        BRANCH,
+        WireField("memberId", "officer_id", "member", required=False),
+        WireField("dueOn", "due_on", "text"),
+        WireField("status", "status", "enum", choices=_values(ReminderStatus)),
+        WireField("period", "period", "text", required=False),
+        WireField("ledgerItemId", "ledger_item_id", "text", required=False),
+        WireField("subjectMemberId", "subject_member_id", "member", required=False),
+        WireField("directiveRecipientId", "directive_recipient_id", "text", required=False),
+        WireField("acknowledgedAt", "acknowledged_at", "text", required=False),
+        WireField("resolvedAt", "resolved_at", "text", required=False),
+        WireField(
+            "resolution",
+            "resolution",
+            "enum",
+            required=False,
+            choices=_values(ReminderResolution),
+        ),
+    ),
+    node_types={"ledgerItemId": "LedgerItem"},
+)
+# Registered beside the directive collections (added here so merges with them stay trivial).
+PULL_ONLY[REMINDER.key] = REMINDER
+ALL_COLLECTIONS[REMINDER.key] = REMINDER

@@ -51,6 +51,7 @@ from resolvers.assessment_metric import (
 )
 from resolvers.errors import ErrorCode, Forbidden, InputError
 from resolvers.period import Period, PeriodKind, parse_period
+from resolvers.supervision_metrics import reminders_answered_on_time
 from resolvers.viewer import Viewer
 from tests.conftest import Builders, World
 
@@ -428,7 +429,8 @@ async def test_rate_from_a_registered_metric_and_not_applicable_while_absent(
     assert item(meigui, "A23").explanation == (
         "A23 抽查问题按期整改: 本期无应考核事项, 不适用 → 4.0/4"
     )
-    assert METRICS.provider(REMINDERS_ANSWERED_ON_TIME) is None  # restored
+    # Restored: outside the overrides A22 reads the supervision module's reminders.
+    assert METRICS.provider(REMINDERS_ANSWERED_ON_TIME) is reminders_answered_on_time
 
 
 async def test_manual_item_without_a_score_is_zero_awaiting_the_inspector(
