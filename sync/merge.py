@@ -141,6 +141,10 @@ class FieldPolicy(ABC):
             return FieldOutcome(server)
         return self.resolve(ancestor, client, server)
 
+    def merge_unrelated(self, client: JSON, server: JSON) -> FieldOutcome:
+        """Merge of two different values with no common ancestor: both sides changed the field."""
+        return self.resolve(None, client, server)
+
     @abstractmethod
     def resolve(self, ancestor: JSON, client: JSON, server: JSON) -> FieldOutcome:
         """Decide a field both sides changed to different values."""
@@ -337,6 +341,10 @@ class TrackPolicy(FieldPolicy):
                 conflict = True  # a removal (not allowed on a track) undone: keep a record of it
         return FieldOutcome(merged, "track_point" if conflict else None)
 
+    def merge_unrelated(self, client: JSON, server: JSON) -> FieldOutcome:
+        """Union by point time, as always (a track is append-only whatever the ancestor)."""
+        return self.merge(None, client, server)
+
     def resolve(self, ancestor: JSON, client: JSON, server: JSON) -> FieldOutcome:
         """Only reached for a value that is not a list: keep the server's, as for a scalar."""
         return FieldOutcome(server, "server_wins")
@@ -396,8 +404,10 @@ def merge(
 ) -> MergeResult:
     """Three-way merge of a pushed document with the stored one; `ancestor` is the assumed state.
 
-    An `ancestor` of None (the client believes the document is new) merges against an empty
-    document, so every field both sides set differently is a conflict. The result has the
+    An `ancestor` of None (the client believes the document is new, e.g. its create's reply was
+    lost and another device has edited it since) means no common ancestor: every field the two
+    sides hold differently, a null against a value included, is decided by its policy as a change
+    both made, so the client's value is logged wherever it does not survive. The result has the
     client-owned fields of both sides (never `updatedAt`) and always a `deleted` flag. Inputs
     are not modified and the result shares no containers with them.
     """
@@ -408,7 +418,11 @@ def merge(
     names = _fields(server, client, base)
     for name in names:
         old, mine, theirs = base.get(name), client.get(name), server.get(name)
-        outcome = policies.get(name, SERVER_WINS).merge(old, mine, theirs)
+        policy = policies.get(name, SERVER_WINS)
+        if ancestor is None and not policy.same(mine, theirs):
+            outcome = policy.merge_unrelated(mine, theirs)
+        else:
+            outcome = policy.merge(old, mine, theirs)
         if outcome.value is not None or name in client or name in server:
             document[name] = _plain(outcome.value)
         if outcome.conflict is not None:

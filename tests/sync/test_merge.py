@@ -557,3 +557,18 @@ def test_policy_helpers_are_total_on_bad_values() -> None:
     outcome = SetPolicy(key=by_id).merge([], ["a"], [{"id": 1}])
     assert outcome == SetPolicy(key=by_id).merge(None, ["a"], [{"id": 1}])
     assert outcome.value == [{"id": 1}, "a"]
+
+
+def test_a_push_without_ancestor_logs_a_cleared_field_the_server_kept() -> None:
+    # A phone created the visit, its reply was lost, another device edited it, and the phone then
+    # cleared `concerns`: with no common ancestor the null is a change too, kept in the log.
+    stored = visit(concerns="噪音扰民", status="escalated")
+    pushed = visit(concerns=None, status="resolved")
+
+    decision = decide_push_row(stored, None, pushed, VISIT_POLICIES)
+
+    assert decision.kind == "merged"
+    assert doc_of(decision)["concerns"] == "噪音扰民"
+    assert doc_of(decision)["status"] == "resolved"  # forward-only: the furthest along wins
+    logged = {(c.field, c.client) for c in decision.conflicts}
+    assert ("concerns", None) in logged and ("status", "resolved") in logged
