@@ -40,6 +40,8 @@ def dashboard_sheets(d: Dashboard, unit: str) -> list[Sheet]:
         _figure("解决群众困难(起)", f.difficulties_solved),
         _figure("收到锦旗(面)", f.banners_received),
         _figure("获得荣誉(项)", d.honours),
+        _figure("未办结督导提醒(件)", d.open_reminders.open),
+        _figure("其中已逾期(件)", d.open_reminders.overdue),
     ]
     rates: list[list[Cell]] = [
         _figure("台账完成率", d.ledger.rate),
@@ -145,6 +147,17 @@ def dashboard_sheets(d: Dashboard, unit: str) -> list[Sheet]:
             (28, 8, 8, 10, 8, 8, 10),
             caption,
             (None, None, None, None, None, None, PERCENT),
+        ),
+        Sheet(
+            "考核排名",
+            ("名次", "党支部", "总分", "去年同期名次", "去年同期总分"),
+            [
+                [r.rank, r.branch.name, r.score, r.previous_rank, r.previous_score]
+                for r in d.assessment_ranking.rows
+            ],
+            (12, 28, 10, 14, 14),
+            f"{caption} 名次为全县{d.assessment_ranking.ranked}个党组织中的位次",
+            (None, None, "0.0", None, "0.0"),
         ),
         Sheet(
             "上级指令",

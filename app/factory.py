@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.assessment_export import export_assessment
 from app.auth import ViewerCache
 from app.clock import Clock, system_clock
 from app.dashboard_export import export_dashboard
@@ -49,6 +50,7 @@ HEALTH_TIMEOUT_SECONDS = 3.0
 EXPORTS: dict[str, ExportHandler] = {
     "ledger": export_ledger,
     "dashboard": export_dashboard,
+    "assessment": export_assessment,
 }
 # Paths named in the request metrics; any other path counts as "other".
 _ROUTES = frozenset({"/graphql", "/healthz", "/metrics", *(f"/export/{n}.xlsx" for n in EXPORTS)})

@@ -9,7 +9,6 @@ secretary handle them, and nobody handles their own.
 from __future__ import annotations
 
 import calendar
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,9 +36,9 @@ from resolvers.brand import BRAND_KINDS
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
 from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.period import PeriodKind, period_input
 from resolvers.viewer import Viewer
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_SUMMARY = 2000
 MAX_NOTE = 2000
 
@@ -74,13 +73,16 @@ class CollectiveBirthdays:
 
 
 def parse_month(text: str, field_name: str = "month") -> tuple[int, int]:
-    """(year, month) of "2026-05", or an INVALID error addressed to `field_name`."""
-    match = MONTH_RE.match(text.strip())
-    if match is None:
+    """(year, month) of "2026-05" (resolvers/period.py), or an INVALID_PERIOD error addressed to
+    `field_name` for anything else, a quarter or a year included."""
+    period = period_input(text, field_name)
+    if period.kind is not PeriodKind.MONTH:
         raise InputError.one(
-            field_name, "月份格式应为 2026-05 (month must look like 2026-05)", ErrorCode.INVALID
+            field_name,
+            "月份格式应为 2026-05 (month must look like 2026-05)",
+            ErrorCode.INVALID_PERIOD,
         )
-    return int(match.group(1)), int(match.group(2))
+    return period.year, period.first_month
 
 
 def celebrated_on(birthday: date, year: int) -> date:

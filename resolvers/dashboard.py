@@ -9,7 +9,14 @@ the number of branches, members or records:
     the root branch (when one is asked for or implied by the viewer's scope), branches by kind,
     members by type and status, education activities by type, visits, patrols and service
     actions by type and month, the ledger-keeping branches, ledger completeness (two statements
-    per period, resolvers/ledger_completeness.py), directive recipients, honours by level.
+    per period, resolvers/ledger_completeness.py), directive recipients, honours by level, the
+    assessment ranking of both periods (resolvers/assessment.py, a fixed number of statements
+    per period), and the subtree's branches with their open reminders (two statements).
+
+The assessment ranking ranks every assessed branch of the county (the positions are the
+county's, as `assessmentRanking` gives a secretary their place among all ranked) and lists the
+subtree's branches the viewer may read. Open reminders are counted as they stand now: they
+carry no previous value.
 
 Roster figures (branches, members) are counted as they stand now: the platform keeps no dated
 roster, so they carry no previous value. Scope: admins and inspectors read any branch or the
@@ -22,7 +29,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -50,15 +57,19 @@ from models import (
     Visit,
     VisitCategory,
 )
+from resolvers.assessment import RankedScore, assessment_ranking
 from resolvers.branch import get_branch
 from resolvers.errors import Forbidden
 from resolvers.ledger_completeness import ledger_completeness
 from resolvers.period import BUREAU_TZ, Period, PeriodKind, local_date
+from resolvers.supervision_metrics import open_and_overdue_reminder_counts
 from resolvers.viewer import Viewer
 from sync.scope import scope_of
 
 # Kinds that keep the standard branch ledger (党支部基础工作台账标准).
 LEDGER_KINDS = (BranchKind.BRANCH, BranchKind.GENERAL_BRANCH)
+# How many leading branches the dashboard's ranking shows as the top.
+RANKING_TOP = 5
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -187,6 +198,41 @@ class DirectiveFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class RankingEntry:
+    """An assessed branch's place in the county's ranking, and a year earlier."""
+
+    rank: int
+    branch: Branch
+    score: float
+    previous_rank: int | None
+    previous_score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentFigures:
+    """智能考核 ranking: positions among all `ranked` assessed branches of the county."""
+
+    ranked: int
+    # The subtree's assessed branches the viewer may read, best first.
+    rows: list[RankingEntry]
+    # The assessed branch the subtree's root is or belongs to (None for the county, or a
+    # subtree with no assessed branch at or above its root).
+    own: RankingEntry | None
+
+    @property
+    def top(self) -> list[RankingEntry]:
+        return self.rows[:RANKING_TOP]
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderFigures:
+    """Reminders of the subtree's branches not yet resolved, as they stand now."""
+
+    open: Count
+    overdue: Count
+
+
+@dataclass(frozen=True, slots=True)
 class Dashboard:
     period: Period
     previous_period: Period
@@ -200,9 +246,8 @@ class Dashboard:
     directives: DirectiveFigures
     honours: Count
     honours_by_level: dict[HonourLevel, Count]
-    # Filled by the assessment and supervision modules once merged; never invented here.
-    assessment_ranking: None = field(default=None)
-    open_reminders: None = field(default=None)
+    assessment_ranking: AssessmentFigures
+    open_reminders: ReminderFigures
 
 
 # --- scope --------------------------------------------------------------------------------------
@@ -322,6 +367,10 @@ async def dashboard(
     ledger = await _ledger(db, in_scope, period, previous, local_date(now), grace_days)
     directives = await _directives(db, in_scope, period, previous, now)
     honours = await _honours(db, in_scope, period, previous)
+    ranking = await _ranking(
+        db, viewer, root, period, previous, today=local_date(now), grace_days=grace_days
+    )
+    reminders = await _reminders(db, in_scope, local_date(now))
     return Dashboard(
         period=period,
         previous_period=previous,
@@ -337,6 +386,8 @@ async def dashboard(
             sum(c.previous or 0 for c in honours.values()),
         ),
         honours_by_level=honours,
+        assessment_ranking=ranking,
+        open_reminders=reminders,
     )
 
 
@@ -617,3 +668,52 @@ async def _honours(
         for level, a, b in await db.execute(query)
     }
     return {level: found.get(level, Count(0, 0)) for level in HonourLevel}
+
+
+async def _ranking(
+    db: AsyncSession,
+    viewer: Viewer,
+    root: Branch | None,
+    period: Period,
+    previous: Period,
+    *,
+    today: date,
+    grace_days: int,
+) -> AssessmentFigures:
+    """The county's ranking for the period and a year earlier, narrowed to the subtree."""
+    now_ = await assessment_ranking(
+        db, viewer, period, subtree_of=None, today=today, grace_days=grace_days
+    )
+    then = await assessment_ranking(
+        db, viewer, previous, subtree_of=None, today=today, grace_days=grace_days
+    )
+    before = {r.score.branch.id: r for r in then.rows}
+
+    def entry(ranked: RankedScore) -> RankingEntry:
+        earlier = before.get(ranked.score.branch.id)
+        return RankingEntry(
+            rank=ranked.rank,
+            branch=ranked.score.branch,
+            score=ranked.score.total,
+            previous_rank=earlier.rank if earlier else None,
+            previous_score=earlier.score.total if earlier else None,
+        )
+
+    rows = [
+        entry(r) for r in now_.rows if root is None or r.score.branch.path.startswith(root.path)
+    ]
+    own = None
+    if root is not None:
+        above = [r for r in now_.rows if root.path.startswith(r.score.branch.path)]
+        if above:
+            own = entry(max(above, key=lambda r: len(r.score.branch.path)))
+    return AssessmentFigures(ranked=now_.ranked, rows=rows, own=own)
+
+
+async def _reminders(db: AsyncSession, in_scope: BranchClause, today: date) -> ReminderFigures:
+    ids = list(await db.scalars(select(Branch.id).where(in_scope(Branch.id))))
+    found = (await open_and_overdue_reminder_counts(db, ids, today)).values()
+    return ReminderFigures(
+        open=Count(sum(n for n, _ in found), None),
+        overdue=Count(sum(late for _, late in found), None),
+    )

@@ -7,7 +7,6 @@ activities of their subtree, admins any.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,45 +28,13 @@ from sync.scope import scope_of
 # The base opened long after this; an earlier date is a typing error, not history.
 EARLIEST_DATE = date(2000, 1, 1)
 MAX_AUDIENCE = 100_000
-PERIOD_RE = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$")
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """A year ("2026"), quarter ("2026-Q2") or month ("2026-05"): the days [since, until)."""
-
-    key: str
-    since: date
-    until: date
-
-
-def parse_period(text: str, field_name: str = "period") -> Period:
-    """Reads a period, or refuses it with an INVALID error addressed to `field_name`."""
-    match = PERIOD_RE.match(text.strip())
-    if match is None:
-        raise InputError.one(
-            field_name,
-            "期间格式应为 2026、2026-Q2 或 2026-05 (period must look like 2026, 2026-Q2 or 2026-05)",
-            ErrorCode.INVALID,
-        )
-    year = int(match.group(1))
-    if match.group(2):
-        first = (int(match.group(2)) - 1) * 3 + 1
-        months = 3
-    elif match.group(3):
-        first, months = int(match.group(3)), 1
-    else:
-        first, months = 1, 12
-    since = date(year, first, 1)
-    end = first + months
-    until = date(year + 1, 1, 1) if end > 12 else date(year, end, 1)
-    return Period(text.strip(), since, until)
 
 
 @dataclass(frozen=True, slots=True)
 class ActivityFilter:
-    since: date | None = None  # inclusive
-    until: date | None = None  # exclusive
+    # Days [since, until): a period's `start` and `end_exclusive` (resolvers/period.py).
+    since: date | None = None
+    until: date | None = None
     types: Sequence[EducationActivityType] = field(default_factory=tuple)
     branch_id: uuid.UUID | None = None
     subtree_of: uuid.UUID | None = None

@@ -225,18 +225,57 @@ class HonourLevelFigure:
     count: CountFigure
 
 
-@strawberry.type(description="One branch's place in the assessment ranking.")
+@strawberry.type(description="An assessed branch's place among all the county's ranked branches.")
 class DashboardRankingEntry:
-    rank: int
+    rank: int = strawberry.field(description="1 is the highest total; ties by the bureau's order.")
     branch: Branch
-    score: float
-    previous_rank: int | None
+    score: float = strawberry.field(description="总分 (out of 100).")
+    previous_rank: int | None = strawberry.field(description="The same period last year.")
+    previous_score: float | None = strawberry.field(description="The same period last year.")
+
+    @classmethod
+    def of(cls, entry: ops.RankingEntry) -> DashboardRankingEntry:
+        return cls(
+            rank=entry.rank,
+            branch=Branch.from_model(entry.branch),
+            score=entry.score,
+            previous_rank=entry.previous_rank,
+            previous_score=entry.previous_score,
+        )
 
 
-@strawberry.type(description="Reminders still open in the subtree.")
+@strawberry.type(
+    description="考核排名 (智能考核): the subtree's branches with their place in the county."
+)
+class DashboardRanking:
+    ranked_count: int = strawberry.field(description="Assessed branches ranked in the county.")
+    top: list[DashboardRankingEntry] = strawberry.field(
+        description=f"The first {ops.RANKING_TOP} of rows."
+    )
+    rows: list[DashboardRankingEntry] = strawberry.field(
+        description="The subtree's assessed branches you may read, highest total first."
+    )
+    own: DashboardRankingEntry | None = strawberry.field(
+        description="The assessed branch the subtree's root is or belongs to; null: the county."
+    )
+
+    @classmethod
+    def of(cls, figures: ops.AssessmentFigures) -> DashboardRanking:
+        return cls(
+            ranked_count=figures.ranked,
+            top=[DashboardRankingEntry.of(e) for e in figures.top],
+            rows=[DashboardRankingEntry.of(e) for e in figures.rows],
+            own=DashboardRankingEntry.of(figures.own) if figures.own else None,
+        )
+
+
+@strawberry.type(
+    description="Reminders (督导提醒) of the subtree's branches not yet resolved, as they stand "
+    "now: previous is null."
+)
 class DashboardReminders:
-    open: CountFigure
-    overdue: CountFigure
+    open: CountFigure = strawberry.field(description="Open or acknowledged.")
+    overdue: CountFigure = strawberry.field(description="Of those, due before today.")
 
 
 @strawberry.type(description="数据分析: a period's figures for a subtree, each beside last year's.")
@@ -256,12 +295,8 @@ class Dashboard:
     directives: DashboardDirectives
     honours: CountFigure
     honours_by_level: list[HonourLevelFigure]
-    assessment_ranking: list[DashboardRankingEntry] | None = strawberry.field(
-        description="Filled by the assessment module (智能考核); null until it is wired in."
-    )
-    open_reminders: DashboardReminders | None = strawberry.field(
-        description="Filled by the supervision module (督导提醒); null until it is wired in."
-    )
+    assessment_ranking: DashboardRanking
+    open_reminders: DashboardReminders
 
     @classmethod
     def from_result(cls, d: ops.Dashboard) -> Dashboard:
@@ -385,8 +420,10 @@ class Dashboard:
                 HonourLevelFigure(level=level, label=level.label, count=c(n))
                 for level, n in d.honours_by_level.items()
             ],
-            assessment_ranking=None,
-            open_reminders=None,
+            assessment_ranking=DashboardRanking.of(d.assessment_ranking),
+            open_reminders=DashboardReminders(
+                open=c(d.open_reminders.open), overdue=c(d.open_reminders.overdue)
+            ),
         )
 
 

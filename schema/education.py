@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import EducationActivity as EducationActivityRow
 from models import EducationActivityType
 from resolvers import education as ops
-from resolvers.education import ActivityCount, ActivityFilter, parse_period
+from resolvers.education import ActivityCount, ActivityFilter
 from resolvers.pagination import page_request
+from resolvers.period import period_input
 from resolvers.viewer import Viewer
 from schema.branch import Branch
 from schema.connection import Connection, connection_from_page
@@ -100,10 +101,10 @@ def _filter(
     branch_id: strawberry.ID | None,
     subtree_of: strawberry.ID | None,
 ) -> ActivityFilter:
-    parsed = parse_period(period) if period is not None else None
+    parsed = period_input(period) if period is not None else None
     return ActivityFilter(
-        since=parsed.since if parsed else None,
-        until=parsed.until if parsed else None,
+        since=parsed.start if parsed else None,
+        until=parsed.end_exclusive if parsed else None,
         types=tuple(types or ()),
         branch_id=optional_global_id(branch_id, "Branch", "branchId"),
         subtree_of=optional_global_id(subtree_of, "Branch", "subtreeOf"),
@@ -155,7 +156,7 @@ class EducationQuery:
         flt = _filter(period, types, branch_id, subtree_of)
         totals = await read(info, lambda db, viewer: ops.activity_totals(db, viewer, flt))
         return EducationTotals(
-            period=period.strip() if period else None,
+            period=str(period_input(period)) if period is not None else None,
             total=_count(totals.total),
             by_type=[
                 EducationTypeCount(

@@ -10,12 +10,13 @@ from urllib.parse import unquote
 import pytest
 from openpyxl import load_workbook
 
+from app.clock import FrozenClock
 from app.db import Sessionmaker
 from app.export import XLSX_MEDIA_TYPE
 from app.settings import Settings
 from schema.node import to_global_id
 from tests.conftest import Api, Builders, World
-from tests.schema.test_dashboard import Data, fill
+from tests.schema.test_dashboard import Data, _assess_and_remind, fill
 
 
 @pytest.fixture
@@ -51,6 +52,7 @@ async def test_dashboard_export_is_a_workbook_with_a_sheet_per_section(
         "为民服务",
         "月度",
         "台账",
+        "考核排名",
         "上级指令",
         "荣誉",
     ]
@@ -68,6 +70,32 @@ async def test_dashboard_export_is_a_workbook_with_a_sheet_per_section(
     assert ledger[0] == ("玫瑰派出所党支部", 12, 9, 1, 1, 2, 0.9)
     months = list(book["月度"].iter_rows(min_row=2, values_only=True))
     assert len(months) == 12 and months[2][:3] == ("2026年3月", 3, 1)
+
+
+async def test_dashboard_export_has_the_ranking_and_open_reminders(
+    api: Api, data: Data, clock: FrozenClock
+) -> None:
+    await _assess_and_remind(data, clock)
+    token = await api.login("admin")
+    query = '{ dashboard(period: "2026") { assessmentRanking { rows { score previousScore } } } }'
+    scores = (await api(query, token=token))["data"]["dashboard"]["assessmentRanking"]["rows"]
+    book = load_workbook(io.BytesIO((await _get(api, token, period="2026")).content))
+    ranking = book["考核排名"]
+    assert [c.value for c in ranking[1]] == [
+        "名次",
+        "党支部",
+        "总分",
+        "去年同期名次",
+        "去年同期总分",
+    ]
+    assert list(ranking.iter_rows(min_row=2, values_only=True)) == [
+        (1, "玫瑰派出所党支部", scores[0]["score"], 1, scores[0]["previousScore"]),
+        (2, "榆山第二派出所党支部", scores[1]["score"], 2, scores[1]["previousScore"]),
+    ]
+    assert ranking["C2"].number_format == "0.0"
+    overview = {r[0]: r[1:] for r in book["概览"].iter_rows(min_row=2, values_only=True)}
+    assert overview["未办结督导提醒(件)"] == (3, None, None)
+    assert overview["其中已逾期(件)"] == (1, None, None)
 
 
 async def test_dashboard_export_is_formatted_for_printing(api: Api, data: Data) -> None:

@@ -29,6 +29,7 @@ query {
     bannersReceived { value }
     ledger { branches rate { value previous change } late { value } missing { value } byBranch { rate } }
     directives { due { value } closedOnTime { value } closedLate { value } overdueOpen { value } completionRate { value } }
+    assessmentRanking { rankedCount top { rank score } rows { rank score } }
   }
 }"""
 
@@ -64,6 +65,13 @@ async def test_demo_dashboard_reproduces_the_articles_figures(
     assert 0 < directives["closedLate"]["value"] < directives["closedOnTime"]["value"]
     assert directives["overdueOpen"]["value"] > 0
     assert 0.6 < directives["completionRate"]["value"] < 1
+
+    ranking = d["assessmentRanking"]
+    assert ranking["rankedCount"] == len(ranking["rows"]) >= 32
+    assert [r["rank"] for r in ranking["rows"]] == list(range(1, ranking["rankedCount"] + 1))
+    scores = [r["score"] for r in ranking["rows"]]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
+    assert ranking["top"] == ranking["rows"][:5]
 
 
 async def test_demo_ledger_links_every_first_agenda_study_to_its_entry(

@@ -124,11 +124,13 @@ async def test_collective_birthdays_follow_the_viewers_scope_and_branch_filter(
 async def test_a_month_in_the_wrong_form_is_refused(
     sessionmaker: Sessionmaker, world: World
 ) -> None:
-    for bad in ("2026-5", "2026-13", "202605", "May 2026"):
+    for bad in ("2026-5", "2026-13", "202605", "May 2026", "2026", "2026-Q2"):
         with pytest.raises(InputError) as error:
             async with sessionmaker() as db:
                 await ops.collective_birthdays(db, as_viewer(world.admin), bad)
-        assert [(p.field, p.code) for p in error.value.problems] == [("month", ErrorCode.INVALID)]
+        assert [(p.field, p.code) for p in error.value.problems] == [
+            ("month", ErrorCode.INVALID_PERIOD)
+        ]
 
 
 # --- 警心110 -------------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from app.db import Sessionmaker
 from models import Account, Branch, EducationActivity, EducationActivityType
 from resolvers import education as ops
 from resolvers.account import viewer_for
-from resolvers.education import ActivityFilter, parse_period
+from resolvers.education import ActivityFilter
 from resolvers.errors import ErrorCode, Forbidden, InputError
 from resolvers.pagination import PageRequest, page_request
+from resolvers.period import period_input
 from resolvers.viewer import Viewer
 from tests.conftest import World
 
@@ -50,16 +51,17 @@ def problems(error: InputError) -> dict[str | None, ErrorCode]:
 
 
 def test_periods_are_years_quarters_or_months() -> None:
-    assert parse_period("2026").since == date(2026, 1, 1)
-    assert parse_period("2026").until == date(2027, 1, 1)
-    q4 = parse_period("2026-Q4")
-    assert (q4.since, q4.until) == (date(2026, 10, 1), date(2027, 1, 1))
-    may = parse_period("2026-05")
-    assert (may.since, may.until) == (date(2026, 5, 1), date(2026, 6, 1))
+    """The shared parser (resolvers/period.py) gives the filter's days [start, end_exclusive)."""
+    assert period_input("2026").start == date(2026, 1, 1)
+    assert period_input("2026").end_exclusive == date(2027, 1, 1)
+    q4 = period_input("2026-Q4")
+    assert (q4.start, q4.end_exclusive) == (date(2026, 10, 1), date(2027, 1, 1))
+    may = period_input("2026-05")
+    assert (may.start, may.end_exclusive) == (date(2026, 5, 1), date(2026, 6, 1))
     for bad in ("2026-13", "2026-Q5", "26", "2026/05", "May"):
         with pytest.raises(InputError) as error:
-            parse_period(bad)
-        assert problems(error.value) == {"period": ErrorCode.INVALID}
+            period_input(bad)
+        assert problems(error.value) == {"period": ErrorCode.INVALID_PERIOD}
 
 
 async def test_secretary_records_activities_of_their_subtree_only(
@@ -151,7 +153,7 @@ async def test_lists_filter_by_period_type_and_subtree_within_scope(
         type=T.LECTURE,
     )
     await create(sessionmaker, clock, admin, branch_id=world.yushan.id, held_on=date(2026, 5, 3))
-    may = parse_period("2026-05")
+    may = period_input("2026-05")
 
     async def names(viewer: Viewer, **flt: Any) -> list[str]:
         async with sessionmaker() as db:
@@ -168,7 +170,7 @@ async def test_lists_filter_by_period_type_and_subtree_within_scope(
         return [branch_names[a.branch_id] for a in page.items]
 
     assert await names(admin) == ["榆山", "玫瑰组", "玫瑰"]  # newest first
-    assert await names(admin, since=may.since, until=may.until) == ["榆山", "玫瑰组"]
+    assert await names(admin, since=may.start, until=may.end_exclusive) == ["榆山", "玫瑰组"]
     assert await names(admin, types=[T.LECTURE]) == ["玫瑰组"]
     assert await names(admin, subtree_of=world.meigui.id) == ["玫瑰组", "玫瑰"]
     assert await names(as_viewer(world.inspector)) == ["榆山", "玫瑰组", "玫瑰"]
@@ -217,14 +219,16 @@ async def test_totals_sum_activities_and_audience_by_type_and_month(
             type=kind,
             audience_count=audience,
         )
-    year = parse_period("2026")
+    year = period_input("2026")
     async with sessionmaker() as db:
-        totals = await ops.activity_totals(db, admin, ActivityFilter(year.since, year.until))
+        totals = await ops.activity_totals(
+            db, admin, ActivityFilter(year.start, year.end_exclusive)
+        )
         empty = await ops.activity_totals(
-            db, admin, ActivityFilter(year.since, year.until, subtree_of=world.yushan.id)
+            db, admin, ActivityFilter(year.start, year.end_exclusive, subtree_of=world.yushan.id)
         )
         [meigui, yushan] = await ops.activity_counts_by_branch(
-            db, [world.meigui.id, world.yushan.id], year.since, year.until
+            db, [world.meigui.id, world.yushan.id], year.start, year.end_exclusive
         )
     assert (totals.total.activities, totals.total.audience) == (3, 117)
     assert totals.by_type[T.OPEN_DAY].audience == 105 and totals.by_type[T.OATH].activities == 1

@@ -24,6 +24,7 @@ from models import (
 )
 from resolvers.supervision_metrics import (
     findings_rectified_on_time,
+    open_and_overdue_reminder_counts,
     open_reminder_counts,
     reminders_answered_on_time,
 )
@@ -92,10 +93,17 @@ async def test_reminders_answered_on_time_per_branch_in_one_statement(
                 db, [world.meigui.id, world.yushan.id, world.organ.id], *Q4
             )
         open_counts = await open_reminder_counts(db, [world.meigui.id, world.yushan.id])
+        with statements(engine) as seen_open:
+            open_overdue = await open_and_overdue_reminder_counts(
+                db, [world.meigui.id, world.yushan.id], date(2026, 11, 10)
+            )
 
     assert len(seen) == 1
     assert figures == {world.meigui.id: (1, 3), world.yushan.id: (1, 1), world.organ.id: (0, 0)}
     assert open_counts == {world.meigui.id: 2, world.yushan.id: 1}
+    # Open ones due before 2026-11-10 are overdue: 玫瑰's is due that day, 榆山's on 10-01.
+    assert len(seen_open) == 1
+    assert open_overdue == {world.meigui.id: (2, 0), world.yushan.id: (1, 1)}
 
 
 async def test_findings_rectified_on_time_per_branch_in_one_statement(
@@ -151,4 +159,5 @@ async def test_metrics_of_no_branches_ask_nothing(
             assert await reminders_answered_on_time(db, [], *Q4) == {}
             assert await findings_rectified_on_time(db, [], *Q4) == {}
             assert await open_reminder_counts(db, []) == {}
+            assert await open_and_overdue_reminder_counts(db, [], date(2026, 11, 1)) == {}
     assert seen == []

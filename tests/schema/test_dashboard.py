@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from app.clock import FrozenClock
 from app.db import Sessionmaker
+from app.seed_assessment import seed_assessment_items
 from app.settings import Settings
 from models import (
     Branch,
@@ -29,6 +31,9 @@ from models import (
     Member,
     Patrol,
     RecipientStatus,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
     ServiceAction,
     Visit,
 )
@@ -295,8 +300,13 @@ query($period: String!, $branchId: ID) {
     }
     honours { value previous }
     honoursByLevel { level label count { value previous } }
-    assessmentRanking { rank }
-    openReminders { open { value } }
+    assessmentRanking {
+      rankedCount
+      top { rank branch { name } score previousRank previousScore }
+      rows { rank branch { name } score }
+      own { rank branch { name } score }
+    }
+    openReminders { open { value previous change } overdue { value previous } }
   }
 }"""
 
@@ -356,7 +366,9 @@ async def test_dashboard_counts_the_county_for_the_period_and_a_year_earlier(
     assert d["bannersReceived"] == {"value": 3, "previous": 0, "change": None}
     assert d["honours"] == {"value": 1, "previous": 0}
     assert _by(d["honoursByLevel"], "level")["CITY"]["count"] == {"value": 1, "previous": 0}
-    assert d["assessmentRanking"] is None and d["openReminders"] is None
+    # No assessment catalog and no reminders in this data: every branch scores 0.
+    assert [(r["rank"], r["score"]) for r in d["assessmentRanking"]["rows"]] == [(1, 0), (2, 0)]
+    assert d["openReminders"]["open"] == {"value": 0, "previous": None, "change": None}
 
 
 async def test_dashboard_ledger_completeness_sums_the_branches_completeness(
@@ -465,9 +477,96 @@ async def test_dashboard_refuses_a_malformed_period_or_branch(api: Api, world: W
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_dashboard_statement_count_does_not_grow_with_data(
-    api: Api, app: Any, data: Data, world: World, make: Builders
+async def _assess_and_remind(d: Data, clock: FrozenClock) -> None:
+    """The assessment catalog, and reminders: 玫瑰 one overdue and one acknowledged not yet due,
+    its 党小组 one open, 榆山 one resolved (not counted); the clock stands at 2026-11-28."""
+    async with d.sessionmaker.begin() as db:
+        await seed_assessment_items(db, clock())
+    w = d.world
+
+    def reminder(branch: Branch, due_on: date, status: ReminderStatus) -> Reminder:
+        return Reminder(
+            id=str(uuid.uuid4()),
+            kind=ReminderKind.LEDGER_OVERDUE,
+            dedup_key=str(uuid.uuid4()),
+            title="提醒",
+            branch_id=branch.id,
+            due_on=due_on,
+            status=status,
+            updated_at=1,
+            deleted=False,
+            merged=False,
+            created_at=clock(),
+        )
+
+    await d.add(
+        reminder(w.meigui, date(2026, 11, 1), ReminderStatus.OPEN),
+        reminder(w.meigui, date(2026, 12, 1), ReminderStatus.ACKNOWLEDGED),
+        reminder(w.meigui_group, date(2026, 12, 5), ReminderStatus.OPEN),
+        reminder(w.yushan, date(2026, 11, 1), ReminderStatus.RESOLVED),
+    )
+
+
+async def test_dashboard_ranks_the_assessed_branches_by_score_with_last_years_rank(
+    api: Api, data: Data, clock: FrozenClock
 ) -> None:
+    await _assess_and_remind(data, clock)
+    ranking = (await _dashboard(api, await api.login("admin")))["assessmentRanking"]
+    assert ranking["rankedCount"] == 2 and ranking["own"] is None
+    top = ranking["top"]
+    assert [(r["rank"], r["branch"]["name"]) for r in top] == [
+        (1, "玫瑰派出所党支部"),
+        (2, "榆山第二派出所党支部"),
+    ]
+    # 玫瑰 keeps its ledger, 榆山 does not: the ranking follows the scores.
+    assert top[0]["score"] > top[1]["score"] > 0
+    assert [r["previousRank"] for r in top] == [1, 2]
+    assert all(r["previousScore"] is not None for r in top)
+    assert [r["score"] for r in ranking["rows"]] == [r["score"] for r in top]
+
+
+async def test_dashboard_ranking_of_a_subtree_keeps_the_county_positions(
+    api: Api, data: Data, clock: FrozenClock, world: World
+) -> None:
+    await _assess_and_remind(data, clock)
+    admin = await api.login("admin")
+    county = (await _dashboard(api, admin))["assessmentRanking"]["rows"]
+    yushan = (await _dashboard(api, admin, branch=world.yushan))["assessmentRanking"]
+    assert yushan["rankedCount"] == 2
+    assert [(r["rank"], r["branch"]["name"]) for r in yushan["rows"]] == [
+        (2, "榆山第二派出所党支部")
+    ]
+    assert yushan["own"] == county[1]
+    # A 党小组's dashboard ranks the branch it belongs to.
+    group = await _dashboard(api, admin, branch=world.meigui_group)
+    assert group["assessmentRanking"]["rows"] == []
+    assert group["assessmentRanking"]["own"] == county[0]
+    secretary = await _dashboard(api, await api.login("secretary.meigui"))
+    assert secretary["assessmentRanking"]["own"] == county[0]
+
+
+async def test_dashboard_counts_open_and_overdue_reminders_of_the_subtree(
+    api: Api, data: Data, clock: FrozenClock, world: World
+) -> None:
+    await _assess_and_remind(data, clock)
+    county = (await _dashboard(api, await api.login("admin")))["openReminders"]
+    assert county == {
+        "open": {"value": 3, "previous": None, "change": None},
+        "overdue": {"value": 1, "previous": None},
+    }
+    # The secretary's subtree holds the 党小组; the officer reads their own branch only.
+    secretary = (await _dashboard(api, await api.login("secretary.meigui")))["openReminders"]
+    assert (secretary["open"]["value"], secretary["overdue"]["value"]) == (3, 1)
+    officer = (await _dashboard(api, await api.login("officer.meigui")))["openReminders"]
+    assert officer["open"]["value"] == 2
+    yushan = await _dashboard(api, await api.login("admin"), branch=world.yushan)
+    assert yushan["openReminders"]["open"]["value"] == 0
+
+
+async def test_dashboard_statement_count_does_not_grow_with_data(
+    api: Api, app: Any, data: Data, world: World, make: Builders, clock: FrozenClock
+) -> None:
+    await _assess_and_remind(data, clock)
     token = await api.login("admin")
 
     async def warm() -> None:
@@ -498,8 +597,12 @@ async def test_dashboard_statement_count_does_not_grow_with_data(
     with counting(app) as scoped_large:
         await _dashboard(api, token, branch=world.meigui)
     assert d["partyBranches"] == 8 and d["fieldRecords"]["visits"]["value"] == 4 + 72
+    assert d["assessmentRanking"]["rankedCount"] == 8
     # Branches by kind, members, education, visits, patrols, service actions, the ledger's
-    # branches, completeness (catalog + entries) for both periods, directives, honours.
-    assert len(small) == len(large) == 13
+    # branches, completeness (catalog + entries) for both periods, directives, honours (13);
+    # the assessment ranking for both periods (17 each: assessed branches, catalog, ledger
+    # completeness, one per metric, manual scores, adjustments, the catalog's columns); the
+    # subtree's branches and their open reminders (2).
+    assert len(small) == len(large) == 13 + 2 * 17 + 2
     # The same and the subtree's root.
-    assert len(scoped_small) == len(scoped_large) == 14
+    assert len(scoped_small) == len(scoped_large) == 13 + 2 * 17 + 2 + 1
