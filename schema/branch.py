@@ -14,9 +14,8 @@ from models import BranchHonour as BranchHonourRow
 from models import BranchKind, HonourLevel
 from resolvers import branch as ops
 from resolvers.branch import BranchFilter
-from resolvers.pagination import page_request
 from resolvers.viewer import Viewer
-from schema.connection import Connection, connection_from_page
+from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.node import Node, from_global_id, optional_global_id, to_global_id
@@ -130,14 +129,7 @@ class BranchQuery:
         subtree_of: strawberry.ID | None = None,
         search: str | None = None,
     ) -> Connection[Branch]:
-        settings = info.context.settings
-        request = page_request(
-            first,
-            after,
-            default=settings.default_page_size,
-            maximum=settings.max_page_size,
-            width=3,
-        )
+        request = page_of(info, first, after, width=3)
         flt = BranchFilter(
             kind=kind,
             subtree_of=optional_global_id(subtree_of, "Branch", "subtreeOf"),

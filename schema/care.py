@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import HotlineCategory, HotlineStatus
 from resolvers import care as ops
 from resolvers.care import Birthday, HotlineFilter, HotlineRecord, NoteRecord
-from resolvers.pagination import page_request
 from resolvers.viewer import Viewer
 from schema.branch import Branch
-from schema.connection import Connection, connection_from_page
+from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.member import Member
@@ -163,14 +162,7 @@ class CareQuery:
         member_id: strawberry.ID | None = None,
         subtree_of: strawberry.ID | None = None,
     ) -> Connection[HotlineRequest]:
-        settings = info.context.settings
-        request = page_request(
-            first,
-            after,
-            default=settings.default_page_size,
-            maximum=settings.max_page_size,
-            width=2,
-        )
+        request = page_of(info, first, after)
         flt = HotlineFilter(
             statuses=tuple(status or ()),
             categories=tuple(category or ()),

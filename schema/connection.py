@@ -7,7 +7,8 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from resolvers.pagination import Page
+from resolvers.pagination import Page, PageRequest, page_request
+from schema.context import Info
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -55,4 +56,17 @@ def connection_from_page(
             end_cursor=page.cursors[-1] if page.cursors else None,
         ),
         _count=count,
+    )
+
+
+def page_of(info: Info, first: int | None, after: str | None, *, width: int = 2) -> PageRequest:
+    """A list field's page from `first`/`after`, within the configured default and maximum size;
+    `width` is the number of values in the list's cursor (its sort key)."""
+    settings = info.context.settings
+    return page_request(
+        first,
+        after,
+        default=settings.default_page_size,
+        maximum=settings.max_page_size,
+        width=width,
     )

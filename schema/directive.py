@@ -22,9 +22,8 @@ from models import DirectiveRecipient as DirectiveRecipientRow
 from resolvers import directive as ops
 from resolvers.directive import DirectiveFilter, LevelRollup, Written
 from resolvers.errors import InputError
-from resolvers.pagination import page_request
 from resolvers.viewer import Viewer
-from schema.connection import Connection, connection_from_page
+from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read
 from schema.node import from_global_id, optional_global_id, to_global_id
@@ -345,14 +344,7 @@ class DirectiveQuery:
             datetime | None, strawberry.argument(description="Issued before this moment.")
         ] = None,
     ) -> Connection[IssuedDirective]:
-        settings = info.context.settings
-        request = page_request(
-            first,
-            after,
-            default=settings.default_page_size,
-            maximum=settings.max_page_size,
-            width=2,
-        )
+        request = page_of(info, first, after)
         flt = DirectiveFilter(
             statuses=tuple(status or ()),
             overdue=overdue,
@@ -378,14 +370,7 @@ class DirectiveQuery:
     async def my_directives(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[DirectiveRecipient]:
-        settings = info.context.settings
-        request = page_request(
-            first,
-            after,
-            default=settings.default_page_size,
-            maximum=settings.max_page_size,
-            width=2,
-        )
+        request = page_of(info, first, after)
         page = await read(info, lambda db, v: ops.my_directives(db, v, request))
         return connection_from_page(
             page,

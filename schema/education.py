@@ -12,11 +12,10 @@ from models import EducationActivity as EducationActivityRow
 from models import EducationActivityType
 from resolvers import education as ops
 from resolvers.education import ActivityCount, ActivityFilter
-from resolvers.pagination import page_request
 from resolvers.period import period_input
 from resolvers.viewer import Viewer
 from schema.branch import Branch
-from schema.connection import Connection, connection_from_page
+from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.node import Node, from_global_id, optional_global_id, to_global_id
@@ -128,14 +127,7 @@ class EducationQuery:
         branch_id: strawberry.ID | None = None,
         subtree_of: strawberry.ID | None = None,
     ) -> Connection[EducationActivity]:
-        settings = info.context.settings
-        request = page_request(
-            first,
-            after,
-            default=settings.default_page_size,
-            maximum=settings.max_page_size,
-            width=2,
-        )
+        request = page_of(info, first, after)
         flt = _filter(period, types, branch_id, subtree_of)
         page = await read(info, lambda db, viewer: ops.list_activities(db, viewer, flt, request))
         return connection_from_page(

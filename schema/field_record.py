@@ -12,9 +12,8 @@ import strawberry
 from resolvers import field_record as ops
 from resolvers.errors import InputError
 from resolvers.field_record import RecordFilter, WebWrite
-from resolvers.pagination import page_request
 from resolvers.viewer import Viewer
-from schema.connection import Connection, connection_from_page
+from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read
 from schema.node import optional_global_id
@@ -98,10 +97,7 @@ async def _list(
     after: str | None,
     flt: RecordFilter,
 ) -> Connection[T]:
-    settings = info.context.settings
-    request = page_request(
-        first, after, default=settings.default_page_size, maximum=settings.max_page_size, width=2
-    )
+    request = page_of(info, first, after)
     page = await read(info, lambda db, v: ops.list_records(db, v, collection, flt, request))
     return connection_from_page(
         page,

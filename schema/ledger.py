@@ -26,11 +26,11 @@ from resolvers.ledger_completeness import (
     SubPeriodStatus,
     ledger_completeness,
 )
-from resolvers.pagination import Page, page_request
+from resolvers.pagination import Page
 from resolvers.period import Period, local_date, period_input
 from resolvers.viewer import Viewer
 from schema.branch import Branch
-from schema.connection import Connection, connection_from_page
+from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.member import Member
@@ -251,14 +251,7 @@ class LedgerQuery:
             str | None, strawberry.argument(description="2026, 2026-Q2 or 2026-05.")
         ] = None,
     ) -> Connection[LedgerEntry]:
-        settings = info.context.settings
-        request = page_request(
-            first,
-            after,
-            default=settings.default_page_size,
-            maximum=settings.max_page_size,
-            width=2,
-        )
+        request = page_of(info, first, after)
         flt = LedgerEntryFilter(
             branch_id=optional_global_id(branch_id, "Branch", "branchId"),
             subtree_of=optional_global_id(subtree_of, "Branch", "subtreeOf"),

@@ -14,10 +14,9 @@ from models import PartyStatus, PersonnelType, Post, Role, ServiceStatus
 from models import PartyStatusChange as PartyStatusChangeRow
 from resolvers import member as ops
 from resolvers.member import MemberFields, MemberFilter
-from resolvers.pagination import page_request
 from resolvers.viewer import Viewer, mask_id_number, mask_phone
 from schema.branch import Branch
-from schema.connection import Connection, connection_from_page
+from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.node import Node, from_global_id, optional_global_id, to_global_id
@@ -185,14 +184,7 @@ class MemberQuery:
             strawberry.argument(description="Part of the name, or the start of the police number."),
         ] = None,
     ) -> Connection[Member]:
-        settings = info.context.settings
-        request = page_request(
-            first,
-            after,
-            default=settings.default_page_size,
-            maximum=settings.max_page_size,
-            width=2,
-        )
+        request = page_of(info, first, after)
         flt = MemberFilter(
             branch_id=optional_global_id(branch_id, "Branch", "branchId"),
             subtree_of=optional_global_id(subtree_of, "Branch", "subtreeOf"),

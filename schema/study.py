@@ -13,12 +13,11 @@ from models import StudyForm
 from models import StudyGroup as StudyGroupRow
 from models import StudyRecord as StudyRecordRow
 from resolvers import study as ops
-from resolvers.pagination import page_request
 from resolvers.period import period_input
 from resolvers.study import StudyFilter
 from resolvers.viewer import Viewer
 from schema.branch import Branch
-from schema.connection import Connection, connection_from_page
+from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.ledger import LedgerEntry
@@ -113,14 +112,7 @@ class StudyQuery:
             str | None, strawberry.argument(description="2026, 2026-Q2 or 2026-05.")
         ] = None,
     ) -> Connection[StudyRecord]:
-        settings = info.context.settings
-        request = page_request(
-            first,
-            after,
-            default=settings.default_page_size,
-            maximum=settings.max_page_size,
-            width=2,
-        )
+        request = page_of(info, first, after)
         flt = StudyFilter(
             branch_id=optional_global_id(branch_id, "Branch", "branchId"),
             subtree_of=optional_global_id(subtree_of, "Branch", "subtreeOf"),
@@ -143,14 +135,7 @@ class StudyQuery:
         branch_id: strawberry.ID | None = None,
         subtree_of: strawberry.ID | None = None,
     ) -> Connection[StudyGroup]:
-        settings = info.context.settings
-        request = page_request(
-            first,
-            after,
-            default=settings.default_page_size,
-            maximum=settings.max_page_size,
-            width=2,
-        )
+        request = page_of(info, first, after)
         branch = optional_global_id(branch_id, "Branch", "branchId")
         subtree = optional_global_id(subtree_of, "Branch", "subtreeOf")
         page, total = await read(

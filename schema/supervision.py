@@ -16,7 +16,7 @@ from models import SpotCheck as SpotCheckRow
 from models import SpotCheckFinding as SpotCheckFindingRow
 from resolvers import reminder as reminder_ops
 from resolvers import supervision as ops
-from resolvers.pagination import Page, PageRequest, page_request
+from resolvers.pagination import Page
 from resolvers.period import local_date, period_input
 from resolvers.reminder import ReminderFilter, ReminderWritten
 from resolvers.supervision import (
@@ -28,7 +28,7 @@ from resolvers.supervision import (
 )
 from resolvers.viewer import Viewer
 from schema.branch import Branch
-from schema.connection import Connection, connection_from_page
+from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.ledger import LedgerItem
@@ -54,17 +54,6 @@ FindingStatusEnum = strawberry.enum(
 BulletinKindEnum = strawberry.enum(
     BulletinKind, name="BulletinKind", description="表扬 · 批评 · 通知"
 )
-
-
-def _page(info: Info, first: int | None, after: str | None) -> PageRequest:
-    settings = info.context.settings
-    return page_request(
-        first,
-        after,
-        default=settings.default_page_size,
-        maximum=settings.max_page_size,
-        width=2,
-    )
 
 
 # --- reminders ------------------------------------------------------------------------------------
@@ -176,7 +165,7 @@ def _today(info: Info) -> date:
 async def _reminders(
     info: Info, flt: ReminderFilter, first: int | None, after: str | None
 ) -> Connection[Reminder]:
-    request = _page(info, first, after)
+    request = page_of(info, first, after)
     page: Page[ReminderRow] = await read(
         info, lambda db, viewer: reminder_ops.list_reminders(db, viewer, flt, request)
     )
@@ -406,7 +395,7 @@ class SupervisionQuery:
             strawberry.argument(description="true: checks with findings not yet closed."),
         ] = None,
     ) -> Connection[SpotCheck]:
-        request = _page(info, first, after)
+        request = page_of(info, first, after)
         flt = SpotCheckFilter(
             subtree_of=optional_global_id(subtree_of, "Branch", "subtreeOf"),
             period=None if period is None else str(period_input(period)),
@@ -430,7 +419,7 @@ class SupervisionQuery:
         kinds: list[BulletinKind] | None = None,
         unread: bool | None = None,
     ) -> Connection[Bulletin]:
-        request = _page(info, first, after)
+        request = page_of(info, first, after)
         flt = BulletinFilter(kinds=tuple(kinds or ()), unread=unread)
         page: Page[BulletinRow] = await read(
             info, lambda db, viewer: ops.list_bulletins(db, viewer, flt, request)

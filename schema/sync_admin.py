@@ -14,7 +14,6 @@ from models import SyncConflict as SyncConflictRow
 from models import SyncQuarantine as SyncQuarantineRow
 from resolvers import sync_admin as ops
 from resolvers.errors import ErrorCode, InputError
-from resolvers.pagination import page_request
 from resolvers.sync_admin import (
     ConflictFilter,
     ConflictRecord,
@@ -23,7 +22,7 @@ from resolvers.sync_admin import (
     QuarantineFilter,
 )
 from schema.branch import Branch
-from schema.connection import Connection, connection_from_page
+from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import FieldError, InvalidInput, read
 from schema.node import from_global_id, to_global_id
@@ -199,10 +198,7 @@ DiscardQuarantinedRowResult = Annotated[
 
 
 def _request(info: Info, first: int | None, after: str | None) -> Any:
-    settings = info.context.settings
-    return page_request(
-        first, after, default=settings.default_page_size, maximum=settings.max_page_size, width=2
-    )
+    return page_of(info, first, after)
 
 
 def _parse_json(value: str, field: str) -> Any:
