@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, literal, select, update
+from sqlalchemy import Select, case, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -397,14 +397,32 @@ async def list_sessions(
     target = account_id or viewer.account_id
     if target != viewer.account_id:
         viewer.require_admin()
-    query = (
-        select(DeviceSession)
-        .where(DeviceSession.account_id == target, DeviceSession.revoked_at.is_(None))
-        .order_by(DeviceSession.last_seen_at.desc(), DeviceSession.id)
+    query = _live_sessions(target, now).order_by(
+        DeviceSession.last_seen_at.desc(), DeviceSession.id
     )
-    if now is not None:
-        query = query.where(DeviceSession.expires_at > now)
     return (await db.scalars(query)).all()
+
+
+def _live_sessions(account_id: uuid.UUID, now: datetime | None) -> Select[DeviceSession]:
+    query = select(DeviceSession).where(
+        DeviceSession.account_id == account_id, DeviceSession.revoked_at.is_(None)
+    )
+    return query if now is None else query.where(DeviceSession.expires_at > now)
+
+
+async def get_own_session(
+    db: AsyncSession, viewer: Viewer, session_id: uuid.UUID, now: datetime
+) -> DeviceSession | None:
+    """One of the viewer's own live sessions (what `me.sessions` lists), or None."""
+    query = _live_sessions(viewer.account_id, now).where(DeviceSession.id == session_id)
+    return (await db.scalars(query)).one_or_none()
+
+
+async def get_own_account(
+    db: AsyncSession, viewer: Viewer, account_id: uuid.UUID
+) -> Account | None:
+    """The viewer's own account (what `me.account` shows); None for anyone else's."""
+    return await db.get(Account, account_id) if account_id == viewer.account_id else None
 
 
 async def revoke_session(

@@ -42,7 +42,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import Clock
@@ -166,6 +166,11 @@ async def list_assessment_items(
     if not include_inactive:
         query = query.where(AssessmentItem.active.is_(True))
     return list((await db.scalars(query)).all())
+
+
+async def get_assessment_item(db: AsyncSession, item_id: uuid.UUID) -> AssessmentItem | None:
+    """One catalog item, active or not (the catalog is readable by everyone)."""
+    return await db.get(AssessmentItem, item_id)
 
 
 async def _items_by_code(db: AsyncSession, codes: Sequence[str]) -> dict[str, AssessmentItem]:
@@ -630,16 +635,12 @@ async def assessment_history(
     branch = await get_branch(db, branch_id, "branchId")
     _require_readable(viewer, branch)
     manual = await db.execute(
-        select(ManualScore, AssessmentItem.code, Account.username)
-        .join(AssessmentItem, AssessmentItem.id == ManualScore.item_id)
-        .join(Account, Account.id == ManualScore.inspector_id)
+        _manual_entries()
         .where(ManualScore.branch_id == branch.id, ManualScore.period == str(period))
         .order_by(AssessmentItem.sort_order, AssessmentItem.code)
     )
     adjustments = await db.execute(
-        select(ScoreAdjustment, AssessmentItem.code, Account.username)
-        .outerjoin(AssessmentItem, AssessmentItem.id == ScoreAdjustment.item_id)
-        .join(Account, Account.id == ScoreAdjustment.inspector_id)
+        _adjustment_entries()
         .where(ScoreAdjustment.branch_id == branch.id, ScoreAdjustment.period == str(period))
         .order_by(ScoreAdjustment.created_at.desc(), ScoreAdjustment.id)
     )
@@ -648,6 +649,56 @@ async def assessment_history(
         [entries[row.id] for row in newest_first([e.row for e in entries.values()])],
         [AdjustmentEntry(row, code, name) for row, code, name in adjustments],
     )
+
+
+def _manual_entries() -> Select[ManualScore, str, str]:
+    return (
+        select(ManualScore, AssessmentItem.code, Account.username)
+        .join(AssessmentItem, AssessmentItem.id == ManualScore.item_id)
+        .join(Account, Account.id == ManualScore.inspector_id)
+    )
+
+
+def _adjustment_entries() -> Select[ScoreAdjustment, str, str]:
+    return (
+        select(ScoreAdjustment, AssessmentItem.code, Account.username)
+        .outerjoin(AssessmentItem, AssessmentItem.id == ScoreAdjustment.item_id)
+        .join(Account, Account.id == ScoreAdjustment.inspector_id)
+    )
+
+
+async def get_manual_score(
+    db: AsyncSession, viewer: Viewer, score_id: uuid.UUID
+) -> ManualEntry | None:
+    """One manual score; None when absent or its branch's history is not readable (as in
+    `assessment_history`). One statement."""
+    query = (
+        _manual_entries()
+        .add_columns(Branch)
+        .join(Branch, Branch.id == ManualScore.branch_id)
+        .where(ManualScore.id == score_id)
+    )
+    found = (await db.execute(query)).one_or_none()
+    if found is None or not readable(viewer, found[3]):
+        return None
+    return ManualEntry(found[0], found[1], found[2])
+
+
+async def get_score_adjustment(
+    db: AsyncSession, viewer: Viewer, adjustment_id: uuid.UUID
+) -> AdjustmentEntry | None:
+    """One adjustment; None when absent or its branch's history is not readable (as in
+    `assessment_history`). One statement."""
+    query = (
+        _adjustment_entries()
+        .add_columns(Branch)
+        .join(Branch, Branch.id == ScoreAdjustment.branch_id)
+        .where(ScoreAdjustment.id == adjustment_id)
+    )
+    found = (await db.execute(query)).one_or_none()
+    if found is None or not readable(viewer, found[3]):
+        return None
+    return AdjustmentEntry(found[0], found[1], found[2])
 
 
 def newest_first(rows: Sequence[ManualScore]) -> list[ManualScore]:

@@ -111,6 +111,11 @@ async def honours_by_branch_id(
     return group_by_key(ids, ((h.branch_id, h) for h in (await db.scalars(query)).all()))
 
 
+async def get_honour(db: AsyncSession, honour_id: uuid.UUID) -> BranchHonour | None:
+    """One honour, or None; honours are as public as the branches that list them."""
+    return await db.get(BranchHonour, honour_id)
+
+
 def _check_dates(errors: Collector, starts_on: date | None, ends_on: date | None) -> None:
     if starts_on and ends_on and ends_on < starts_on:
         errors.add("endsOn", "结束日期早于开始日期 (ends before it starts)", ErrorCode.INVALID)

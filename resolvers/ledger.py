@@ -264,6 +264,18 @@ async def attachments_by_entry_id(
     return group_by_key(ids, ((a.entry_id, a) for a in (await db.scalars(query)).all()))
 
 
+async def get_ledger_attachment(
+    db: AsyncSession, viewer: Viewer, attachment_id: uuid.UUID
+) -> LedgerAttachment | None:
+    """One attachment; None when absent or its entry is outside the viewer's read scope."""
+    query = (
+        select(LedgerAttachment)
+        .join(LedgerEntry, LedgerEntry.id == LedgerAttachment.entry_id)
+        .where(LedgerAttachment.id == attachment_id, read_clause(viewer))
+    )
+    return (await db.scalars(query)).one_or_none()
+
+
 # --- entries: writing ---------------------------------------------------------------------------
 
 

@@ -610,6 +610,12 @@ async def count_reminders(db: AsyncSession, viewer: Viewer, flt: ReminderFilter)
     return int((await db.execute(query)).scalar_one())
 
 
+async def get_reminder(db: AsyncSession, viewer: Viewer, reminder_id: str) -> Reminder | None:
+    """One reminder; None when absent, deleted or outside what `list_reminders` shows."""
+    query = _filtered(select(Reminder), viewer, ReminderFilter()).where(Reminder.id == reminder_id)
+    return (await db.scalars(query)).one_or_none()
+
+
 # --- acknowledging and resolving ----------------------------------------------------------------
 
 

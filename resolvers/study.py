@@ -101,6 +101,14 @@ async def count_study_records(db: AsyncSession, viewer: Viewer, flt: StudyFilter
     return int((await db.execute(query)).scalar_one())
 
 
+async def get_study_record(
+    db: AsyncSession, viewer: Viewer, record_id: uuid.UUID
+) -> StudyRecord | None:
+    """One study record; None when absent or outside what `list_study_records` shows."""
+    query = _filtered(select(StudyRecord), viewer, StudyFilter())
+    return (await db.scalars(query.where(StudyRecord.id == record_id))).one_or_none()
+
+
 async def attendees_by_record_id(
     db: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
 ) -> list[list[MemberRecord]]:
@@ -262,7 +270,7 @@ async def list_study_groups(
     page: PageRequest,
 ) -> tuple[Page[StudyGroup], int]:
     """One page of study groups the viewer may read, by name, and how many there are."""
-    query = select(StudyGroup).where(scope_of(viewer).clause(StudyGroup.branch_id))
+    query = _readable_groups(viewer)
     if branch_id is not None:
         query = query.where(StudyGroup.branch_id == branch_id)
     if subtree_of is not None:
@@ -284,6 +292,18 @@ async def list_study_groups(
         ),
         total,
     )
+
+
+def _readable_groups(viewer: Viewer) -> Select[StudyGroup]:
+    return select(StudyGroup).where(scope_of(viewer).clause(StudyGroup.branch_id))
+
+
+async def get_study_group(
+    db: AsyncSession, viewer: Viewer, group_id: uuid.UUID
+) -> StudyGroup | None:
+    """One study group; None when absent or outside what `list_study_groups` shows."""
+    query = _readable_groups(viewer).where(StudyGroup.id == group_id)
+    return (await db.scalars(query)).one_or_none()
 
 
 async def _replace_group_members(

@@ -271,9 +271,22 @@ async def findings_by_spot_check_id(
     return group_by_key(ids, ((f.spot_check_id, f) for f in await db.scalars(query)))
 
 
-async def spot_checks_by_id(db: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SpotCheck | None]:
-    rows = {c.id: c for c in await db.scalars(select(SpotCheck).where(SpotCheck.id.in_(ids)))}
+async def spot_checks_by_id(
+    db: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
+) -> list[SpotCheck | None]:
+    """Batch load of the checks `list_spot_checks` would show (None elsewhere), in key order."""
+    query = _spot_checks(select(SpotCheck), viewer, SpotCheckFilter())
+    rows = {c.id: c for c in await db.scalars(query.where(SpotCheck.id.in_(ids)))}
     return [rows.get(i) for i in ids]
+
+
+async def get_finding(
+    db: AsyncSession, viewer: Viewer, finding_id: uuid.UUID
+) -> SpotCheckFinding | None:
+    """One finding, or None unless its check is one `list_spot_checks` would show."""
+    query = select(SpotCheckFinding).join(SpotCheck, SpotCheck.id == SpotCheckFinding.spot_check_id)
+    query = _spot_checks(query, viewer, SpotCheckFilter()).where(SpotCheckFinding.id == finding_id)
+    return (await db.scalars(query)).one_or_none()
 
 
 # --- bulletins ------------------------------------------------------------------------------------
@@ -396,6 +409,12 @@ async def list_bulletins(
 async def count_bulletins(db: AsyncSession, viewer: Viewer, flt: BulletinFilter) -> int:
     query = _bulletins(select(func.count()).select_from(Bulletin), viewer, flt)
     return int((await db.execute(query)).scalar_one())
+
+
+async def get_bulletin(db: AsyncSession, viewer: Viewer, bulletin_id: uuid.UUID) -> Bulletin | None:
+    """One bulletin; None when absent or not one `list_bulletins` would show."""
+    query = _bulletins(select(Bulletin), viewer, BulletinFilter()).where(Bulletin.id == bulletin_id)
+    return (await db.scalars(query)).one_or_none()
 
 
 async def recipients_by_bulletin_id(

@@ -98,13 +98,7 @@ async def list_conflicts(
     db: AsyncSession, viewer: Viewer, flt: ConflictFilter, page: PageRequest
 ) -> Page[ConflictRecord]:
     """Logged conflicts the viewer may override, newest first."""
-    base: Select[Any] = cast(
-        "Select[Any]",
-        select(SyncConflict, _writer.username, _resolver.username)
-        .outerjoin(_writer, _writer.id == SyncConflict.account_id)
-        .outerjoin(_resolver, _resolver.id == SyncConflict.resolved_by),
-    )
-    query = _conflicts(base, viewer, flt)
+    query = _conflicts(_conflict_records(), viewer, flt)
     if page.after is not None:
         moment, last_id = page.after
         key: ColumnElement[Any] = tuple_(SyncConflict.created_at, SyncConflict.id)
@@ -121,6 +115,28 @@ async def count_conflicts(db: AsyncSession, viewer: Viewer, flt: ConflictFilter)
     """How many logged conflicts the viewer may see match the filter."""
     query = _conflicts(select(func.count()).select_from(SyncConflict), viewer, flt)
     return int((await db.execute(query)).scalar_one())
+
+
+def _conflict_records() -> Select[Any]:
+    return cast(
+        "Select[Any]",
+        select(SyncConflict, _writer.username, _resolver.username)
+        .outerjoin(_writer, _writer.id == SyncConflict.account_id)
+        .outerjoin(_resolver, _resolver.id == SyncConflict.resolved_by),
+    )
+
+
+async def get_conflict(
+    db: AsyncSession, viewer: Viewer, conflict_id: uuid.UUID
+) -> ConflictRecord | None:
+    """One logged conflict; None when absent or not one `list_conflicts` shows the viewer
+    (officers and inspectors, whom the list refuses, get None too)."""
+    try:
+        query = _conflicts(_conflict_records(), viewer, ConflictFilter())
+    except Forbidden:
+        return None
+    found = (await db.execute(query.where(SyncConflict.id == conflict_id))).one_or_none()
+    return ConflictRecord(*found) if found else None
 
 
 async def resolve_conflict(
@@ -229,6 +245,17 @@ async def count_quarantine(db: AsyncSession, viewer: Viewer, flt: QuarantineFilt
         viewer.require_admin()
     query = _quarantine(select(func.count()).select_from(SyncQuarantine), flt)
     return int((await db.execute(query)).scalar_one())
+
+
+async def get_quarantined(
+    db: AsyncSession, viewer: Viewer, row_id: uuid.UUID
+) -> SyncQuarantine | None:
+    """One quarantined row, pending or not: admins any, others only their own (as the lists)."""
+    flt = QuarantineFilter(pending_only=False)
+    if not viewer.is_admin:
+        flt = own_quarantine(viewer, flt)
+    query = _quarantine(select(SyncQuarantine), flt).where(SyncQuarantine.id == row_id)
+    return (await db.scalars(query)).one_or_none()
 
 
 async def _pending(db: AsyncSession, row_id: uuid.UUID) -> SyncQuarantine:

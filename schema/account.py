@@ -20,7 +20,13 @@ from schema.branch import Branch
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.member import Member
-from schema.node import Node, from_global_id, optional_global_id, to_global_id
+from schema.node import (
+    Node,
+    from_global_id,
+    optional_global_id,
+    register_node,
+    to_global_id,
+)
 
 RoleEnum = strawberry.enum(
     Role,
@@ -252,3 +258,21 @@ class AccountMutation:
             return AccountPayload(account=Account.from_model(row))
 
         return await write(info, run)
+
+
+# --- node(id:) ------------------------------------------------------------------------------------
+
+
+async def _account_node(info: Info, account_id: uuid.UUID) -> Account | None:
+    row = await read(info, lambda db, viewer: ops.get_own_account(db, viewer, account_id))
+    return Account.from_model(row) if row else None
+
+
+async def _session_node(info: Info, session_id: uuid.UUID) -> DeviceSession | None:
+    now = info.context.clock()
+    row = await read(info, lambda db, viewer: ops.get_own_session(db, viewer, session_id, now))
+    return DeviceSession.from_model(row) if row else None
+
+
+register_node("Account", Account, _account_node)
+register_node("DeviceSession", DeviceSession, _session_node)

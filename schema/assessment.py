@@ -27,7 +27,13 @@ from resolvers.viewer import Viewer
 from schema.branch import Branch
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
-from schema.node import from_global_id, optional_global_id, to_global_id
+from schema.node import (
+    Node,
+    from_global_id,
+    optional_global_id,
+    register_node,
+    to_global_id,
+)
 
 RuleKindEnum = strawberry.enum(
     RuleKind,
@@ -43,8 +49,7 @@ PeriodArgument = Annotated[
 
 
 @strawberry.type(description="考核项目: one scored item of the catalog (A01–A28 by default).")
-class AssessmentItem:
-    id: strawberry.ID
+class AssessmentItem(Node):
     code: str
     name: str
     points: int
@@ -109,8 +114,7 @@ class AssessmentScore:
 
 
 @strawberry.type(description="督导评分: an inspector's score of a manual item, with the reason.")
-class ManualScore:
-    id: strawberry.ID
+class ManualScore(Node):
     item_code: str
     period: str
     score: float
@@ -137,8 +141,7 @@ class ManualScore:
 
 
 @strawberry.type(description="加减分: points added or deducted by an inspector, with the reason.")
-class ScoreAdjustment:
-    id: strawberry.ID
+class ScoreAdjustment(Node):
     item_code: str | None = strawberry.field(description="Null: on the total.")
     period: str
     delta: float
@@ -506,3 +509,26 @@ class AssessmentMutation:
             return AssessmentItemsUpdated(items=[AssessmentItem.from_model(r) for r in rows])
 
         return await write(info, run)
+
+
+# --- node(id:) ------------------------------------------------------------------------------------
+
+
+async def _item_node(info: Info, item_id: uuid.UUID) -> AssessmentItem | None:
+    row = await read(info, lambda db, _: ops.get_assessment_item(db, item_id))
+    return AssessmentItem.from_model(row) if row else None
+
+
+async def _manual_score_node(info: Info, score_id: uuid.UUID) -> ManualScore | None:
+    entry = await read(info, lambda db, viewer: ops.get_manual_score(db, viewer, score_id))
+    return ManualScore.from_entry(entry) if entry else None
+
+
+async def _adjustment_node(info: Info, adjustment_id: uuid.UUID) -> ScoreAdjustment | None:
+    entry = await read(info, lambda db, viewer: ops.get_score_adjustment(db, viewer, adjustment_id))
+    return ScoreAdjustment.from_entry(entry) if entry else None
+
+
+register_node("AssessmentItem", AssessmentItem, _item_node)
+register_node("ManualScore", ManualScore, _manual_score_node)
+register_node("ScoreAdjustment", ScoreAdjustment, _adjustment_node)

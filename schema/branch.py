@@ -18,7 +18,13 @@ from resolvers.viewer import Viewer
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
-from schema.node import Node, from_global_id, optional_global_id, to_global_id
+from schema.node import (
+    Node,
+    from_global_id,
+    optional_global_id,
+    register_node,
+    to_global_id,
+)
 
 if TYPE_CHECKING:
     from schema.member import Member
@@ -34,8 +40,7 @@ MemberRef = Annotated["Member", strawberry.lazy("schema.member")]
 
 
 @strawberry.type(description="An honour a branch received (e.g. 全省“枫桥式公安派出所”).")
-class Honour:
-    id: strawberry.ID
+class Honour(Node):
     title: str
     level: HonourLevel
     level_label: str
@@ -146,8 +151,7 @@ class BranchQuery:
     @strawberry.field(description="One branch by global id.")
     async def branch(self, info: Info, id: strawberry.ID) -> Branch | None:
         info.context.require_viewer()
-        row = await info.context.loaders.branch.load(from_global_id(id, "Branch", "id"))
-        return Branch.from_model(row) if row else None
+        return await _branch_node(info, from_global_id(id, "Branch", "id"))
 
 
 @strawberry.input
@@ -260,3 +264,20 @@ class BranchMutation:
             return BranchPayload(branch=Branch.from_model(branch))
 
         return await write(info, run)
+
+
+# --- node(id:) ------------------------------------------------------------------------------------
+
+
+async def _branch_node(info: Info, branch_id: uuid.UUID) -> Branch | None:
+    row = await info.context.loaders.branch.load(branch_id)
+    return Branch.from_model(row) if row else None
+
+
+async def _honour_node(info: Info, honour_id: uuid.UUID) -> Honour | None:
+    row = await read(info, lambda db, _: ops.get_honour(db, honour_id))
+    return Honour.from_model(row) if row else None
+
+
+register_node("Branch", Branch, _branch_node)
+register_node("Honour", Honour, _honour_node)

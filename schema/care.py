@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Annotated
 
@@ -17,7 +18,13 @@ from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.member import Member
-from schema.node import Node, from_global_id, optional_global_id, to_global_id
+from schema.node import (
+    Node,
+    from_global_id,
+    optional_global_id,
+    register_node,
+    to_global_id,
+)
 
 HotlineCategoryEnum = strawberry.enum(
     HotlineCategory,
@@ -180,11 +187,7 @@ class CareQuery:
 
     @strawberry.field(description="One request; null when absent or not yours to read.")
     async def hotline_request(self, info: Info, id: strawberry.ID) -> HotlineRequest | None:
-        request_id = from_global_id(id, "HotlineRequest", "id")
-        record = await read(
-            info, lambda db, viewer: ops.get_hotline_request(db, viewer, request_id)
-        )
-        return HotlineRequest.from_record(record) if record else None
+        return await _hotline_node(info, from_global_id(id, "HotlineRequest", "id"))
 
 
 @strawberry.input(description="memberId defaults to yourself.")
@@ -252,3 +255,14 @@ class CareMutation:
             return HotlineRequestPayload(request=HotlineRequest.from_record(record))
 
         return await write(info, run)
+
+
+# --- node(id:) ------------------------------------------------------------------------------------
+
+
+async def _hotline_node(info: Info, request_id: uuid.UUID) -> HotlineRequest | None:
+    record = await read(info, lambda db, viewer: ops.get_hotline_request(db, viewer, request_id))
+    return HotlineRequest.from_record(record) if record else None
+
+
+register_node("HotlineRequest", HotlineRequest, _hotline_node)

@@ -99,7 +99,8 @@ class DirectiveLoaders:
 
 @dataclass(slots=True)
 class SupervisionLoaders:
-    """Spot checks' findings, bulletins' recipient branches and read receipts (the viewer's)."""
+    """Readable spot checks and their findings, bulletins' recipient branches and read
+    receipts (the viewer's)."""
 
     spot_check: DataLoader[uuid.UUID, SpotCheck | None]
     findings: DataLoader[uuid.UUID, list[SpotCheckFinding]]
@@ -113,7 +114,7 @@ class SupervisionLoaders:
         scoped: Callable[[Any], Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]],
     ) -> SupervisionLoaders:
         return cls(
-            spot_check=_loader(sessionmaker, supervision_ops.spot_checks_by_id),
+            spot_check=_loader(sessionmaker, scoped(supervision_ops.spot_checks_by_id)),
             findings=_loader(sessionmaker, supervision_ops.findings_by_spot_check_id),
             bulletin_recipients=_loader(sessionmaker, supervision_ops.recipients_by_bulletin_id),
             bulletin_reads=_loader(

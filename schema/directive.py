@@ -26,7 +26,13 @@ from resolvers.viewer import Viewer
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read
-from schema.node import from_global_id, optional_global_id, to_global_id
+from schema.node import (
+    Node,
+    from_global_id,
+    optional_global_id,
+    register_node,
+    to_global_id,
+)
 from schema.sync import DirectiveProgress, from_wire
 from sync.collection import DIRECTIVE_PROGRESS
 
@@ -168,8 +174,7 @@ class DirectiveRecipient:
 @strawberry.type(
     description="上级指令: a directive as issued by a committee, with its dispatch tree."
 )
-class IssuedDirective:
-    id: strawberry.ID
+class IssuedDirective(Node):
     title: str
     content: str
     priority: DirectivePriority
@@ -472,3 +477,12 @@ class DirectiveMutation:
 def _recipient_saved(done: Written) -> DirectiveRecipientSaved:
     assert isinstance(done, ops.RecipientWritten) and done.recipient is not None
     return DirectiveRecipientSaved(recipient=DirectiveRecipient.from_model(done.recipient))
+
+
+async def _directive_node(info: Info, directive_id: uuid.UUID) -> IssuedDirective | None:
+    """Directives the viewer may read (the same clause as `directives`)."""
+    row = await info.context.loaders.directives.directive.load(directive_id)
+    return IssuedDirective.from_model(row) if row else None
+
+
+register_node("Directive", IssuedDirective, _directive_node)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Annotated
 
@@ -18,7 +19,13 @@ from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
-from schema.node import Node, from_global_id, optional_global_id, to_global_id
+from schema.node import (
+    Node,
+    from_global_id,
+    optional_global_id,
+    register_node,
+    to_global_id,
+)
 
 EducationActivityTypeEnum = strawberry.enum(
     EducationActivityType,
@@ -253,3 +260,14 @@ class EducationMutation:
             return EducationActivityDeleted(id=input.id)
 
         return await write(info, run)
+
+
+# --- node(id:) ------------------------------------------------------------------------------------
+
+
+async def _activity_node(info: Info, activity_id: uuid.UUID) -> EducationActivity | None:
+    row = await read(info, lambda db, viewer: ops.get_activity(db, viewer, activity_id))
+    return EducationActivity.from_model(row) if row else None
+
+
+register_node("EducationActivity", EducationActivity, _activity_node)

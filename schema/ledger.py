@@ -34,7 +34,13 @@ from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.member import Member
-from schema.node import Node, from_global_id, optional_global_id, to_global_id
+from schema.node import (
+    Node,
+    from_global_id,
+    optional_global_id,
+    register_node,
+    to_global_id,
+)
 from sync.scope import scope_of
 
 LedgerFrequencyEnum = strawberry.enum(
@@ -516,3 +522,26 @@ class LedgerMutation:
             return LedgerEntryPayload(entry=LedgerEntry.from_model(entry))
 
         return await write(info, run)
+
+
+# --- node(id:) ------------------------------------------------------------------------------------
+
+
+async def _item_node(info: Info, item_id: uuid.UUID) -> LedgerItem | None:
+    row = await info.context.loaders.ledger_item.load(item_id)
+    return LedgerItem.from_model(row) if row else None
+
+
+async def _entry_node(info: Info, entry_id: uuid.UUID) -> LedgerEntry | None:
+    row = await info.context.loaders.ledger_entry.load(entry_id)
+    return LedgerEntry.from_model(row) if row else None
+
+
+async def _attachment_node(info: Info, attachment_id: uuid.UUID) -> LedgerAttachment | None:
+    row = await read(info, lambda db, viewer: ops.get_ledger_attachment(db, viewer, attachment_id))
+    return LedgerAttachment.from_model(row) if row else None
+
+
+register_node("LedgerItem", LedgerItem, _item_node)
+register_node("LedgerEntry", LedgerEntry, _entry_node)
+register_node("LedgerAttachment", LedgerAttachment, _attachment_node)

@@ -19,7 +19,13 @@ from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
-from schema.node import Node, from_global_id, optional_global_id, to_global_id
+from schema.node import (
+    Node,
+    from_global_id,
+    optional_global_id,
+    register_node,
+    to_global_id,
+)
 
 PartyStatusEnum = strawberry.enum(
     PartyStatus,
@@ -205,8 +211,7 @@ class MemberQuery:
     )
     async def member(self, info: Info, id: strawberry.ID) -> Member | None:
         info.context.require_viewer()
-        row = await info.context.loaders.member.load(from_global_id(id, "Member", "id"))
-        return Member.from_model(row) if row else None
+        return await _member_node(info, from_global_id(id, "Member", "id"))
 
 
 @strawberry.input
@@ -372,4 +377,12 @@ class MemberMutation:
         return await write(info, run)
 
 
-__all__ = ["Member", "MemberMutation", "MemberQuery", "uuid"]
+async def _member_node(info: Info, member_id: uuid.UUID) -> Member | None:
+    """The scoped loader: null outside the viewer's member scope, as in `members`."""
+    row = await info.context.loaders.member.load(member_id)
+    return Member.from_model(row) if row else None
+
+
+register_node("Member", Member, _member_node)
+
+__all__ = ["Member", "MemberMutation", "MemberQuery"]

@@ -1,19 +1,57 @@
-"""Relay `Node`: opaque global ids ("Type:uuid", base64) and the `node` lookup."""
+"""Relay `Node`: opaque global ids ("Type:uuid", base64) and the `node` lookup.
+
+Each schema module registers how to refetch its own Node types (`register_node`), applying the
+same visibility as the type's list, so this module knows no domain.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 import strawberry
+from strawberry.types.base import get_object_definition
 
 from resolvers.errors import ErrorCode, InputError
+from schema.context import Info
 
 
 @strawberry.interface(description="An object with a global id, refetchable through `node(id:)`.")
 class Node:
     id: strawberry.ID
+
+
+N = TypeVar("N", bound=Node)
+NodeLoader = Callable[[Info, uuid.UUID], Awaitable[N | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Registration:
+    graphql_name: str
+    load: NodeLoader[Node]
+
+
+# Keyed by the type name inside the global id (for SupervisionReminder it is "Reminder").
+_registry: dict[str, _Registration] = {}
+
+
+def register_node(type_name: str, cls: type[N], load: NodeLoader[N]) -> None:
+    """Lets `node(id:)` refetch ids of `type_name` as `cls`: `load(info, uuid)` returns the
+    object, or None when it is absent or the viewer's list of that type would not show it."""
+    graphql_name = get_object_definition(cls, strict=True).name
+    known = _registry.get(type_name)
+    if known is not None and known.graphql_name != graphql_name:
+        raise ValueError(f"{type_name} ids already refetch as {known.graphql_name}")
+    _registry[type_name] = _Registration(graphql_name, load)
+
+
+def refetchable_types() -> frozenset[str]:
+    """The GraphQL names of the types `node(id:)` can refetch."""
+    return frozenset(r.graphql_name for r in _registry.values())
 
 
 def to_global_id(type_name: str, raw: uuid.UUID) -> strawberry.ID:
@@ -45,51 +83,11 @@ def optional_global_id(value: str | None, type_name: str, field: str) -> uuid.UU
 @strawberry.type
 class NodeQuery:
     @strawberry.field(description="Refetch any object by its global id.")
-    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
-        from schema.account import Account
-        from schema.branch import Branch
-        from schema.member import Member
-
-        context = info.context
-        viewer = context.require_viewer()
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        info.context.require_viewer()
         parsed = parse_global_id(id)
         if parsed is None:
             raise InputError.one("id", "无效的编号 (invalid id)", ErrorCode.INVALID)
         type_name, raw = parsed
-        if type_name == "Branch":
-            branch = await context.loaders.branch.load(raw)
-            return Branch.from_model(branch) if branch else None
-        if type_name == "Member":
-            member = await context.loaders.member.load(raw)
-            return Member.from_model(member) if member else None
-        if type_name == "EducationActivity":
-            from resolvers.education import get_activity
-            from schema.education import EducationActivity
-
-            async with context.sessionmaker() as db:
-                activity = await get_activity(db, viewer, raw)
-            return EducationActivity.from_model(activity) if activity else None
-        if type_name == "HotlineRequest":
-            from resolvers.care import get_hotline_request
-            from schema.care import HotlineRequest
-
-            async with context.sessionmaker() as db:
-                record = await get_hotline_request(db, viewer, raw)
-            return HotlineRequest.from_record(record) if record else None
-        if type_name == "LedgerEntry":
-            from schema.ledger import LedgerEntry
-
-            entry = await context.loaders.ledger_entry.load(raw)
-            return LedgerEntry.from_model(entry) if entry else None
-        if type_name == "LedgerItem":
-            from schema.ledger import LedgerItem
-
-            item = await context.loaders.ledger_item.load(raw)
-            return LedgerItem.from_model(item) if item else None
-        if type_name == "Account" and raw == viewer.account_id:
-            from models import Account as AccountRow
-
-            async with context.sessionmaker() as db:
-                account = await db.get(AccountRow, raw)
-            return Account.from_model(account) if account else None
-        return None
+        registration = _registry.get(type_name)
+        return None if registration is None else await registration.load(info, raw)

@@ -22,7 +22,13 @@ from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.ledger import LedgerEntry
 from schema.member import Member
-from schema.node import Node, from_global_id, optional_global_id, to_global_id
+from schema.node import (
+    Node,
+    from_global_id,
+    optional_global_id,
+    register_node,
+    to_global_id,
+)
 
 StudyFormEnum = strawberry.enum(
     StudyForm, name="StudyForm", description="中心组领学 · 支部组学 · 青年理论学习小组跟进学"
@@ -292,3 +298,20 @@ class StudyMutation:
             return StudyDeleted(id=id)
 
         return await write(info, run)
+
+
+# --- node(id:) ------------------------------------------------------------------------------------
+
+
+async def _record_node(info: Info, record_id: uuid.UUID) -> StudyRecord | None:
+    row = await read(info, lambda db, viewer: ops.get_study_record(db, viewer, record_id))
+    return StudyRecord.from_model(row) if row else None
+
+
+async def _group_node(info: Info, group_id: uuid.UUID) -> StudyGroup | None:
+    row = await read(info, lambda db, viewer: ops.get_study_group(db, viewer, group_id))
+    return StudyGroup.from_model(row) if row else None
+
+
+register_node("StudyRecord", StudyRecord, _record_node)
+register_node("StudyGroup", StudyGroup, _group_node)

@@ -33,7 +33,13 @@ from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.ledger import LedgerItem
 from schema.member import Member
-from schema.node import Node, from_global_id, optional_global_id, to_global_id
+from schema.node import (
+    Node,
+    from_global_id,
+    optional_global_id,
+    register_node,
+    to_global_id,
+)
 
 ReminderKindEnum = strawberry.enum(
     ReminderKind,
@@ -526,3 +532,36 @@ async def _publish(info: Info, done: ReminderWritten | InvalidInput) -> Reminder
     if done.stamp is not None:
         await info.context.feed.publish_stamp(reminder_ops.COLLECTION_KEY, done.stamp)
     return ReminderPayload(reminder=Reminder.from_model(done.reminder, _today(info)))
+
+
+# --- node(id:) ------------------------------------------------------------------------------------
+
+
+async def _reminder_node(info: Info, reminder_id: uuid.UUID) -> Reminder | None:
+    row = await read(
+        info, lambda db, viewer: reminder_ops.get_reminder(db, viewer, str(reminder_id))
+    )
+    return Reminder.from_model(row, _today(info)) if row else None
+
+
+async def _spot_check_node(info: Info, check_id: uuid.UUID) -> SpotCheck | None:
+    row = await info.context.loaders.supervision.spot_check.load(check_id)
+    return SpotCheck.from_model(row) if row else None
+
+
+async def _finding_node(info: Info, finding_id: uuid.UUID) -> SpotCheckFinding | None:
+    row = await read(info, lambda db, viewer: ops.get_finding(db, viewer, finding_id))
+    return SpotCheckFinding.from_model(row) if row else None
+
+
+async def _bulletin_node(info: Info, bulletin_id: uuid.UUID) -> Bulletin | None:
+    row = await read(info, lambda db, viewer: ops.get_bulletin(db, viewer, bulletin_id))
+    return Bulletin.from_model(row) if row else None
+
+
+# Reminder ids are Relay ids of type "Reminder" (the phones' document name), not of the
+# GraphQL type name SupervisionReminder.
+register_node("Reminder", Reminder, _reminder_node)
+register_node("SpotCheck", SpotCheck, _spot_check_node)
+register_node("SpotCheckFinding", SpotCheckFinding, _finding_node)
+register_node("Bulletin", Bulletin, _bulletin_node)

@@ -25,7 +25,7 @@ from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import FieldError, InvalidInput, read
-from schema.node import from_global_id, to_global_id
+from schema.node import Node, from_global_id, register_node, to_global_id
 
 
 def _json(value: Any) -> str | None:
@@ -46,8 +46,7 @@ class ConflictChoice(enum.Enum):
         "wrote), server (what was stored), result (what was kept)."
     )
 )
-class SyncConflict:
-    id: strawberry.ID
+class SyncConflict(Node):
     collection: str
     document_id: str
     field: str
@@ -93,8 +92,7 @@ class SyncConflict:
 
 
 @strawberry.type(description="A pushed row that could not be applied, kept verbatim with reasons.")
-class QuarantinedRow:
-    id: strawberry.ID
+class QuarantinedRow(Node):
     collection: str
     document_id: str | None
     account_id: strawberry.ID | None
@@ -384,3 +382,20 @@ class SyncAdminMutation:
 
 
 __all__ = ["SyncAdminMutation", "SyncAdminQuery", "uuid"]
+
+
+# --- node(id:) ------------------------------------------------------------------------------------
+
+
+async def _conflict_node(info: Info, conflict_id: uuid.UUID) -> SyncConflict | None:
+    record = await read(info, lambda db, v: ops.get_conflict(db, v, conflict_id))
+    return SyncConflict.from_record(record) if record else None
+
+
+async def _quarantined_node(info: Info, row_id: uuid.UUID) -> QuarantinedRow | None:
+    row = await read(info, lambda db, v: ops.get_quarantined(db, v, row_id))
+    return QuarantinedRow.from_model(row) if row else None
+
+
+register_node("SyncConflict", SyncConflict, _conflict_node)
+register_node("QuarantinedRow", QuarantinedRow, _quarantined_node)
