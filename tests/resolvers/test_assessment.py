@@ -50,6 +50,7 @@ from resolvers.assessment_metric import (
     REMINDERS_ANSWERED_ON_TIME,
 )
 from resolvers.errors import ErrorCode, Forbidden, InputError
+from resolvers.metric_window import Answer, Window
 from resolvers.period import Period, PeriodKind, parse_period
 from resolvers.supervision_metrics import reminders_answered_on_time
 from resolvers.viewer import Viewer
@@ -403,18 +404,14 @@ async def test_rate_from_a_registered_metric_and_not_applicable_while_absent(
     assert a22.explanation == (
         "A22 督导提醒按期回复: 提醒按期回复尚无数据来源(督导模块未启用), 不适用 → 3.0/3"
     )
-    seen: list[tuple[list[uuid.UUID], date, date]] = []
+    seen: list[tuple[list[uuid.UUID], list[Window]]] = []
 
-    async def reminders(
-        db: AsyncSession, ids: Any, start: date, end: date
-    ) -> dict[uuid.UUID, tuple[int, int]]:
-        seen.append((list(ids), start, end))
-        return {world.meigui.id: (1, 4)}
+    async def reminders(db: AsyncSession, ids: Any, windows: Any) -> Answer:
+        seen.append((list(ids), list(windows)))
+        return [{world.meigui.id: (1, 4)}]
 
-    async def findings(
-        db: AsyncSession, ids: Any, start: date, end: date
-    ) -> dict[uuid.UUID, tuple[int, int]]:
-        return {}
+    async def findings(db: AsyncSession, ids: Any, windows: Any) -> Answer:
+        return [{} for _ in windows]
 
     with (
         METRICS.override(REMINDERS_ANSWERED_ON_TIME, reminders),
@@ -422,7 +419,9 @@ async def test_rate_from_a_registered_metric_and_not_applicable_while_absent(
     ):
         meigui, yushan = await score(sessionmaker, [world.meigui, world.yushan], "2026-Q4")
     # The window of a running quarter ends after today.
-    assert seen == [([world.meigui.id, world.yushan.id], date(2026, 10, 1), date(2026, 11, 29))]
+    assert seen == [
+        ([world.meigui.id, world.yushan.id], [Window(date(2026, 10, 1), date(2026, 11, 29))])
+    ]
     assert (item(meigui, "A22").score, item(meigui, "A22").applicable) == (0.8, True)
     assert item(meigui, "A22").explanation.endswith("提醒按期回复 1/4 条 → 0.8/3")
     assert item(yushan, "A22").applicable is False  # nothing to answer: full points

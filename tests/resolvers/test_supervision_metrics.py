@@ -22,6 +22,7 @@ from models import (
     SpotCheck,
     SpotCheckFinding,
 )
+from resolvers.metric_window import Window
 from resolvers.supervision_metrics import (
     findings_rectified_on_time,
     open_and_overdue_reminder_counts,
@@ -30,7 +31,7 @@ from resolvers.supervision_metrics import (
 )
 from tests.conftest import World
 
-Q4 = (date(2026, 10, 1), date(2026, 12, 31))
+Q4 = [Window(date(2026, 10, 1), date(2027, 1, 1))]
 
 
 @contextmanager
@@ -89,8 +90,8 @@ async def test_reminders_answered_on_time_per_branch_in_one_statement(
 
     async with sessionmaker() as db:
         with statements(engine) as seen:
-            figures = await reminders_answered_on_time(
-                db, [world.meigui.id, world.yushan.id, world.organ.id], *Q4
+            [figures] = await reminders_answered_on_time(
+                db, [world.meigui.id, world.yushan.id, world.organ.id], Q4
             )
         open_counts = await open_reminder_counts(db, [world.meigui.id, world.yushan.id])
         with statements(engine) as seen_open:
@@ -145,7 +146,7 @@ async def test_findings_rectified_on_time_per_branch_in_one_statement(
 
     async with sessionmaker() as db:
         with statements(engine) as seen:
-            figures = await findings_rectified_on_time(db, [world.meigui.id, world.yushan.id], *Q4)
+            [figures] = await findings_rectified_on_time(db, [world.meigui.id, world.yushan.id], Q4)
 
     assert len(seen) == 1
     assert figures == {world.meigui.id: (1, 3), world.yushan.id: (0, 0)}
@@ -156,8 +157,8 @@ async def test_metrics_of_no_branches_ask_nothing(
 ) -> None:
     async with sessionmaker() as db:
         with statements(engine) as seen:
-            assert await reminders_answered_on_time(db, [], *Q4) == {}
-            assert await findings_rectified_on_time(db, [], *Q4) == {}
+            assert await reminders_answered_on_time(db, [], Q4) == [{}]
+            assert await findings_rectified_on_time(db, [], Q4) == [{}]
             assert await open_reminder_counts(db, []) == {}
             assert await open_and_overdue_reminder_counts(db, [], date(2026, 11, 1)) == {}
     assert seen == []
