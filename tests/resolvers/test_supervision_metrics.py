@@ -162,3 +162,38 @@ async def test_metrics_of_no_branches_ask_nothing(
             assert await open_reminder_counts(db, []) == {}
             assert await open_and_overdue_reminder_counts(db, [], date(2026, 11, 1)) == {}
     assert seen == []
+
+
+async def test_reminders_and_findings_due_the_day_after_a_window_are_not_in_it(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World
+) -> None:
+    # Windows are [start, end): due on 1 November is November's, not October's.
+    check = SpotCheck(
+        id=uuid.uuid4(),
+        branch_id=world.meigui.id,
+        inspector_id=world.inspector.id,
+        checked_on=date(2026, 10, 20),
+        period="2026-Q4",
+        summary="抽查",
+        created_at=clock(),
+    )
+    async with sessionmaker.begin() as db:
+        db.add_all([check, reminder(clock, world.meigui, date(2026, 11, 1))])
+        await db.flush()
+        db.add(
+            SpotCheckFinding(
+                id=uuid.uuid4(),
+                spot_check_id=check.id,
+                branch_id=world.meigui.id,
+                text="问题",
+                deadline=date(2026, 11, 1),
+                status=FindingStatus.OPEN,
+                created_at=clock(),
+            )
+        )
+    october = Window(date(2026, 10, 1), date(2026, 11, 1))
+    november = Window(date(2026, 11, 1), date(2026, 12, 1))
+    async with sessionmaker() as db:
+        reminders = await reminders_answered_on_time(db, [world.meigui.id], [october, november])
+        findings = await findings_rectified_on_time(db, [world.meigui.id], [october, november])
+    assert reminders == findings == [{world.meigui.id: (0, 0)}, {world.meigui.id: (0, 1)}]
