@@ -9,6 +9,7 @@ figures are exactly those of a query of that window alone.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,30 @@ def day_start(day: date) -> datetime:
 _INSTANT = UTCDateTime()
 
 
+@functools.lru_cache(maxsize=256)
+def _table(
+    windows: tuple[Window, ...], extra: tuple[tuple[str, tuple[date, ...]], ...]
+) -> Subquery:
+    """The derived table of `WindowTable`, built once per set of windows: building a UNION of
+    a dozen SELECTs and its column collection costs more than running the statement on
+    SQLite, and every metric of a trend asks for the same windows. Expression objects are
+    immutable once built, so one may serve any number of statements."""
+    rows = [
+        select(
+            literal(i, Integer).label("w"),
+            literal(w.start, Date).label("start_day"),
+            literal(w.end, Date).label("end_day"),
+            literal(day_start(w.start), _INSTANT).label("start_at"),
+            literal(day_start(w.end), _INSTANT).label("end_at"),
+            *(literal(days[i], Date).label(name) for name, days in extra),
+        )
+        for i, w in enumerate(windows)
+    ]
+    table = (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("windows")
+    table.c  # noqa: B018  (builds the column collection now, once)
+    return table
+
+
 class WindowTable:
     """The windows as a small derived table joined to the records, so one statement groups
     figures by window: columns `w` (the window's index), `start_day`, `end_day` (dates),
@@ -67,19 +92,11 @@ class WindowTable:
     def __init__(self, windows: Sequence[Window], **extra: Callable[[Window], date]) -> None:
         if not windows:
             raise ValueError("no windows")
-        self.windows = list(windows)
-        rows = [
-            select(
-                literal(i, Integer).label("w"),
-                literal(w.start, Date).label("start_day"),
-                literal(w.end, Date).label("end_day"),
-                literal(day_start(w.start), _INSTANT).label("start_at"),
-                literal(day_start(w.end), _INSTANT).label("end_at"),
-                *(literal(make(w), Date).label(name) for name, make in extra.items()),
-            )
-            for i, w in enumerate(self.windows)
-        ]
-        self.table: Subquery = (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("windows")
+        self.windows = tuple(windows)
+        columns = tuple(
+            (name, tuple(make(w) for w in self.windows)) for name, make in extra.items()
+        )
+        self.table = _table(self.windows, columns)
         self.c = self.table.c
 
     def during(self, column: Any, *, instants: bool) -> ColumnElement[bool]:
