@@ -24,7 +24,9 @@ to the total, capped to [0, the active items' points]. Every item score carries 
 
 Cost: the catalog, the ledger (two statements), one aggregate statement per metric in use, the
 current manual scores and the adjustment sums: a bounded number of statements for any number of
-branches. Same data, same scores: nothing depends on row order, and rankings break ties by the
+branches and of periods. Several periods (the trend's months, the dashboard's period and a year
+earlier) are scored together by `score_periods`: each of those statements reads all of them,
+grouped by period in SQL, and each period's scores are the same as when it is scored alone. Same data, same scores: nothing depends on row order, and rankings break ties by the
 branch's sort order, then name.
 
 Access: admins and inspectors read every branch, a secretary the branches of their subtree (and
@@ -61,7 +63,8 @@ from models import (
 from resolvers.assessment_metric import METRICS, MetricRegistry
 from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
-from resolvers.ledger_completeness import ItemCompleteness, ledger_completeness
+from resolvers.ledger_completeness import ItemCompleteness, ledger_completeness_of_periods
+from resolvers.metric_window import Window
 from resolvers.period import Period, PeriodError, PeriodKind, parse_period
 from resolvers.viewer import Viewer
 
@@ -464,29 +467,60 @@ async def score_branches(
     today: date,
     grace_days: int,
     metrics: MetricRegistry = METRICS,
+    items: Sequence[AssessmentItem] | None = None,
 ) -> list[BranchScore]:
     """Every active item's score of each branch (in the given order) for the period.
 
     No access check: callers decide which branches the viewer may see. A bounded number of
-    statements whatever the number of branches (see the module's docstring).
+    statements whatever the number of branches (see the module's docstring). The one-period
+    case of `score_periods`.
     """
-    items = await list_assessment_items(db)
+    [scores] = await score_periods(
+        db, branches, [period], today=today, grace_days=grace_days, metrics=metrics, items=items
+    )
+    return scores
+
+
+async def score_periods(
+    db: AsyncSession,
+    branches: Sequence[Branch],
+    periods: Sequence[Period],
+    *,
+    today: date,
+    grace_days: int,
+    metrics: MetricRegistry = METRICS,
+    items: Sequence[AssessmentItem] | None = None,
+) -> list[list[BranchScore]]:
+    """`score_branches` of each period (in the order given), from the statements of one: the
+    ledger, each metric, the manual scores and the adjustments are each read for all periods
+    at once, aggregated per branch and period in SQL. `items`: the active catalog when the
+    caller has read it already (else it is read here).
+
+    Each period's scores are exactly those `score_branches` gives for it alone.
+    """
+    if items is None:
+        items = await list_assessment_items(db)
     ids = [b.id for b in branches]
-    if not ids:
-        return []
+    if not ids or not periods:
+        return [[] for _ in periods]
     points = sum(i.points for i in items)
-    start = period.start
-    end = min(period.end_exclusive, today + timedelta(days=1))
     by_kind: dict[RuleKind, list[AssessmentItem]] = {k: [] for k in RuleKind}
     for item in items:
         by_kind[item.rule_kind].append(item)
 
-    ledger: dict[uuid.UUID, dict[str, ItemCompleteness]] = {i: {} for i in ids}
+    ledger: list[dict[uuid.UUID, dict[str, ItemCompleteness]]] = [
+        {i: {} for i in ids} for _ in periods
+    ]
     if by_kind[RuleKind.LEDGER_FREQUENCY]:
-        found = await ledger_completeness(db, ids, period, today=today, grace_days=grace_days)
-        ledger = {b: {c.code: c for c in rows} for b, rows in found.items()}
+        found = await ledger_completeness_of_periods(
+            db, ids, periods, today=today, grace_days=grace_days
+        )
+        ledger = [{b: {c.code: c for c in rows} for b, rows in f.items()} for f in found]
 
-    values: dict[str, dict[uuid.UUID, tuple[int, int]] | None] = {}
+    # A running period is counted up to today; one that has not begun counts nothing yet.
+    windows = [Window(p.start, min(p.end_exclusive, today + timedelta(days=1))) for p in periods]
+    begun = [i for i, w in enumerate(windows) if w.start < w.end]
+    values: dict[str, list[dict[uuid.UUID, tuple[int, int]]] | None] = {}
     for name in sorted(
         {
             str(i.params.get("metric"))
@@ -496,57 +530,70 @@ async def score_branches(
         provider = metrics.provider(name)
         if provider is None:
             values[name] = None
-        elif start < end:
-            values[name] = await provider(db, ids, start, end)
-        else:  # a period that has not begun: nothing counted yet
-            values[name] = {}
+            continue
+        answer = await provider(db, ids, [windows[i] for i in begun]) if begun else []
+        per_period: list[dict[uuid.UUID, tuple[int, int]]] = [{} for _ in periods]
+        for i, figures in zip(begun, answer, strict=True):
+            per_period[i] = figures
+        values[name] = per_period
 
-    current: dict[tuple[uuid.UUID, uuid.UUID], ManualScore] = {}
+    names = [str(p) for p in periods]
+    current: dict[tuple[str, uuid.UUID, uuid.UUID], ManualScore] = {}
     if by_kind[RuleKind.MANUAL]:
         rows = await db.scalars(
             select(ManualScore).where(
-                ManualScore.period == str(period),
+                ManualScore.period.in_(sorted(set(names))),
                 ManualScore.branch_id.in_(ids),
                 ManualScore.item_id.in_([i.id for i in by_kind[RuleKind.MANUAL]]),
                 ManualScore.superseded_by_id.is_(None),
             )
         )
-        current = {(r.branch_id, r.item_id): r for r in rows}
+        current = {(r.period, r.branch_id, r.item_id): r for r in rows}
 
     sums = await db.execute(
-        select(ScoreAdjustment.branch_id, ScoreAdjustment.item_id, func.sum(ScoreAdjustment.delta))
-        .where(ScoreAdjustment.period == str(period), ScoreAdjustment.branch_id.in_(ids))
-        .group_by(ScoreAdjustment.branch_id, ScoreAdjustment.item_id)
-    )
-    adjustments = {(b, i): float(d or 0) for b, i, d in sums}
-
-    result = []
-    for branch in branches:
-        scores = []
-        for item in items:
-            metric = str(item.params.get("metric", ""))
-            found_values = values.get(metric)
-            value = None if found_values is None else found_values.get(branch.id, (0, 0))
-            if item.rule_kind is RuleKind.LEDGER_FREQUENCY:
-                code = str(item.params.get("ledger_item", ""))
-                base = _ledger_base(item, ledger[branch.id].get(code))
-            elif item.rule_kind is RuleKind.COUNT_TARGET:
-                base = _count_base(item, period, value, metrics)
-            elif item.rule_kind is RuleKind.RATE:
-                base = _rate_base(item, value, metrics)
-            else:
-                base = _manual_base(item, current.get((branch.id, item.id)))
-            scores.append(_finish(item, base, adjustments.get((branch.id, item.id), 0.0)))
-        result.append(
-            BranchScore(
-                branch=branch,
-                period=period,
-                items=tuple(scores),
-                total_adjustment=round1(adjustments.get((branch.id, None), 0.0)),
-                points=points,
-            )
+        select(
+            ScoreAdjustment.period,
+            ScoreAdjustment.branch_id,
+            ScoreAdjustment.item_id,
+            func.sum(ScoreAdjustment.delta),
         )
-    return result
+        .where(ScoreAdjustment.period.in_(sorted(set(names))), ScoreAdjustment.branch_id.in_(ids))
+        .group_by(ScoreAdjustment.period, ScoreAdjustment.branch_id, ScoreAdjustment.item_id)
+    )
+    adjustments = {(p, b, i): float(d or 0) for p, b, i, d in sums}
+
+    out = []
+    for n, period in enumerate(periods):
+        name = names[n]
+        result = []
+        for branch in branches:
+            scores = []
+            for item in items:
+                metric = str(item.params.get("metric", ""))
+                found_values = values.get(metric)
+                value = None if found_values is None else found_values[n].get(branch.id, (0, 0))
+                if item.rule_kind is RuleKind.LEDGER_FREQUENCY:
+                    code = str(item.params.get("ledger_item", ""))
+                    base = _ledger_base(item, ledger[n][branch.id].get(code))
+                elif item.rule_kind is RuleKind.COUNT_TARGET:
+                    base = _count_base(item, period, value, metrics)
+                elif item.rule_kind is RuleKind.RATE:
+                    base = _rate_base(item, value, metrics)
+                else:
+                    base = _manual_base(item, current.get((name, branch.id, item.id)))
+                adjustment = adjustments.get((name, branch.id, item.id), 0.0)
+                scores.append(_finish(item, base, adjustment))
+            result.append(
+                BranchScore(
+                    branch=branch,
+                    period=period,
+                    items=tuple(scores),
+                    total_adjustment=round1(adjustments.get((name, branch.id, None), 0.0)),
+                    points=points,
+                )
+            )
+        out.append(result)
+    return out
 
 
 def rank(scores: Sequence[BranchScore]) -> list[RankedScore]:
@@ -589,16 +636,41 @@ async def assessment_ranking(
 
     A secretary or officer sees their own rows with their place among all the branches ranked.
     """
+    [ranking] = await assessment_rankings(
+        db, viewer, [period], subtree_of=subtree_of, today=today, grace_days=grace_days
+    )
+    return ranking
+
+
+async def assessment_rankings(
+    db: AsyncSession,
+    viewer: Viewer,
+    periods: Sequence[Period],
+    *,
+    subtree_of: uuid.UUID | None,
+    today: date,
+    grace_days: int,
+) -> list[Ranking]:
+    """`assessment_ranking` of each period (in the order given), with the statements of one:
+    the branches and the catalog read once, every period scored together (`score_periods`)."""
     root = None if subtree_of is None else await get_branch(db, subtree_of, "branchId")
     branches = await assessed_branches(db, root)
-    scores = await score_branches(db, branches, period, today=today, grace_days=grace_days)
-    ranked = rank(scores)
-    return Ranking(
-        period=period,
-        items=await list_assessment_items(db),
-        rows=[r for r in ranked if readable(viewer, r.score.branch)],
-        ranked=len(ranked),
+    items = await list_assessment_items(db)
+    scored = await score_periods(
+        db, branches, periods, today=today, grace_days=grace_days, items=items
     )
+    rankings = []
+    for period, scores in zip(periods, scored, strict=True):
+        ranked = rank(scores)
+        rankings.append(
+            Ranking(
+                period=period,
+                items=list(items),
+                rows=[r for r in ranked if readable(viewer, r.score.branch)],
+                ranked=len(ranked),
+            )
+        )
+    return rankings
 
 
 async def assessment_trend(
@@ -613,7 +685,8 @@ async def assessment_trend(
 ) -> list[BranchScore]:
     """A branch's scores for each month, quarter (or the year) of a year, in order.
 
-    One recomputation per period, so at most twelve times the statements of one period."""
+    All the periods are scored together (`score_periods`): the statements of one period,
+    however many periods the year has."""
     try:
         periods = Period.whole_year(year).sub_periods(granularity)
     except PeriodError as exc:
@@ -621,11 +694,8 @@ async def assessment_trend(
     branch = await get_branch(db, branch_id, "branchId")
     _check_assessed(branch, "branchId")
     _require_readable(viewer, branch)
-    out = []
-    for period in periods:
-        [score] = await score_branches(db, [branch], period, today=today, grace_days=grace_days)
-        out.append(score)
-    return out
+    scored = await score_periods(db, [branch], periods, today=today, grace_days=grace_days)
+    return [score for [score] in scored]
 
 
 async def assessment_history(

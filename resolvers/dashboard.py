@@ -8,10 +8,11 @@ the number of branches, members or records:
 
     the root branch (when one is asked for or implied by the viewer's scope), branches by kind,
     members by type and status, education activities by type, visits, patrols and service
-    actions by type and month, the ledger-keeping branches, ledger completeness (two statements
-    per period, resolvers/ledger_completeness.py), directive recipients, honours by level, the
-    assessment ranking of both periods (resolvers/assessment.py, a fixed number of statements
-    per period), and the subtree's branches with their open reminders (two statements).
+    actions by type and month, the ledger-keeping branches, ledger completeness of both periods
+    (two statements, resolvers/ledger_completeness.py), directive recipients, honours by level,
+    the assessment ranking of both periods (resolvers/assessment.py: the branches and the
+    catalog read once, both periods scored together by a fixed number of statements), and the
+    subtree's branches with their open reminders (two statements).
 
 The assessment ranking ranks every assessed branch of the county (the positions are the
 county's, as `assessmentRanking` gives a secretary their place among all ranked) and lists the
@@ -57,10 +58,10 @@ from models import (
     Visit,
     VisitCategory,
 )
-from resolvers.assessment import RankedScore, assessment_ranking
+from resolvers.assessment import RankedScore, assessment_rankings
 from resolvers.branch import get_branch
 from resolvers.errors import Forbidden
-from resolvers.ledger_completeness import ledger_completeness
+from resolvers.ledger_completeness import ledger_completeness_of_periods
 from resolvers.period import BUREAU_TZ, Period, PeriodKind, local_date
 from resolvers.supervision_metrics import open_and_overdue_reminder_counts
 from resolvers.viewer import Viewer
@@ -575,23 +576,26 @@ async def _ledger(
     )
     ids = [b.id for b in branches]
 
-    async def rows(p: Period) -> list[LedgerBranchRow]:
-        if not ids:
-            return []
-        found = await ledger_completeness(db, ids, p, today=today, grace_days=grace_days)
-        return [
-            LedgerBranchRow(
-                branch=b,
-                expected=sum(i.expected for i in found[b.id]),
-                present=sum(i.present for i in found[b.id]),
-                late=sum(len(i.late) for i in found[b.id]),
-                missing=sum(len(i.missing) for i in found[b.id]),
-                pending=sum(len(i.pending) for i in found[b.id]),
-            )
-            for b in branches
-        ]
-
-    now_rows, then_rows = await rows(period), await rows(previous)
+    now_rows: list[LedgerBranchRow] = []
+    then_rows: list[LedgerBranchRow] = []
+    if ids:
+        both = await ledger_completeness_of_periods(
+            db, ids, [period, previous], today=today, grace_days=grace_days
+        )
+        now_rows, then_rows = (
+            [
+                LedgerBranchRow(
+                    branch=b,
+                    expected=sum(i.expected for i in found[b.id]),
+                    present=sum(i.present for i in found[b.id]),
+                    late=sum(len(i.late) for i in found[b.id]),
+                    missing=sum(len(i.missing) for i in found[b.id]),
+                    pending=sum(len(i.pending) for i in found[b.id]),
+                )
+                for b in branches
+            ]
+            for found in both
+        )
 
     def total(attr: str) -> Count:
         return Count(
@@ -681,11 +685,8 @@ async def _ranking(
     grace_days: int,
 ) -> AssessmentFigures:
     """The county's ranking for the period and a year earlier, narrowed to the subtree."""
-    now_ = await assessment_ranking(
-        db, viewer, period, subtree_of=None, today=today, grace_days=grace_days
-    )
-    then = await assessment_ranking(
-        db, viewer, previous, subtree_of=None, today=today, grace_days=grace_days
+    now_, then = await assessment_rankings(
+        db, viewer, [period, previous], subtree_of=None, today=today, grace_days=grace_days
     )
     before = {r.score.branch.id: r for r in then.rows}
 

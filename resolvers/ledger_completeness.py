@@ -15,8 +15,11 @@ recorded `on_event` are never due):
   **missing** when it has no entry and its grace days are over; **pending** when it has no entry
   yet and the grace days have not run out (the current month, say).
 
-Everything is read with two statements whatever the number of branches: the catalog, and one
-aggregate of entries per (branch, item, month) over the at most twelve months involved.
+Everything is read with two statements whatever the number of branches and periods: the catalog,
+and one aggregate of entries per (branch, item, month) over the months the due sub-periods
+cover. `ledger_completeness_of_periods` answers several periods at once (the assessment trend's
+twelve months, the dashboard's period and a year earlier) from those same two statements; each
+period's answer is exactly what `ledger_completeness` gives for that period alone.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import LedgerEntry, LedgerFrequency, LedgerItem
@@ -111,8 +114,15 @@ def due_sub_periods(frequency: LedgerFrequency, period: Period) -> list[Period]:
     return [enclosing] if enclosing.end == period.end else []
 
 
-def _month_index(start: date, day: date) -> int:
-    return (day.year - start.year) * 12 + day.month - start.month
+def _month_ranges(months: Sequence[Period]) -> list[tuple[date, date]]:
+    """Ascending distinct months merged into [start, end) ranges of consecutive months."""
+    ranges: list[tuple[date, date]] = []
+    for m in months:
+        if ranges and ranges[-1][1] == m.start:
+            ranges[-1] = (ranges[-1][0], m.end_exclusive)
+        else:
+            ranges.append((m.start, m.end_exclusive))
+    return ranges
 
 
 async def ledger_completeness(
@@ -130,6 +140,22 @@ async def ledger_completeness(
     sub-period is already missing or still pending. No access check: callers decide which
     branches the viewer may see.
     """
+    [found] = await ledger_completeness_of_periods(
+        db, branch_ids, [period], today=today, grace_days=grace_days
+    )
+    return found
+
+
+async def ledger_completeness_of_periods(
+    db: AsyncSession,
+    branch_ids: Sequence[uuid.UUID],
+    periods: Sequence[Period],
+    *,
+    today: date,
+    grace_days: int,
+) -> list[dict[uuid.UUID, list[ItemCompleteness]]]:
+    """`ledger_completeness` of each period (in the order given; they may overlap), from two
+    statements whatever the number of periods and branches."""
     items = (
         await db.scalars(
             select(LedgerItem)
@@ -141,22 +167,29 @@ async def ledger_completeness(
             .order_by(LedgerItem.sort_order, LedgerItem.code)
         )
     ).all()
-    due = {item.id: due_sub_periods(item.frequency, period) for item in items}
-    due_items = [item for item in items if due[item.id]]
-    result: dict[uuid.UUID, list[ItemCompleteness]] = {b: [] for b in branch_ids}
+    due = [{item.id: due_sub_periods(item.frequency, p) for item in items} for p in periods]
+    results: list[dict[uuid.UUID, list[ItemCompleteness]]] = [
+        {b: [] for b in branch_ids} for _ in periods
+    ]
+    due_items = {item.id for d in due for item in items if d[item.id]}
     if not due_items or not branch_ids:
-        return result
-    window_start = min(p.start for item in due_items for p in due[item.id])
-    months = _month_index(window_start, period.end) + 1  # twelve at most
-    month_starts = [
-        Period.containing(PeriodKind.MONTH, window_start).shifted(i) for i in range(months)
-    ]
-    # The month of each entry, as an offset from the window's start: plain comparisons, so the
-    # same SQL runs on SQLite and PostgreSQL.
-    whens = [
-        (LedgerEntry.occurred_on < m.end_exclusive, i) for i, m in enumerate(month_starts[:-1])
-    ]
-    bucket = case(*whens, else_=months - 1) if whens else literal(0)
+        return results
+    # Every month a due sub-period covers, of any period: the entries are counted per month
+    # once, and each period sums the months of its own sub-periods.
+    months = sorted(
+        {
+            m
+            for d in due
+            for subs in d.values()
+            for sub in subs
+            for m in sub.sub_periods(PeriodKind.MONTH)
+        }
+    )
+    index = {m: i for i, m in enumerate(months)}
+    # The month of each entry, as an index into `months`: plain comparisons, so the same SQL
+    # runs on SQLite and PostgreSQL; months outside `months` are left out by the WHERE clause.
+    whens = [(LedgerEntry.occurred_on < m.end_exclusive, i) for i, m in enumerate(months[:-1])]
+    bucket = case(*whens, else_=len(months) - 1) if whens else literal(0)
     inner = (
         select(
             LedgerEntry.branch_id,
@@ -166,9 +199,13 @@ async def ledger_completeness(
         )
         .where(
             LedgerEntry.branch_id.in_(list(branch_ids)),
-            LedgerEntry.item_id.in_([item.id for item in due_items]),
-            LedgerEntry.occurred_on >= window_start,
-            LedgerEntry.occurred_on < period.end_exclusive,
+            LedgerEntry.item_id.in_(sorted(due_items)),
+            or_(
+                *(
+                    and_(LedgerEntry.occurred_on >= start, LedgerEntry.occurred_on < end)
+                    for start, end in _month_ranges(months)
+                )
+            ),
         )
         .subquery()
     )
@@ -183,28 +220,44 @@ async def ledger_completeness(
         (branch_id, item_id, int(month)): (int(n), first)
         for branch_id, item_id, month, n, first in await db.execute(query)
     }
-    for branch_id in branch_ids:
-        for item in due_items:
-            states = []
-            for sub in due[item.id]:
-                entries = 0
-                first: datetime | None = None
-                first_month = _month_index(window_start, sub.start)
-                for month in range(first_month, first_month + sub.kind.months):
-                    found = counts.get((branch_id, item.id, month))
-                    if found is not None:
-                        entries += found[0]
-                        first = found[1] if first is None else min(first, found[1])
-                deadline = sub.end + timedelta(days=grace_days)
-                if first is not None:
-                    late = local_date(first) > deadline
-                    status = SubPeriodStatus.LATE if late else SubPeriodStatus.PRESENT
-                elif today > deadline:
-                    status = SubPeriodStatus.MISSING
-                else:
-                    status = SubPeriodStatus.PENDING
-                states.append(SubPeriodState(sub, entries, first, deadline, status))
-            result[branch_id].append(
-                ItemCompleteness(item.id, item.code, item.name, item.frequency, tuple(states))
+    for d, result in zip(due, results, strict=True):
+        # What each due item needs, worked out once for all branches: its sub-periods with
+        # their months' indexes and deadlines.
+        plan = [
+            (
+                item,
+                [
+                    (
+                        sub,
+                        [index[m] for m in sub.sub_periods(PeriodKind.MONTH)],
+                        sub.end + timedelta(days=grace_days),
+                    )
+                    for sub in d[item.id]
+                ],
             )
-    return result
+            for item in items
+            if d[item.id]
+        ]
+        for branch_id in branch_ids:
+            for item, subs in plan:
+                states = []
+                for sub, month_indexes, deadline in subs:
+                    entries = 0
+                    first: datetime | None = None
+                    for month in month_indexes:
+                        found = counts.get((branch_id, item.id, month))
+                        if found is not None:
+                            entries += found[0]
+                            first = found[1] if first is None else min(first, found[1])
+                    if first is not None:
+                        late = local_date(first) > deadline
+                        status = SubPeriodStatus.LATE if late else SubPeriodStatus.PRESENT
+                    elif today > deadline:
+                        status = SubPeriodStatus.MISSING
+                    else:
+                        status = SubPeriodStatus.PENDING
+                    states.append(SubPeriodState(sub, entries, first, deadline, status))
+                result[branch_id].append(
+                    ItemCompleteness(item.id, item.code, item.name, item.frequency, tuple(states))
+                )
+    return results

@@ -3,7 +3,8 @@
 Each function is one statement grouped by branch, whatever the number of branches; branches with
 nothing to count come back as zeros. No access check: callers decide which branches to ask about.
 "On time" compares bureau calendar days (`answered_on <= due_on`, `rectified_on <= deadline`), so
-the same SQL runs on SQLite and PostgreSQL.
+the same SQL runs on SQLite and PostgreSQL. The two assessment metrics keep the metric contract
+(resolvers/assessment_metric.py): windows of days [start, end), one statement for all of them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Reminder, ReminderStatus, SpotCheckFinding
+from resolvers.metric_window import Answer, Window, WindowTable, pairs
 
 
 def _zeros(branch_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
@@ -23,50 +25,45 @@ def _zeros(branch_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
 
 
 async def reminders_answered_on_time(
-    db: AsyncSession, branch_ids: Sequence[uuid.UUID], start: date, end: date
-) -> dict[uuid.UUID, tuple[int, int]]:
-    """Per branch: (reminders due in [start, end] answered — acknowledged, resolved by a person,
-    or fulfilled — on or before their due day, reminders due in [start, end]).
+    db: AsyncSession, branch_ids: Sequence[uuid.UUID], windows: Sequence[Window]
+) -> Answer:
+    """Per window and branch: (reminders due in the window answered — acknowledged, resolved by
+    a person, or fulfilled — on or before their due day, reminders due in the window).
 
     A reminder that lapsed (nobody answered, and the system closed it) counts as not on time.
     """
-    result = _zeros(branch_ids)
-    if not branch_ids:
-        return result
+    if not branch_ids or not windows:
+        return [_zeros(branch_ids) for _ in windows]
+    t = WindowTable(windows)
     on_time = and_(Reminder.answered_on.is_not(None), Reminder.answered_on <= Reminder.due_on)
     query = (
-        select(Reminder.branch_id, func.sum(case((on_time, 1), else_=0)), func.count())
-        .where(
-            Reminder.branch_id.in_(list(branch_ids)),
-            Reminder.due_on >= start,
-            Reminder.due_on <= end,
-            Reminder.deleted.is_(False),
-        )
-        .group_by(Reminder.branch_id)
+        select(Reminder.branch_id, t.c.w, func.sum(case((on_time, 1), else_=0)), func.count())
+        .join(t.table, t.during(Reminder.due_on, instants=False))
+        .where(Reminder.branch_id.in_(list(branch_ids)), Reminder.deleted.is_(False))
+        .group_by(Reminder.branch_id, t.c.w)
     )
-    for branch_id, answered, due in await db.execute(query):
-        result[branch_id] = (int(answered or 0), int(due))
-    return result
+    found = await pairs(db, query, len(windows))
+    return [_zeros(branch_ids) | one for one in found]
 
 
 async def findings_rectified_on_time(
-    db: AsyncSession, branch_ids: Sequence[uuid.UUID], start: date, end: date
-) -> dict[uuid.UUID, tuple[int, int]]:
-    """Per branch: (spot-check findings with a deadline in [start, end] rectified on or before
-    the deadline, findings with a deadline in [start, end])."""
-    result = _zeros(branch_ids)
-    if not branch_ids:
-        return result
+    db: AsyncSession, branch_ids: Sequence[uuid.UUID], windows: Sequence[Window]
+) -> Answer:
+    """Per window and branch: (spot-check findings with a deadline in the window rectified on
+    or before the deadline, findings with a deadline in the window)."""
+    if not branch_ids or not windows:
+        return [_zeros(branch_ids) for _ in windows]
+    t = WindowTable(windows)
     f = SpotCheckFinding
     on_time = and_(f.rectified_on.is_not(None), f.rectified_on <= f.deadline)
     query = (
-        select(f.branch_id, func.sum(case((on_time, 1), else_=0)), func.count())
-        .where(f.branch_id.in_(list(branch_ids)), f.deadline >= start, f.deadline <= end)
-        .group_by(f.branch_id)
+        select(f.branch_id, t.c.w, func.sum(case((on_time, 1), else_=0)), func.count())
+        .join(t.table, t.during(f.deadline, instants=False))
+        .where(f.branch_id.in_(list(branch_ids)))
+        .group_by(f.branch_id, t.c.w)
     )
-    for branch_id, rectified, due in await db.execute(query):
-        result[branch_id] = (int(rectified or 0), int(due))
-    return result
+    found = await pairs(db, query, len(windows))
+    return [_zeros(branch_ids) | one for one in found]
 
 
 def _still_open(branch_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:

@@ -29,6 +29,7 @@ from models import (
     DirectiveStatus,
     EducationActivity,
     EducationActivityType,
+    FindingStatus,
     HonourLevel,
     LedgerEntry,
     LedgerItem,
@@ -37,9 +38,14 @@ from models import (
     PartyStatus,
     Patrol,
     RecipientStatus,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
     Role,
     ScoreAdjustment,
     ServiceAction,
+    SpotCheck,
+    SpotCheckFinding,
     Visit,
 )
 from resolvers import assessment as ops
@@ -50,6 +56,7 @@ from resolvers.assessment_metric import (
     REMINDERS_ANSWERED_ON_TIME,
 )
 from resolvers.errors import ErrorCode, Forbidden, InputError
+from resolvers.metric_window import Answer, Window
 from resolvers.period import Period, PeriodKind, parse_period
 from resolvers.supervision_metrics import reminders_answered_on_time
 from resolvers.viewer import Viewer
@@ -99,7 +106,9 @@ class Records:
             **values,
         }
 
-    async def ledger(self, branch: Branch, code: str, day: date) -> None:
+    async def ledger(
+        self, branch: Branch, code: str, day: date, recorded: date | None = None
+    ) -> None:
         async with self.sessionmaker.begin() as db:
             item_id = await db.scalar(select(LedgerItem.id).where(LedgerItem.code == code))
             db.add(
@@ -109,8 +118,8 @@ class Records:
                     item_id=item_id,
                     occurred_on=day,
                     title=f"{code} {day}",
-                    created_at=at(day),
-                    updated_at=at(day),
+                    created_at=at(recorded or day),
+                    updated_at=at(recorded or day),
                 )
             )
 
@@ -403,18 +412,14 @@ async def test_rate_from_a_registered_metric_and_not_applicable_while_absent(
     assert a22.explanation == (
         "A22 督导提醒按期回复: 提醒按期回复尚无数据来源(督导模块未启用), 不适用 → 3.0/3"
     )
-    seen: list[tuple[list[uuid.UUID], date, date]] = []
+    seen: list[tuple[list[uuid.UUID], list[Window]]] = []
 
-    async def reminders(
-        db: AsyncSession, ids: Any, start: date, end: date
-    ) -> dict[uuid.UUID, tuple[int, int]]:
-        seen.append((list(ids), start, end))
-        return {world.meigui.id: (1, 4)}
+    async def reminders(db: AsyncSession, ids: Any, windows: Any) -> Answer:
+        seen.append((list(ids), list(windows)))
+        return [{world.meigui.id: (1, 4)}]
 
-    async def findings(
-        db: AsyncSession, ids: Any, start: date, end: date
-    ) -> dict[uuid.UUID, tuple[int, int]]:
-        return {}
+    async def findings(db: AsyncSession, ids: Any, windows: Any) -> Answer:
+        return [{} for _ in windows]
 
     with (
         METRICS.override(REMINDERS_ANSWERED_ON_TIME, reminders),
@@ -422,7 +427,9 @@ async def test_rate_from_a_registered_metric_and_not_applicable_while_absent(
     ):
         meigui, yushan = await score(sessionmaker, [world.meigui, world.yushan], "2026-Q4")
     # The window of a running quarter ends after today.
-    assert seen == [([world.meigui.id, world.yushan.id], date(2026, 10, 1), date(2026, 11, 29))]
+    assert seen == [
+        ([world.meigui.id, world.yushan.id], [Window(date(2026, 10, 1), date(2026, 11, 29))])
+    ]
     assert (item(meigui, "A22").score, item(meigui, "A22").applicable) == (0.8, True)
     assert item(meigui, "A22").explanation.endswith("提醒按期回复 1/4 条 → 0.8/3")
     assert item(yushan, "A22").applicable is False  # nothing to answer: full points
@@ -764,6 +771,195 @@ async def test_trend_scores_each_month_of_the_year(
     assert item(quarters[2], "A17").done == 3
 
 
+async def rich_year(
+    sessionmaker: Sessionmaker, records: Records, world: World, make: Builders, clock: FrozenClock
+) -> None:
+    """Records of every kind the assessment reads, spread over 2025-12 … 2026-12 with some on
+    the first and last days of months (and late in the bureau's evening), manual scores and
+    adjustments of months, quarters and the year."""
+    meigui, group, yushan = world.meigui, world.meigui_group, world.yushan
+    officer, other = world.officer_member, world.yushan_member
+    async with sessionmaker() as db:
+        codes = list((await db.scalars(select(LedgerItem.code).order_by(LedgerItem.code))).all())
+    for n, code in enumerate(codes):
+        for month in range(1, 12):
+            if (month + n) % 3 == 0:
+                continue  # a gap
+            day = date(2026, month, 1 if (month + n) % 2 else 28)
+            late = day + timedelta(days=40) if (month * n) % 5 == 1 else None
+            await records.ledger(meigui, code, day, recorded=late)
+            if (month + n) % 4 == 0:
+                await records.ledger(yushan, code, day)
+    await records.ledger(meigui, "L02", date(2025, 12, 31))
+    six = ("visit", "forum", "loudspeaker", "led_screen", "night_patrol", "campaign_hulei")
+    for month in range(1, 13):
+        last = (Period.month(2026, month).end_exclusive - timedelta(days=1)).day
+        for k in range(month % 4):
+            await records.visit(group if k % 2 else meigui, officer, date(2026, month, 1 + k))
+        await records.visit(meigui, officer, date(2026, month, last))  # 10:00 on the last day
+        await records.visit(yushan, other, date(2026, month, 15), deleted=month % 2 == 0)
+        await records.action(
+            meigui, officer, date(2026, month, 1), six[month % 6], month % 3, month % 2
+        )
+        await records.action(yushan, other, date(2026, month, last), six[(month + 2) % 6], 1)
+        await records.patrol(meigui, officer, date(2026, month, 1), "night")
+        if month % 3 == 0:
+            await records.patrol(group, officer, date(2026, month, last), "night")
+            await records.patrol(meigui, officer, date(2026, month, 2), "day")
+            await records.activity(group, date(2026, month, last))
+        if month % 4 == 1:
+            await records.activity(meigui, date(2026, month, 1))
+            await records.honour(meigui, date(2026, month, last))
+    await records.honour(yushan, date(2025, 12, 31))
+    # A visit at 23:30 on 31 July in the bureau's calendar: July's, although it is 31 July in
+    # UTC too; and one at 00:30 on 1 August, which is still 31 July in UTC.
+    late_july = datetime(2026, 7, 31, 15, 30, tzinfo=UTC)
+    early_august = datetime(2026, 7, 31, 16, 30, tzinfo=UTC)
+    for moment in (late_july, early_august):
+        await records.add(
+            Visit(
+                **records._synced(meigui, officer),
+                village="孔村",
+                category="household",
+                status="open",
+                people_reached=1,
+                visited_at_text=moment.isoformat(),
+                visited_at=moment,
+            )
+        )
+    probationary = PartyStatus.PROBATIONARY
+    for since in (date(2025, 3, 1), date(2025, 6, 30), date(2026, 2, 28), date(2026, 9, 1)):
+        await make.member(meigui, party_status=probationary, party_status_since=since)
+    await make.member(yushan, party_status=probationary, party_status_since=date(2025, 8, 31))
+    for month, closed in ((3, -1), (3, 2), (6, -2), (9, None), (10, -1), (12, None)):
+        deadline = at(date(2026, month, 15), 18)
+        await records.directive(
+            world.committee,
+            world.admin.id,
+            deadline,
+            [
+                (meigui, None, None if closed is None else deadline + timedelta(days=closed)),
+                (group, officer, deadline - timedelta(days=1)),
+                (yushan, None, deadline + timedelta(days=3)),
+            ],
+        )
+    check = SpotCheck(
+        id=uuid.uuid4(),
+        branch_id=meigui.id,
+        inspector_id=world.inspector.id,
+        checked_on=date(2026, 1, 20),
+        period="2026-Q1",
+        summary="抽查",
+        created_at=clock(),
+    )
+    await records.add(check)
+    rows: list[Any] = []
+    for month in range(1, 13):
+        due = date(2026, month, 1)
+        answered = due if month % 2 else (due + timedelta(days=3) if month % 4 else None)
+        for branch in (meigui, yushan):
+            rows.append(
+                Reminder(
+                    id=str(uuid.uuid4()),
+                    kind=ReminderKind.LEDGER_OVERDUE,
+                    dedup_key=str(uuid.uuid4()),
+                    title="提醒",
+                    branch_id=branch.id,
+                    due_on=due,
+                    status=ReminderStatus.OPEN,
+                    answered_on=answered,
+                    updated_at=1,
+                    deleted=False,
+                    merged=False,
+                    created_at=clock(),
+                )
+            )
+        if month % 2:
+            rows.append(
+                SpotCheckFinding(
+                    id=uuid.uuid4(),
+                    spot_check_id=check.id,
+                    branch_id=meigui.id,
+                    text="问题",
+                    deadline=date(2026, month, 28),
+                    status=FindingStatus.OPEN,
+                    rectified_on=date(2026, month, 27 + month % 3),
+                    created_at=clock(),
+                )
+            )
+    await records.add(*rows)
+    inspector = viewer(world.inspector)
+    for period, branch, points in (
+        ("2026-03", meigui, 4.5), ("2026-Q2", meigui, 5), ("2026", meigui, 5.5),
+        ("2026-03", yushan, 2), ("2026-Q2", yushan, 3.5),
+    ):  # fmt: skip
+        await set_manual(
+            sessionmaker, clock, inspector, branch_id=branch.id, period=period,
+            item_code="A28", score=points, reason=f"{period}评分",
+        )  # fmt: skip
+    adjustments: list[tuple[str, str | None, float]] = [
+        ("2026-05", "A17", 1.5), ("2026-05", None, -3), ("2026-Q3", "A02", -2),
+        ("2026", "A28", 2), ("2026-02", "A20", 3), ("2026-02", "A20", -1),
+    ]  # fmt: skip
+    for period, adjusted, delta in adjustments:
+        await adjust(
+            sessionmaker, clock, inspector, branch_id=meigui.id, period=period,
+            item_code=adjusted, delta=delta, reason="调整",
+        )  # fmt: skip
+
+
+def snapshot(s: BranchScore) -> tuple[Any, ...]:
+    """Everything a score says: the total and each item's figures and explanation."""
+    items = [
+        (i.item.code, i.base, i.adjustment, i.score, i.applicable, i.explanation, i.done, i.total)
+        for i in s.items
+    ]
+    return (s.branch.id, str(s.period), s.total, s.total_adjustment, s.points, items)
+
+
+async def test_trend_equals_each_period_computed_alone(
+    sessionmaker: Sessionmaker,
+    records: Records,
+    world: World,
+    make: Builders,
+    clock: FrozenClock,
+) -> None:
+    await rich_year(sessionmaker, records, world, make, clock)
+    admin = viewer(world.admin)
+    trends: dict[PeriodKind, list[BranchScore]] = {}
+    for granularity in PeriodKind:
+        async with sessionmaker() as db:
+            trend = await ops.assessment_trend(
+                db, admin, world.meigui.id, 2026, granularity, today=TODAY, grace_days=GRACE
+            )
+        trends[granularity] = trend
+        alone = []
+        for period in Period.whole_year(2026).sub_periods(granularity):
+            alone += await score(sessionmaker, [world.meigui], str(period))
+        assert [snapshot(s) for s in trend] == [snapshot(s) for s in alone], granularity
+    # Several branches and overlapping, scattered periods (the dashboard asks for a period and
+    # the same period a year earlier), one not begun yet (December, today being 28 November).
+    texts = ["2026-05", "2026-Q2", "2026", "2025-12", "2026-11", "2026-12", "2026-07", "2026-Q3"]
+    branches = [world.meigui, world.yushan]
+    async with sessionmaker() as db:
+        together = await ops.score_periods(
+            db, branches, [parse_period(t) for t in texts], today=TODAY, grace_days=GRACE
+        )
+    for text, scores in zip(texts, together, strict=True):
+        assert [snapshot(s) for s in scores] == [
+            snapshot(s) for s in await score(sessionmaker, branches, text)
+        ], text
+
+    # The data reaches every rule: late ledger entries, manual scores, adjustments, metrics
+    # from the supervision module, and totals that differ from month to month.
+    months = trends[PeriodKind.MONTH]
+    assert len({s.total for s in months}) >= 6
+    explanations = " ".join(i.explanation for s in months for i in s.items)
+    for fact in ("补记", "督导评分(", "督导调整", "人均", "提醒按期回复 ", "抽查问题按期整改 "):
+        assert fact in explanations, fact
+    assert any(s.total_adjustment for s in months)
+
+
 @contextmanager
 def counting(engine: AsyncEngine) -> Iterator[list[str]]:
     statements: list[str] = []
@@ -811,3 +1007,42 @@ async def test_statement_count_of_a_period_does_not_grow_with_branches(
     assert (two, twelve) == (2, 12)
     assert small == large
     assert large <= 16  # catalog, ledger (2), eight metrics, manual scores, adjustments
+
+
+async def test_trend_statement_count_does_not_grow_with_periods(
+    sessionmaker: Sessionmaker,
+    engine: AsyncEngine,
+    records: Records,
+    world: World,
+    make: Builders,
+    clock: FrozenClock,
+) -> None:
+    await rich_year(sessionmaker, records, world, make, clock)
+
+    async def trend(granularity: PeriodKind) -> int:
+        async with sessionmaker() as db:
+            with counting(engine) as seen:
+                found = await ops.assessment_trend(
+                    db, viewer(world.admin), world.meigui.id, 2026, granularity,
+                    today=TODAY, grace_days=GRACE,
+                )  # fmt: skip
+        assert len(found) == 12 // granularity.months
+        return len(seen)
+
+    async def periods(texts: list[str]) -> int:
+        async with sessionmaker() as db:
+            with counting(engine) as seen:
+                await ops.score_periods(
+                    db, [world.meigui, world.yushan], [parse_period(t) for t in texts],
+                    today=TODAY, grace_days=GRACE,
+                )  # fmt: skip
+        return len(seen)
+
+    months, quarters, year = [await trend(k) for k in PeriodKind]
+    three = await periods(["2026-01", "2026-02", "2026-03"])
+    twelve = await periods([f"2026-{m:02d}" for m in range(1, 13)])
+    one = await periods(["2026-05"])
+    # The branch, then what one period costs: the catalog, the ledger (2), one per metric
+    # (10), manual scores, adjustments.
+    assert months == quarters == year == 1 + 15
+    assert one == three == twelve == 15

@@ -22,6 +22,7 @@ from models import (
     SpotCheck,
     SpotCheckFinding,
 )
+from resolvers.metric_window import Window
 from resolvers.supervision_metrics import (
     findings_rectified_on_time,
     open_and_overdue_reminder_counts,
@@ -30,7 +31,7 @@ from resolvers.supervision_metrics import (
 )
 from tests.conftest import World
 
-Q4 = (date(2026, 10, 1), date(2026, 12, 31))
+Q4 = [Window(date(2026, 10, 1), date(2027, 1, 1))]
 
 
 @contextmanager
@@ -89,8 +90,8 @@ async def test_reminders_answered_on_time_per_branch_in_one_statement(
 
     async with sessionmaker() as db:
         with statements(engine) as seen:
-            figures = await reminders_answered_on_time(
-                db, [world.meigui.id, world.yushan.id, world.organ.id], *Q4
+            [figures] = await reminders_answered_on_time(
+                db, [world.meigui.id, world.yushan.id, world.organ.id], Q4
             )
         open_counts = await open_reminder_counts(db, [world.meigui.id, world.yushan.id])
         with statements(engine) as seen_open:
@@ -145,7 +146,7 @@ async def test_findings_rectified_on_time_per_branch_in_one_statement(
 
     async with sessionmaker() as db:
         with statements(engine) as seen:
-            figures = await findings_rectified_on_time(db, [world.meigui.id, world.yushan.id], *Q4)
+            [figures] = await findings_rectified_on_time(db, [world.meigui.id, world.yushan.id], Q4)
 
     assert len(seen) == 1
     assert figures == {world.meigui.id: (1, 3), world.yushan.id: (0, 0)}
@@ -156,8 +157,43 @@ async def test_metrics_of_no_branches_ask_nothing(
 ) -> None:
     async with sessionmaker() as db:
         with statements(engine) as seen:
-            assert await reminders_answered_on_time(db, [], *Q4) == {}
-            assert await findings_rectified_on_time(db, [], *Q4) == {}
+            assert await reminders_answered_on_time(db, [], Q4) == [{}]
+            assert await findings_rectified_on_time(db, [], Q4) == [{}]
             assert await open_reminder_counts(db, []) == {}
             assert await open_and_overdue_reminder_counts(db, [], date(2026, 11, 1)) == {}
     assert seen == []
+
+
+async def test_reminders_and_findings_due_the_day_after_a_window_are_not_in_it(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World
+) -> None:
+    # Windows are [start, end): due on 1 November is November's, not October's.
+    check = SpotCheck(
+        id=uuid.uuid4(),
+        branch_id=world.meigui.id,
+        inspector_id=world.inspector.id,
+        checked_on=date(2026, 10, 20),
+        period="2026-Q4",
+        summary="抽查",
+        created_at=clock(),
+    )
+    async with sessionmaker.begin() as db:
+        db.add_all([check, reminder(clock, world.meigui, date(2026, 11, 1))])
+        await db.flush()
+        db.add(
+            SpotCheckFinding(
+                id=uuid.uuid4(),
+                spot_check_id=check.id,
+                branch_id=world.meigui.id,
+                text="问题",
+                deadline=date(2026, 11, 1),
+                status=FindingStatus.OPEN,
+                created_at=clock(),
+            )
+        )
+    october = Window(date(2026, 10, 1), date(2026, 11, 1))
+    november = Window(date(2026, 11, 1), date(2026, 12, 1))
+    async with sessionmaker() as db:
+        reminders = await reminders_answered_on_time(db, [world.meigui.id], [october, november])
+        findings = await findings_rectified_on_time(db, [world.meigui.id], [october, november])
+    assert reminders == findings == [{world.meigui.id: (0, 0)}, {world.meigui.id: (0, 1)}]
