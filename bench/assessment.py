@@ -3,12 +3,13 @@
     .venv/bin/python bench/assessment.py [--runs 30] [--period 2026] [--today 2026-12-02]
 
 Migrates a temporary SQLite file, seeds the demo county into it (`meijing seed --demo`: 32
-branches, 520 members, a year of field records, education-base activities, honours), adds an
-inspector's manual scores for every branch and the demo year's ledger entries for one branch,
-then times the whole recomputation — the assessed branches read, every item of every branch
-scored, ranked — `--runs` times, each in a fresh session, after one warm-up. Prints the machine,
-the command, the statements per recomputation, and p50 / max in milliseconds of wall-clock
-time and of the process's CPU time (less disturbed by other work on the machine).
+branches, 520 members, two years (2025, 2026) of field records, education-base activities,
+honours), adds an inspector's manual scores for every branch and the demo year's ledger
+entries for one branch, then times the whole recomputation — the assessed branches read, every
+item of every branch scored, ranked — `--runs` times, each in a fresh session, after one
+warm-up. Prints the machine, the command, the statements per recomputation, and p50 / max in
+milliseconds of wall-clock time and of the process's CPU time (less disturbed by other work on
+the machine).
 """
 
 from __future__ import annotations
