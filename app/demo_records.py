@@ -1,15 +1,19 @@
-"""A year (2026) of the demo county's field records: visits, patrols and service actions.
+"""Two years (2025, 2026) of the demo county's field records: visits, patrols, service actions.
 
-Shaped so the article's figures come out of real queries: the service actions of the year solve
+Shaped so the article's figures come out of real queries: the service actions of 2026 solve
 356 difficulties (解决群众困难350余起), bring 96 banners (锦旗96面) and use all six actions
 (六项行动) plus the 护蕾行动 and 星空护学 campaigns. Police stations visit villages most, the
-patrol brigade patrols most at night, and every branch records 为民服务 about monthly.
+patrol brigade patrols most at night, and every branch records 为民服务 about monthly. 2025 is
+the same county's quieter year, so the dashboard's year-on-year figures compare with something:
+each unit did 85% of its 2026 work, fewer difficulties were solved and fewer banners received,
+and that autumn's cases are all settled by now.
 
 Documents are built in the wire's merge form and turned into columns by the same
 `Collection.to_columns` the sync push uses, so a phone pulls them exactly as if officers had
-pushed them. Everything comes from one seeded random generator over a fixed calendar year, so
-two builds give the same records (only the county's member and branch ids differ). Stamps are
-given by app/seed.py when it writes them.
+pushed them. Each year comes from its own seeded random generator over its fixed calendar year,
+so two builds give the same records (only the county's member and branch ids differ), and 2026
+is drawn exactly as it was before 2025 was added. Stamps are given by app/seed.py when it writes
+them.
 """
 
 from __future__ import annotations
@@ -39,6 +43,28 @@ CHINA = timezone(timedelta(hours=8), "CST")
 DIFFICULTIES_SOLVED = 356  # 解决群众困难350余起
 BANNERS_RECEIVED = 96  # 收到锦旗96面
 DELETED_VISITS = 6  # duplicates officers deleted: tombstones a fresh phone pulls too
+
+
+@dataclass(frozen=True, slots=True)
+class YearShape:
+    """What one demo year of field records comes to."""
+
+    year: int
+    random_seed: int
+    # Share of each unit's yearly workload (`Beat`) done in the year.
+    volume: float
+    difficulties_solved: int
+    banners_received: int
+    deleted_visits: int
+    # Visits of this month or later may still be open; None: every case is settled by now.
+    open_from_month: int | None
+
+
+THIS_YEAR = YearShape(
+    YEAR, RANDOM_SEED, 1.0, DIFFICULTIES_SOLVED, BANNERS_RECEIVED, DELETED_VISITS, 9
+)
+LAST_YEAR = YearShape(YEAR - 1, YEAR - 1, 0.85, 288, 67, 4, None)
+FIELD_YEARS = (LAST_YEAR, THIS_YEAR)  # oldest first
 
 # The county seat (平阴县城); each unit's beat lies within a few kilometres of its own centre.
 COUNTY_LAT, COUNTY_LNG = 36.2891, 116.4559
@@ -209,6 +235,9 @@ AUDIENCE = {
 }
 
 
+FIELD_COLLECTIONS = (VISIT, PATROL, SERVICE_ACTION)
+
+
 @dataclass
 class FieldYear:
     """The year's documents per collection, in merge form (wire names, lists decoded)."""
@@ -218,16 +247,28 @@ class FieldYear:
     service_actions: list[dict[str, JSON]] = field(default_factory=list)
 
     def by_collection(self) -> list[tuple[Collection, list[dict[str, JSON]]]]:
-        return [
-            (VISIT, self.visits),
-            (PATROL, self.patrols),
-            (SERVICE_ACTION, self.service_actions),
-        ]
+        return list(
+            zip(FIELD_COLLECTIONS, (self.visits, self.patrols, self.service_actions), strict=True)
+        )
 
 
 def build_field_year(county: County) -> FieldYear:
-    """The demo year of field records for `county`, computed in memory."""
-    return _YearBuilder(county).build()
+    """The demo year (2026) of field records for `county`, computed in memory."""
+    return _YearBuilder(county, THIS_YEAR).build()
+
+
+def build_field_years(county: County) -> list[FieldYear]:
+    """Every demo year of field records (FIELD_YEARS, oldest first), computed in memory.
+
+    A unit patrols around the same centre every year: the earlier years take the centres 2026
+    drew, so 2026 stays drawn exactly as it is on its own.
+    """
+    this_year = _YearBuilder(county, THIS_YEAR)
+    built = {YEAR: this_year.build()}
+    for shape in FIELD_YEARS:
+        if shape.year != YEAR:
+            built[shape.year] = _YearBuilder(county, shape, this_year.centres).build()
+    return [built[shape.year] for shape in FIELD_YEARS]
 
 
 def happened_at(document: dict[str, JSON]) -> str:
@@ -255,11 +296,20 @@ def record_rows(
 
 
 class _YearBuilder:
-    def __init__(self, county: County) -> None:
+    def __init__(
+        self,
+        county: County,
+        shape: YearShape,
+        centres: dict[str, tuple[float, float]] | None = None,
+    ) -> None:
         self.county = county
-        self.rng = random.Random(RANDOM_SEED)
+        self.shape = shape
+        self.rng = random.Random(shape.random_seed)
         self.year = FieldYear()
         self.volunteer_names: list[str] = []
+        # Each unit's patrol centre: drawn here unless given (then no draw is made for it).
+        self.given_centres = centres
+        self.centres: dict[str, tuple[float, float]] = {}
 
     def build(self) -> FieldYear:
         beats = _beats()
@@ -269,16 +319,23 @@ class _YearBuilder:
                 for m in self.county.unit_members[unit]
                 if m["service_status"] is ServiceStatus.ACTIVE
             ]
-            centre = (
-                COUNTY_LAT + self.rng.uniform(-0.12, 0.12),
-                COUNTY_LNG + self.rng.uniform(-0.15, 0.15),
-            )
-            for _ in range(beat.visits):
+            if self.given_centres is not None:
+                centre = self.given_centres[unit]
+            else:
+                centre = (
+                    COUNTY_LAT + self.rng.uniform(-0.12, 0.12),
+                    COUNTY_LNG + self.rng.uniform(-0.15, 0.15),
+                )
+            self.centres[unit] = centre
+            # round(n * 1.0) == n: a full year draws exactly as many records as its beat says.
+            volume = self.shape.volume
+            for _ in range(round(beat.visits * volume)):
                 self.year.visits.append(self._visit(people, beat))
-            for _ in range(beat.patrols):
+            for _ in range(round(beat.patrols * volume)):
                 self.year.patrols.append(self._patrol(people, beat, centre))
-            for month in range(beat.actions):
-                self.year.service_actions.append(self._action(people, beat, month))
+            actions = round(beat.actions * volume)
+            for month in range(actions):
+                self.year.service_actions.append(self._action(people, beat, month, actions))
         self._delete_duplicates()
         self._share_out_outcomes()
         for documents in (self.year.visits, self.year.patrols, self.year.service_actions):
@@ -295,8 +352,11 @@ class _YearBuilder:
         minute = self.rng.randrange(earliest * 60, latest * 60)
         return datetime(day.year, day.month, day.day, tzinfo=CHINA) + timedelta(minutes=minute)
 
+    def _first_day(self) -> date:
+        return date(self.shape.year, 1, 1)
+
     def _day(self) -> date:
-        return date(YEAR, 1, 1) + timedelta(days=self.rng.randrange(365))
+        return self._first_day() + timedelta(days=self.rng.randrange(365))
 
     def _owner(self, people: list[dict[str, Any]]) -> dict[str, JSON]:
         officer = self.rng.choice(people)
@@ -312,12 +372,13 @@ class _YearBuilder:
         category = rng.choices(list(CATEGORY_WEIGHTS), list(CATEGORY_WEIGHTS.values()))[0]
         concerns, resolution = rng.choice(VISIT_STORIES[category])
         when = self._moment(self._day(), 8, 18)
-        # Most are settled on the spot; the autumn's open cases are still being worked on.
+        # Most are settled on the spot; this autumn's open cases are still being worked on.
         roll = rng.random()
         status = VisitStatus.RESOLVED
+        open_from = self.shape.open_from_month
         if roll < 0.06:
             status = VisitStatus.ESCALATED
-        elif roll < 0.14 and when.month >= 9:
+        elif roll < 0.14 and open_from is not None and when.month >= open_from:
             status = VisitStatus.OPEN
         village = rng.choice(beat.places)
         return {
@@ -373,16 +434,18 @@ class _YearBuilder:
             "deleted": False,
         }
 
-    def _action(self, people: list[dict[str, Any]], beat: Beat, index: int) -> dict[str, JSON]:
+    def _action(
+        self, people: list[dict[str, Any]], beat: Beat, index: int, count: int
+    ) -> dict[str, JSON]:
         rng = self.rng
         # Each type the unit uses comes round in turn; the rest of the year is drawn at random.
         if index < len(beat.action_types):
             kind = beat.action_types[index]
         else:
             kind = rng.choice(beat.action_types)
-        # About monthly: the index-th action falls in its own stretch of the year.
-        stretch = 365 // beat.actions
-        day = date(YEAR, 1, 1) + timedelta(days=index * stretch + rng.randrange(stretch))
+        # About monthly: the index-th of the year's `count` falls in its own stretch of the year.
+        stretch = 365 // count
+        day = self._first_day() + timedelta(days=index * stretch + rng.randrange(stretch))
         evening = kind in (ServiceActionType.NIGHT_PATROL, ServiceActionType.CAMPAIGN_XINGKONG)
         when = self._moment(day, 19, 22) if evening else self._moment(day, 9, 17)
         village = rng.choice(beat.places)
@@ -449,7 +512,7 @@ class _YearBuilder:
     # --- the year's totals --------------------------------------------------------------------
 
     def _share_out_outcomes(self) -> None:
-        """Exactly DIFFICULTIES_SOLVED difficulties and BANNERS_RECEIVED banners for the year.
+        """Exactly the shape's difficulties solved and banners received for the year.
 
         Handed out one by one, so the totals are exact while their spread stays uneven: banners
         go where difficulties were solved, more where more were.
@@ -457,9 +520,12 @@ class _YearBuilder:
         rng = self.rng
         actions = self.year.service_actions
         weights = [DIFFICULTY_WEIGHTS[ServiceActionType(str(a["type"]))] for a in actions]
-        solved = Counter(rng.choices(range(len(actions)), weights, k=DIFFICULTIES_SOLVED))
+        shape = self.shape
+        solved = Counter(rng.choices(range(len(actions)), weights, k=shape.difficulties_solved))
         helped = sorted(solved)
-        banners = Counter(rng.choices(helped, [solved[i] for i in helped], k=BANNERS_RECEIVED))
+        banners = Counter(
+            rng.choices(helped, [solved[i] for i in helped], k=shape.banners_received)
+        )
         for i, action in enumerate(actions):
             action["difficultiesSolved"] = solved[i]
             action["bannersReceived"] = banners[i]
@@ -468,6 +534,6 @@ class _YearBuilder:
 
     def _delete_duplicates(self) -> None:
         """A few visits were recorded twice on a phone; the officer deleted the copy."""
-        for original in self.rng.sample(self.year.visits, DELETED_VISITS):
+        for original in self.rng.sample(self.year.visits, self.shape.deleted_visits):
             copy = dict(original, id=self._id(), deleted=True)
             self.year.visits.append(copy)

@@ -22,7 +22,13 @@ from app.demo_brand_care import build_brand_care, hotline_rows
 from app.demo_county import MEIGUI, County, build_county
 from app.demo_directives import build_directives
 from app.demo_ledger import build_ledger
-from app.demo_records import FieldYear, build_field_year, happened_at, record_rows
+from app.demo_records import (
+    FIELD_COLLECTIONS,
+    FieldYear,
+    build_field_years,
+    happened_at,
+    record_rows,
+)
 from app.ids import new_id
 from app.security import hash_password
 from app.seed_assessment import DEFAULT_ASSESSMENT_ITEMS, seed_assessment_items
@@ -171,9 +177,9 @@ async def seed_demo(
             await _insert(db, PartyStatusChange, county.status_changes)
             step("任务单元 (task units)", 1)
             await _insert(db, TaskUnitMembership, county.memberships)
-            step("一年的走访、巡逻和为民服务 (a year of field records)", 1)
-            year = build_field_year(county)
-            await _insert_field_year(db, year, clock())
+            step("两年的走访、巡逻和为民服务 (two years of field records)", 1)
+            years = build_field_years(county)
+            await _insert_field_years(db, years, clock())
             step("品牌创建、教育基地与关爱 (brand, education base and care)", 1)
             criteria = {c.code: c.id for c in (await db.scalars(select(BrandCriterion))).all()}
             brand_care = build_brand_care(county, criteria, clock())
@@ -197,7 +203,7 @@ async def seed_demo(
         await _insert(db, HotlineRequest, requests)
         await _insert(db, HotlineNote, notes)
         # Directives are issued by the demo admin; their synced documents take the stamp the
-        # field year ended on (one transaction, one stamp), so the sync clock stays where it is.
+        # field years ended on (one transaction, one stamp), so the sync clock stays where it is.
         assert admin_id is not None
         stamp = int(await db.scalar(select(DataVersion.sync_clock)) or 0)
         directives = build_directives(county, admin_id, clock(), stamp)
@@ -217,9 +223,9 @@ async def seed_demo(
             brand_items=len(brand_care.checklist_items),
             education_activities=len(brand_care.activities),
             hotline_requests=len(requests),
-            visits=len(year.visits),
-            patrols=len(year.patrols),
-            service_actions=len(year.service_actions),
+            visits=sum(len(year.visits) for year in years),
+            patrols=sum(len(year.patrols) for year in years),
+            service_actions=sum(len(year.service_actions) for year in years),
             ledger_entries=len(ledger.entries),
             study_records=len(ledger.study_records),
             directives=len(directives.directives),
@@ -242,17 +248,18 @@ async def _insert(db: AsyncSession, model: type[Any], rows: list[dict[str, Any]]
         await db.execute(insert(model), rows)
 
 
-async def _insert_field_year(db: AsyncSession, year: FieldYear, now: datetime) -> None:
-    """Writes the year's records with sync stamps, one per document, in the order they happened.
+async def _insert_field_years(db: AsyncSession, years: list[FieldYear], now: datetime) -> None:
+    """Writes the years' records with sync stamps, one per document, in the order they happened.
 
     The stamps are consecutive milliseconds ending at the seed's own moment (or just after the
-    sync clock, if that is ahead), so a phone pulls the year oldest first. The sync clock is
+    sync clock, if that is ahead), so a phone pulls the records oldest first. The sync clock is
     moved to the last stamp under the data_version row lock, so every later push stamps higher
     (sync/stamp.py).
     """
     ordered = sorted(
         (
             (collection, document)
+            for year in years
             for collection, documents in year.by_collection()
             for document in documents
         ),
@@ -261,7 +268,7 @@ async def _insert_field_year(db: AsyncSession, year: FieldYear, now: datetime) -
     locked = select(DataVersion.sync_clock).where(DataVersion.id == 1).with_for_update()
     clock = int((await db.execute(locked)).scalar_one())
     first = max(clock + 1, epoch_ms(now) - len(ordered) + 1)
-    for collection, _ in year.by_collection():
+    for collection in FIELD_COLLECTIONS:
         mine = [(first + i, d) for i, (c, d) in enumerate(ordered) if c is collection]
         rows = record_rows(collection, [d for _, d in mine], [stamp for stamp, _ in mine])
         await _insert(db, collection.model, rows)

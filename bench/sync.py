@@ -106,7 +106,7 @@ class County:
     """Branch and member ids of the demo county that visits are filed under."""
 
     pairs: list[tuple[uuid.UUID, uuid.UUID]]  # (branch id, member id) of members
-    stored_visits: int = 0  # all visits in the database: the demo year's plus the COPYed ones
+    stored_visits: int = 0  # all visits in the database: the demo years' plus the COPYed ones
 
     def visit(self, n: int) -> dict[str, Any]:
         branch, member = self.pairs[n % len(self.pairs)]
@@ -627,7 +627,7 @@ async def main() -> None:
         f"{platform.python_version()}; {args.workers} uvicorn worker(s) on PostgreSQL; client on the same machine"
     )
     print(
-        f"data: {visits} visits COPYed in, {county.stored_visits} with the demo year's,"
+        f"data: {visits} visits COPYed in, {county.stored_visits} with the demo years' (2025, 2026),"
         f" ready in {seeded_s:.1f} s\n"
     )
     print("| measure | Meijing | driver limit (asyncpg + orjson) | target |")

@@ -1,5 +1,6 @@
 """The demo county's people are plausible and follow the rules the resolvers enforce; its year
-of field records is valid sync data adding up to the article's figures."""
+(2026) of field records is valid sync data adding up to the article's figures, beside a quieter
+2025 drawn by the same generator."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from app.demo_records import (
     BANNERS_RECEIVED,
     DELETED_VISITS,
     DIFFICULTIES_SOLVED,
+    FIELD_YEARS,
+    LAST_YEAR,
     FieldYear,
     build_field_year,
+    build_field_years,
     happened_at,
 )
 from models import (
@@ -38,6 +42,7 @@ from resolvers.member import (
     years_after,
 )
 from sync.collection import parse_global_id
+from sync.merge import JSON
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 
@@ -233,6 +238,88 @@ def test_patrols_and_actions_carry_people_and_tracks(year: FieldYear) -> None:
         volunteers += sum(isinstance(p, dict) and "role" in p for p in people)
         assert {"memberId": action["officerId"]} in people
     assert members > 0 and volunteers > 0
+
+
+# --- the quieter 2025 beside it -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def years(county: County) -> list[FieldYear]:
+    return build_field_years(county)
+
+
+def test_field_years_draw_2026_exactly_as_it_is_drawn_alone(
+    year: FieldYear, years: list[FieldYear]
+) -> None:
+    assert [shape.year for shape in FIELD_YEARS] == [2025, 2026]
+    this_year = years[-1]
+    assert this_year.visits == year.visits
+    assert this_year.patrols == year.patrols
+    assert this_year.service_actions == year.service_actions
+
+
+def test_every_field_year_is_valid_sync_data_within_its_year(years: list[FieldYear]) -> None:
+    ids: list[JSON] = []
+    for shape, built in zip(FIELD_YEARS, years, strict=True):
+        for collection, documents in built.by_collection():
+            ids += [d["id"] for d in documents]
+            for document in documents:
+                assert collection.validate(document) == [], (collection.name, document)
+                assert happened_at(document).startswith(f"{shape.year}-")
+        actions = built.service_actions
+        assert sum(int(str(a["difficultiesSolved"])) for a in actions) == shape.difficulties_solved
+        assert sum(int(str(a["bannersReceived"])) for a in actions) == shape.banners_received
+        assert sum(bool(v["deleted"]) for v in built.visits) == shape.deleted_visits
+        assert {a["type"] for a in actions} == {t.value for t in ServiceActionType}
+    assert len(set(ids)) == len(ids)  # no document of 2025 shares an id with one of 2026
+
+
+def test_2025_is_a_quieter_year_with_every_case_settled(years: list[FieldYear]) -> None:
+    last, this = years
+
+    def live(documents: list[dict[str, JSON]]) -> int:
+        return sum(not d["deleted"] for d in documents)
+
+    def night(built: FieldYear) -> int:
+        return sum(p["kind"] == PatrolKind.NIGHT.value for p in built.patrols)
+
+    for then, now in (
+        (live(last.visits), live(this.visits)),
+        (live(last.patrols), live(this.patrols)),
+        (night(last), night(this)),
+        (live(last.service_actions), live(this.service_actions)),
+    ):
+        assert 0.8 * now <= then <= 0.9 * now
+    assert 0 < LAST_YEAR.difficulties_solved < DIFFICULTIES_SOLVED
+    assert 0 < LAST_YEAR.banners_received < BANNERS_RECEIVED
+    statuses = {v["status"] for v in last.visits if not v["deleted"]}
+    assert statuses == {VisitStatus.RESOLVED.value, VisitStatus.ESCALATED.value}
+
+
+def test_units_patrol_around_the_same_centre_every_year(
+    county: County, years: list[FieldYear]
+) -> None:
+    unit_of_branch = {
+        m["branch_id"]: unit for unit, people in county.unit_members.items() for m in people
+    }
+
+    def centres(built: FieldYear) -> dict[str, tuple[float, float]]:
+        starts: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for patrol in built.patrols:
+            track = patrol["track"]
+            assert isinstance(track, list) and isinstance(track[0], dict)
+            unit = unit_of_branch[parse(patrol["branchId"], "Branch")]
+            starts[unit].append((float(str(track[0]["lat"])), float(str(track[0]["lng"]))))
+        return {
+            unit: (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+            for unit, points in starts.items()
+        }
+
+    last, this = (centres(built) for built in years)
+    assert set(last) == set(this)
+    for unit, (lat, lng) in this.items():
+        # Tracks start within ±0.03° of their unit's centre; the centres lie up to 0.3° apart.
+        assert abs(last[unit][0] - lat) < 0.02 and abs(last[unit][1] - lng) < 0.02, unit
 
 
 def parse(value: object, kind: str) -> Any:

@@ -74,6 +74,57 @@ async def test_demo_dashboard_reproduces_the_articles_figures(
     assert ranking["top"] == ranking["rows"][:5]
 
 
+FIELD_RECORDS = """
+query($branchId: ID) {
+  dashboard(period: "2026", branchId: $branchId) {
+    previousPeriod
+    fieldRecords {
+      visits { value previous change }
+      patrols { value previous change }
+      nightPatrols { value previous change }
+      serviceActions { value previous change }
+      byMonth { visits { value previous } serviceActions { value previous } }
+    }
+    difficultiesSolved { value previous change }
+    bannersReceived { value previous change }
+  }
+}"""
+
+
+async def test_demo_dashboard_compares_2026s_field_records_with_a_quieter_2025(
+    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock, api: Api
+) -> None:
+    await seed_demo(sessionmaker, settings, clock)
+    token = await api.login("admin", settings.demo_password)
+    d = (await api(FIELD_RECORDS, token=token))["data"]["dashboard"]
+    assert d["previousPeriod"] == "2025"
+    field = d["fieldRecords"]
+    # 2026 stays the article's year; 2025 had less of everything the article says grew.
+    assert field["visits"]["value"] == 1678
+    assert field["nightPatrols"]["value"] == 380
+    assert d["difficultiesSolved"]["value"] == 356
+    assert d["bannersReceived"]["value"] == 96
+    for figure in (
+        field["visits"],
+        field["patrols"],
+        field["nightPatrols"],
+        field["serviceActions"],
+        d["difficultiesSolved"],
+        d["bannersReceived"],
+    ):
+        assert 0 < figure["previous"] < figure["value"]
+        assert figure["change"] is not None and figure["change"] > 0
+    # Every month of 2025 has records to compare with, not only a part of the year.
+    assert all(m["visits"]["previous"] > 0 for m in field["byMonth"])
+    assert all(m["serviceActions"]["previous"] > 0 for m in field["byMonth"])
+
+    # A secretary opening the demo sees their own branch's 2025 too.
+    secretary = await api.login("secretary.meigui", settings.demo_password)
+    mine = (await api(FIELD_RECORDS, token=secretary))["data"]["dashboard"]["fieldRecords"]
+    for figure in (mine["visits"], mine["patrols"], mine["serviceActions"]):
+        assert 0 < figure["previous"] < figure["value"]
+
+
 async def test_demo_ledger_links_every_first_agenda_study_to_its_entry(
     sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
 ) -> None:

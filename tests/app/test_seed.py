@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import FrozenClock
 from app.db import Sessionmaker
+from app.demo_records import LAST_YEAR
 from app.security import verify_password
 from app.seed import SEED_STEPS, SeedRefused, seed_demo
 from app.settings import Settings
@@ -221,7 +222,7 @@ async def test_production_refuses_demo_accounts(
     assert counts["branch"] == counts["member"] == counts["account"] == 0
 
 
-# --- the year of field records ------------------------------------------------------------
+# --- the two years of field records --------------------------------------------------------
 
 PULL = """
 query($checkpoint: %(name)sInputCheckpoint, $limit: Int!) {
@@ -231,10 +232,11 @@ query($checkpoint: %(name)sInputCheckpoint, $limit: Int!) {
   }
 }"""
 FIELDS = {
-    "Visit": "id branchId officerId village status category updatedAt deleted",
+    "Visit": "id branchId officerId village status category visitedAt updatedAt deleted",
     "Patrol": "id branchId kind participants track updatedAt deleted",
     "ServiceAction": (
-        "id branchId type participants difficultiesSolved bannersReceived updatedAt deleted"
+        "id branchId type participants difficultiesSolved bannersReceived happenedAt updatedAt"
+        " deleted"
     ),
 }
 
@@ -311,7 +313,7 @@ async def test_seeded_stamps_are_unique_and_the_sync_clock_covers_them(
     assert sync_clock == max(stamps) <= int(clock().timestamp() * 1000)
 
 
-async def test_admin_pulls_the_seeded_year_and_a_new_push_stamps_after_it(
+async def test_admin_pulls_the_seeded_years_oldest_first_and_a_new_push_stamps_after_them(
     sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock, api: Api
 ) -> None:
     report = await seed_demo(sessionmaker, settings, clock)
@@ -324,8 +326,18 @@ async def test_admin_pulls_the_seeded_year_and_a_new_push_stamps_after_it(
         report.patrols,
         report.service_actions,
     )
-    assert sum(a["difficultiesSolved"] for a in actions if not a["deleted"]) == 356
-    assert sum(a["bannersReceived"] for a in actions if not a["deleted"]) == 96
+    for year, solved, banners in (
+        (2025, LAST_YEAR.difficulties_solved, LAST_YEAR.banners_received),
+        (2026, 356, 96),
+    ):
+        of_year = [a for a in actions if not a["deleted"] and a["happenedAt"][:4] == str(year)]
+        assert sum(a["difficultiesSolved"] for a in of_year) == solved
+        assert sum(a["bannersReceived"] for a in of_year) == banners
+    # The stamps follow the moments recorded: a fresh phone gets 2025 before 2026.
+    assert visits[0]["visitedAt"].startswith("2025-") and visits[-1]["visitedAt"].startswith(
+        "2026-"
+    )
+    assert [v["visitedAt"] for v in visits] == sorted(v["visitedAt"] for v in visits)
     assert {a["type"] for a in actions} >= {t.value for t in SIX_ACTIONS}
     assert sum(v["deleted"] for v in visits) > 0  # tombstones reach a fresh phone too
     first_track = json.loads(patrols[0]["track"])
