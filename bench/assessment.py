@@ -4,7 +4,7 @@
         [--trend-runs 10] [--trend-year 2026]
 
 Migrates a temporary SQLite file, seeds the demo county into it (`meijing seed --demo`: 32
-branches, 520 members, two years (2025, 2026) of field records, education-base activities, honours), adds an
+branches, 520 members, two years of field records, education-base activities, honours), adds an
 inspector's manual scores for every branch and the demo year's ledger entries for one branch,
 then times the whole recomputation — the assessed branches read, every item of every branch
 scored, ranked — `--runs` times, each in a fresh session, after one warm-up. Prints the machine,
