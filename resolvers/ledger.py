@@ -34,7 +34,7 @@ from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
 from resolvers.pagination import Page, PageRequest, encode_cursor
-from resolvers.period import MIN_YEAR, Period
+from resolvers.period import MIN_YEAR, Period, local_date
 from resolvers.viewer import Viewer
 from sync.scope import scope_of
 
@@ -298,7 +298,8 @@ async def check_attendees(
 
 
 def check_day(errors: Collector, field: str, day: date | None, today: date) -> None:
-    """A record's date: given, not in the future, not before the platform's calendar."""
+    """A record's date: given, not after `today` (the bureau's calendar day, `local_date`), not
+    before the platform's calendar."""
     if day is None:
         errors.add(field, "不能为空 (required)", ErrorCode.REQUIRED)
     elif day > today:
@@ -334,7 +335,7 @@ async def create_ledger_entry(
         errors.problems.extend(exc.problems)
     if item is not None and not item.active:
         errors.add("itemCode", "该台账项目已停用 (item retired)", ErrorCode.INVALID)
-    check_day(errors, "occurredOn", data.get("occurred_on"), clock().date())
+    check_day(errors, "occurredOn", data.get("occurred_on"), local_date(clock()))
     title = errors.require_text("title", data.get("title"), 200)
     content = errors.optional_text("content", data.get("content"), 20_000)
     attendees = await check_attendees(db, errors, branch, data.get("attendee_ids") or ())
@@ -396,7 +397,7 @@ async def update_ledger_entry(
         except InputError as exc:
             errors.problems.extend(exc.problems)
     if "occurred_on" in changes:
-        check_day(errors, "occurredOn", changes["occurred_on"], clock().date())
+        check_day(errors, "occurredOn", changes["occurred_on"], local_date(clock()))
         values["occurred_on"] = changes["occurred_on"]
     if "title" in changes:
         values["title"] = errors.require_text("title", changes["title"], 200)

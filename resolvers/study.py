@@ -36,7 +36,7 @@ from resolvers.errors import Collector, ErrorCode, InputError
 from resolvers.ledger import check_attendees, check_day
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
 from resolvers.pagination import Page, PageRequest, encode_cursor
-from resolvers.period import Period
+from resolvers.period import Period, local_date
 from resolvers.viewer import Viewer
 from sync.scope import scope_of
 
@@ -171,7 +171,7 @@ async def create_study_record(
     branch = await get_branch(db, data["branch_id"], "branchId")
     viewer.require_covers(branch.path)
     errors = Collector()
-    check_day(errors, "heldOn", data.get("held_on"), clock().date())
+    check_day(errors, "heldOn", data.get("held_on"), local_date(clock()))
     topic = errors.require_text("topic", data.get("topic"), 200)
     material = errors.optional_text("material", data.get("material"), 20_000)
     attendees = await check_attendees(db, errors, branch, data.get("attendee_ids") or ())
@@ -218,7 +218,7 @@ async def update_study_record(
     errors = Collector()
     values: dict[str, Any] = {}
     if "held_on" in changes:
-        check_day(errors, "heldOn", changes["held_on"], clock().date())
+        check_day(errors, "heldOn", changes["held_on"], local_date(clock()))
         values["held_on"] = changes["held_on"]
     if "topic" in changes:
         values["topic"] = errors.require_text("topic", changes["topic"], 200)
