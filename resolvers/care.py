@@ -12,7 +12,7 @@ import calendar
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, extract, false, func, or_, select, true, tuple_
@@ -36,7 +36,7 @@ from resolvers.brand import BRAND_KINDS
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
 from resolvers.pagination import Page, PageRequest, encode_cursor
-from resolvers.period import PeriodKind, period_input
+from resolvers.period import BUREAU_TZ, PeriodKind, period_input
 from resolvers.viewer import Viewer
 
 MAX_SUMMARY = 2000
@@ -306,6 +306,11 @@ async def create_hotline_request(
     kind = _category(errors, category)
     clean_summary = errors.require_text("summary", summary, MAX_SUMMARY)
     now = clock()
+    if received_at is not None:
+        # A phone or a form that sends no offset means the time on the bureau's clock.
+        if received_at.tzinfo is None:
+            received_at = received_at.replace(tzinfo=BUREAU_TZ)
+        received_at = received_at.astimezone(UTC)
     if received_at is not None and received_at > now:
         errors.add("receivedAt", "时间不能晚于现在 (in the future)", ErrorCode.IN_FUTURE)
     errors.raise_if_any()
