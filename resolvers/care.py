@@ -365,17 +365,15 @@ async def handle_hotline_request(
 ) -> HotlineRecord:
     """Adds a handling step: a note, and the status moved forward (or kept). A resolved
     request is closed; the viewer becomes its handler."""
-    request = await db.get(HotlineRequest, request_id)
-    readable = (
-        request is not None
-        and await db.scalar(
-            select(func.count())
-            .select_from(HotlineRequest)
-            .where(HotlineRequest.id == request_id, hotline_read_clause(viewer))
-        )
-        == 1
+    # Locked and read afresh: two handlers at once take turns, and the second sees the status
+    # the first left (a resolved request never moves back to in progress).
+    request = await db.scalar(
+        select(HotlineRequest)
+        .where(HotlineRequest.id == request_id, hotline_read_clause(viewer))
+        .with_for_update(of=HotlineRequest)
+        .execution_options(populate_existing=True)
     )
-    if request is None or not readable:
+    if request is None:
         raise InputError.one("id", "求助记录不存在 (request not found)", ErrorCode.NOT_FOUND)
     path = await _member_branch_path(db, request.member_id)
     if path is None or not _handles(viewer, request.member_id, path):
