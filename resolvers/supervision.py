@@ -150,9 +150,15 @@ async def create_spot_check(
 
 
 async def _finding(db: AsyncSession, viewer: Viewer, finding_id: uuid.UUID) -> SpotCheckFinding:
-    """A finding the viewer may read; NOT_FOUND otherwise."""
-    query = select(SpotCheckFinding).where(
-        SpotCheckFinding.id == finding_id, scope_of(viewer).clause(SpotCheckFinding.branch_id)
+    """A finding the viewer may read, locked and read afresh (two sessions moving it at once take
+    turns, and the second sees the status the first left); NOT_FOUND otherwise."""
+    query = (
+        select(SpotCheckFinding)
+        .where(
+            SpotCheckFinding.id == finding_id, scope_of(viewer).clause(SpotCheckFinding.branch_id)
+        )
+        .with_for_update(of=SpotCheckFinding)
+        .execution_options(populate_existing=True)
     )
     finding = await db.scalar(query)
     if finding is None:
