@@ -99,9 +99,18 @@ async def create_spot_check(
     period_text = errors.require_text("period", data.period, 10)
     if period_text:
         try:
-            period_text = str(parse_period(period_text))
+            period = parse_period(period_text)
         except PeriodError as exc:
             errors.add("period", str(exc), ErrorCode.INVALID_PERIOD)
+        else:
+            period_text = str(period)
+            # A check looks back at work done: the period has begun by the day of the check.
+            if data.checked_on is not None and period.start > data.checked_on:
+                errors.add(
+                    "period",
+                    f"{period.label}尚未开始,不能抽查 (the period starts after the check date)",
+                    ErrorCode.IN_FUTURE,
+                )
     summary = errors.require_text("summary", data.summary, MAX_TEXT)
     if len(data.findings) > MAX_FINDINGS:
         errors.add(
