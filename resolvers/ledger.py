@@ -457,12 +457,12 @@ async def add_ledger_attachment(
         errors.add("contentType", "文件类型无效 (not a media type)", ErrorCode.INVALID)
     if len(content) > max_bytes:
         errors.add(
-            "content",
+            "contentBase64",
             f"附件不能超过 {max_bytes // 1024} KB (attachment larger than {max_bytes} bytes)",
             ErrorCode.TOO_LARGE,
         )
     elif not content:
-        errors.add("content", "附件为空 (empty file)", ErrorCode.REQUIRED)
+        errors.add("contentBase64", "附件为空 (empty file)", ErrorCode.REQUIRED)
     errors.raise_if_any()
     assert name is not None
     key = await storage.put(content)

@@ -312,7 +312,7 @@ async def test_attachment_too_large_is_refused_and_nothing_stored(
                 b"x" * 11,
             )
     assert codes(caught.value) == {
-        "content": ErrorCode.TOO_LARGE,
+        "contentBase64": ErrorCode.TOO_LARGE,
         "fileName": ErrorCode.INVALID,
         "contentType": ErrorCode.INVALID,
     }
