@@ -31,7 +31,6 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ids import new_id
@@ -53,6 +52,7 @@ from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.ledger import check_day
 from resolvers.pagination import Page, PageRequest, encode_cursor
 from resolvers.period import PeriodError, local_date, parse_period
+from resolvers.upsert import insert_ignoring_duplicates
 from resolvers.viewer import Viewer
 from sync.scope import scope_of
 
@@ -452,15 +452,6 @@ async def read_states_by_bulletin_id(
     return [found.get(i, ReadState()) for i in ids]
 
 
-def _insert_ignoring_duplicates(db: AsyncSession, table: Any) -> Any:
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(dialect)
-
-
 async def mark_bulletin_read(
     db: AsyncSession, viewer: Viewer, now: datetime, bulletin_id: uuid.UUID
 ) -> Bulletin:
@@ -471,7 +462,7 @@ async def mark_bulletin_read(
     if bulletin is None:
         raise InputError.one("id", "通报不存在 (bulletin not found)", ErrorCode.NOT_FOUND)
     await db.execute(
-        _insert_ignoring_duplicates(db, BulletinRead).values(
+        insert_ignoring_duplicates(db, BulletinRead).values(
             bulletin_id=bulletin.id, account_id=viewer.account_id, read_at=now
         )
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.clock import FrozenClock
 from app.db import Sessionmaker
@@ -267,3 +268,35 @@ async def test_committee_secretary_records_and_removes_honours_below_it(
         async with sessionmaker.begin() as db:
             await branch_ops.remove_honour(db, as_viewer(world.admin), honour.id)
     assert gone.value.problems[0].code is ErrorCode.NOT_FOUND
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_two_first_settings_of_one_criterion_at_once_keep_one_row(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World, criteria: None
+) -> None:
+    """Two sessions set a criterion the branch has not touched: both find no row. The second's
+    insert waits for the first to commit, then meets its row and updates it (a plain INSERT
+    would fail on the unique (branch, criterion))."""
+    secretary = as_viewer(world.secretary, world.meigui)
+    admin = as_viewer(world.admin)
+    async with sessionmaker.begin() as first:
+        await ops.set_checklist_item(
+            first, secretary, clock, world.meigui.id, "B1", BrandItemStatus.IN_PROGRESS, None, []
+        )
+        second = asyncio.create_task(
+            set_item(sessionmaker, clock, admin, world.meigui, "B1", evidence="品牌名称已确定")
+        )
+        async with sessionmaker() as watcher:
+            for _ in range(200):  # until the second session waits on the first's row
+                waiting = await watcher.scalar(
+                    text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                )
+                if waiting or second.done():
+                    break
+                await asyncio.sleep(0.01)
+        assert not second.done()
+    item = await second
+    assert (item.status, item.evidence) == (BrandItemStatus.MET, "品牌名称已确定")
+    async with sessionmaker() as db:
+        rows = (await db.scalars(select(BrandChecklistItem))).all()
+    assert [(r.status, r.updated_by) for r in rows] == [(BrandItemStatus.MET, world.admin.id)]
