@@ -35,7 +35,7 @@ from resolvers.batch import group_by_key
 from resolvers.brand import BRAND_KINDS
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.period import BUREAU_TZ, PeriodKind, period_input
 from resolvers.viewer import Viewer
 
@@ -207,11 +207,9 @@ async def list_hotline_requests(
     """One page of the requests the viewer may read, newest first."""
     query = _with_handler(_filtered(select(HotlineRequest), viewer, flt))
     if page.after is not None:
-        received_at, last_id = page.after
+        received_at, last_id = cursor_values(page.after, aware_datetime, uuid.UUID)
         key: ColumnElement[Any] = tuple_(HotlineRequest.received_at, HotlineRequest.id)
-        query = query.where(
-            key < tuple_(datetime.fromisoformat(str(received_at)), uuid.UUID(str(last_id)))
-        )
+        query = query.where(key < tuple_(received_at, last_id))
     query = query.order_by(HotlineRequest.received_at.desc(), HotlineRequest.id.desc())
     rows = [HotlineRecord(r, u) for r, u in await db.execute(query.limit(page.first + 1))]
     items = rows[: page.first]

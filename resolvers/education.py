@@ -21,7 +21,7 @@ from app.ids import new_id
 from models import Branch, EducationActivity, EducationActivityType
 from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, InputError
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import local_date
 from resolvers.viewer import Viewer
 from sync.scope import scope_of
@@ -64,9 +64,9 @@ async def list_activities(
     """One page of activities in the viewer's scope, newest first."""
     query = _filtered(select(EducationActivity), viewer, flt)
     if page.after is not None:
-        held_on, last_id = page.after
+        held_on, last_id = cursor_values(page.after, date.fromisoformat, uuid.UUID)
         key: ColumnElement[Any] = tuple_(EducationActivity.held_on, EducationActivity.id)
-        query = query.where(key < tuple_(date.fromisoformat(str(held_on)), uuid.UUID(str(last_id))))
+        query = query.where(key < tuple_(held_on, last_id))
     query = query.order_by(EducationActivity.held_on.desc(), EducationActivity.id.desc())
     rows = list((await db.scalars(query.limit(page.first + 1))).all())
     items = rows[: page.first]

@@ -33,7 +33,7 @@ from resolvers.batch import group_by_key
 from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import MIN_YEAR, Period, local_date
 from resolvers.viewer import Viewer
 from sync.scope import scope_of
@@ -202,9 +202,9 @@ async def list_ledger_entries(
     """One page of entries, newest first."""
     query = _filtered(select(LedgerEntry), viewer, flt)
     if page.after is not None:
-        day, last_id = page.after
+        day, last_id = cursor_values(page.after, date.fromisoformat, uuid.UUID)
         key: ColumnElement[Any] = tuple_(LedgerEntry.occurred_on, LedgerEntry.id)
-        query = query.where(key < tuple_(date.fromisoformat(str(day)), uuid.UUID(str(last_id))))
+        query = query.where(key < tuple_(day, last_id))
     query = query.order_by(LedgerEntry.occurred_on.desc(), LedgerEntry.id.desc())
     rows = list((await db.scalars(query.limit(page.first + 1))).all())
     items = rows[: page.first]

@@ -50,7 +50,7 @@ from resolvers.batch import group_by_key
 from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.ledger import check_day
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.period import PeriodError, local_date, parse_period
 from resolvers.upsert import insert_ignoring_duplicates
 from resolvers.viewer import Viewer
@@ -255,9 +255,9 @@ async def list_spot_checks(
     """One page of spot checks, latest check first."""
     query = _spot_checks(select(SpotCheck), viewer, flt)
     if page.after is not None:
-        day, last_id = page.after
+        day, last_id = cursor_values(page.after, date.fromisoformat, uuid.UUID)
         key: ColumnElement[Any] = tuple_(SpotCheck.checked_on, SpotCheck.id)
-        query = query.where(key < tuple_(date.fromisoformat(str(day)), uuid.UUID(str(last_id))))
+        query = query.where(key < tuple_(day, last_id))
     query = query.order_by(SpotCheck.checked_on.desc(), SpotCheck.id.desc()).limit(page.first + 1)
     rows = list((await db.scalars(query)).all())
     items = rows[: page.first]
@@ -392,11 +392,9 @@ async def list_bulletins(
     """One page of readable bulletins, newest first."""
     query = _bulletins(select(Bulletin), viewer, flt)
     if page.after is not None:
-        moment, last_id = page.after
+        moment, last_id = cursor_values(page.after, aware_datetime, uuid.UUID)
         key: ColumnElement[Any] = tuple_(Bulletin.published_at, Bulletin.id)
-        query = query.where(
-            key < tuple_(datetime.fromisoformat(str(moment)), uuid.UUID(str(last_id)))
-        )
+        query = query.where(key < tuple_(moment, last_id))
     query = query.order_by(Bulletin.published_at.desc(), Bulletin.id.desc()).limit(page.first + 1)
     rows = list((await db.scalars(query)).all())
     items = rows[: page.first]
