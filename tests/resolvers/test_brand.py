@@ -128,6 +128,24 @@ async def test_secretary_sets_checklist_items_in_their_subtree_only(
     assert await count(sessionmaker, BrandChecklistItem) == 2
 
 
+async def test_a_criterion_without_code_or_name_is_refused_and_nothing_written(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World, criteria: None
+) -> None:
+    admin = as_viewer(world.admin)
+    for code, name, expected in (
+        (" ", "有新标准", {"code": ErrorCode.REQUIRED}),
+        ("B8", "", {"name": ErrorCode.REQUIRED}),
+        ("B" * 17, "有" * 101, {"code": ErrorCode.TOO_LONG, "name": ErrorCode.TOO_LONG}),
+    ):
+        with pytest.raises(InputError) as caught:
+            async with sessionmaker.begin() as db:
+                await ops.save_criterion(db, admin, clock, code, name, None)
+        assert {p.field: p.code for p in caught.value.problems} == expected, (code, name)
+    async with sessionmaker() as db:
+        names = list(await db.scalars(select(BrandCriterion.name).order_by(BrandCriterion.code)))
+    assert names == SEVEN
+
+
 async def test_bad_checklist_input_is_refused_with_nothing_written(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World, criteria: None
 ) -> None:

@@ -137,6 +137,27 @@ async def test_catalog_is_edited_by_admins_only(
     assert codes(caught.value) == {"code": ErrorCode.DUPLICATE}
 
 
+async def test_bad_catalog_items_are_refused_and_nothing_written(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World, catalog: None
+) -> None:
+    admin = as_viewer(world.admin)
+    cases: list[tuple[dict[str, Any], dict[str | None, ErrorCode]]] = [
+        ({"code": "25"}, {"code": ErrorCode.INVALID}),
+        ({"code": "L-25"}, {"code": ErrorCode.INVALID}),
+        ({"code": "L02"}, {"code": ErrorCode.DUPLICATE}),
+        ({"code": " "}, {"code": ErrorCode.REQUIRED}),
+        ({"name": ""}, {"name": ErrorCode.REQUIRED}),
+        ({"name": "台" * 101}, {"name": ErrorCode.TOO_LONG}),
+    ]
+    for change, expected in cases:
+        data = {"code": "L25", "name": "警营文化", "frequency": LedgerFrequency.QUARTERLY, **change}
+        with pytest.raises(InputError) as caught:
+            async with sessionmaker.begin() as db:
+                await ops.create_ledger_item(db, admin, clock, data)
+        assert codes(caught.value) == expected, change
+    assert await count(sessionmaker, LedgerItem) == len(DEFAULT_LEDGER_ITEMS)
+
+
 # --- entries ------------------------------------------------------------------------------------
 
 
