@@ -28,6 +28,7 @@ from models import (
 )
 from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode
+from resolvers.upsert import insert_ignoring_duplicates
 from resolvers.viewer import Viewer
 
 # "六有一规范": the default catalog (code, name, order); the bureau may rename or reorder them.
@@ -161,16 +162,29 @@ async def set_checklist_item(
     errors.raise_if_any()
     assert criterion is not None
     now = clock()
+    # The first setting of a criterion adds its row; two at once must not both insert it (the
+    # second waits for the first, then updates the row the first added).
+    await db.execute(
+        insert_ignoring_duplicates(db, BrandChecklistItem).values(
+            id=new_id(),
+            branch_id=branch.id,
+            criterion_id=criterion.id,
+            status=status,
+            evidence_links=[],
+            created_at=now,
+            updated_at=now,
+        )
+    )
     item = await db.scalar(
-        select(BrandChecklistItem).where(
+        select(BrandChecklistItem)
+        .where(
             BrandChecklistItem.branch_id == branch.id,
             BrandChecklistItem.criterion_id == criterion.id,
         )
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    if item is None:
-        item = BrandChecklistItem(id=new_id(), branch_id=branch.id, criterion_id=criterion.id)
-        item.created_at = now
-        db.add(item)
+    assert item is not None, "inserted above, or by a concurrent transaction that committed"
     item.status = status
     item.evidence = clean_evidence
     item.evidence_links = links

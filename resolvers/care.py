@@ -12,7 +12,7 @@ import calendar
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, extract, false, func, or_, select, true, tuple_
@@ -35,8 +35,8 @@ from resolvers.batch import group_by_key
 from resolvers.brand import BRAND_KINDS
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
-from resolvers.pagination import Page, PageRequest, encode_cursor
-from resolvers.period import PeriodKind, period_input
+from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
+from resolvers.period import BUREAU_TZ, PeriodKind, period_input
 from resolvers.viewer import Viewer
 
 MAX_SUMMARY = 2000
@@ -207,11 +207,9 @@ async def list_hotline_requests(
     """One page of the requests the viewer may read, newest first."""
     query = _with_handler(_filtered(select(HotlineRequest), viewer, flt))
     if page.after is not None:
-        received_at, last_id = page.after
+        received_at, last_id = cursor_values(page.after, aware_datetime, uuid.UUID)
         key: ColumnElement[Any] = tuple_(HotlineRequest.received_at, HotlineRequest.id)
-        query = query.where(
-            key < tuple_(datetime.fromisoformat(str(received_at)), uuid.UUID(str(last_id)))
-        )
+        query = query.where(key < tuple_(received_at, last_id))
     query = query.order_by(HotlineRequest.received_at.desc(), HotlineRequest.id.desc())
     rows = [HotlineRecord(r, u) for r, u in await db.execute(query.limit(page.first + 1))]
     items = rows[: page.first]
@@ -306,6 +304,11 @@ async def create_hotline_request(
     kind = _category(errors, category)
     clean_summary = errors.require_text("summary", summary, MAX_SUMMARY)
     now = clock()
+    if received_at is not None:
+        # A phone or a form that sends no offset means the time on the bureau's clock.
+        if received_at.tzinfo is None:
+            received_at = received_at.replace(tzinfo=BUREAU_TZ)
+        received_at = received_at.astimezone(UTC)
     if received_at is not None and received_at > now:
         errors.add("receivedAt", "时间不能晚于现在 (in the future)", ErrorCode.IN_FUTURE)
     errors.raise_if_any()
@@ -360,17 +363,15 @@ async def handle_hotline_request(
 ) -> HotlineRecord:
     """Adds a handling step: a note, and the status moved forward (or kept). A resolved
     request is closed; the viewer becomes its handler."""
-    request = await db.get(HotlineRequest, request_id)
-    readable = (
-        request is not None
-        and await db.scalar(
-            select(func.count())
-            .select_from(HotlineRequest)
-            .where(HotlineRequest.id == request_id, hotline_read_clause(viewer))
-        )
-        == 1
+    # Locked and read afresh: two handlers at once take turns, and the second sees the status
+    # the first left (a resolved request never moves back to in progress).
+    request = await db.scalar(
+        select(HotlineRequest)
+        .where(HotlineRequest.id == request_id, hotline_read_clause(viewer))
+        .with_for_update(of=HotlineRequest)
+        .execution_options(populate_existing=True)
     )
-    if request is None or not readable:
+    if request is None:
         raise InputError.one("id", "求助记录不存在 (request not found)", ErrorCode.NOT_FOUND)
     path = await _member_branch_path(db, request.member_id)
     if path is None or not _handles(viewer, request.member_id, path):

@@ -21,7 +21,8 @@ from app.ids import new_id
 from models import Branch, EducationActivity, EducationActivityType
 from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, InputError
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
+from resolvers.period import local_date
 from resolvers.viewer import Viewer
 from sync.scope import scope_of
 
@@ -63,9 +64,9 @@ async def list_activities(
     """One page of activities in the viewer's scope, newest first."""
     query = _filtered(select(EducationActivity), viewer, flt)
     if page.after is not None:
-        held_on, last_id = page.after
+        held_on, last_id = cursor_values(page.after, date.fromisoformat, uuid.UUID)
         key: ColumnElement[Any] = tuple_(EducationActivity.held_on, EducationActivity.id)
-        query = query.where(key < tuple_(date.fromisoformat(str(held_on)), uuid.UUID(str(last_id))))
+        query = query.where(key < tuple_(held_on, last_id))
     query = query.order_by(EducationActivity.held_on.desc(), EducationActivity.id.desc())
     rows = list((await db.scalars(query.limit(page.first + 1))).all())
     items = rows[: page.first]
@@ -214,7 +215,7 @@ async def create_activity(
     branch = await get_branch(db, data["branch_id"], "branchId")
     viewer.require_covers(branch.path)
     errors = Collector()
-    fields = _check_fields(errors, {"notes": None, **data}, clock().date())
+    fields = _check_fields(errors, {"notes": None, **data}, local_date(clock()))
     errors.raise_if_any()
     now = clock()
     activity = EducationActivity(
@@ -251,7 +252,7 @@ async def update_activity(
     """Edits the fields given; moving it to another branch needs that branch in scope too."""
     activity = await _writable(db, viewer, activity_id)
     errors = Collector()
-    fields = _check_fields(errors, changes, clock().date())
+    fields = _check_fields(errors, changes, local_date(clock()))
     if "branch_id" in changes and changes["branch_id"] is None:
         errors.add("branchId", "不能为空 (required)", ErrorCode.REQUIRED)
     elif "branch_id" in changes and changes["branch_id"] != activity.branch_id:

@@ -33,8 +33,8 @@ from resolvers.batch import group_by_key
 from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
-from resolvers.pagination import Page, PageRequest, encode_cursor
-from resolvers.period import MIN_YEAR, Period
+from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
+from resolvers.period import MIN_YEAR, Period, local_date
 from resolvers.viewer import Viewer
 from sync.scope import scope_of
 
@@ -202,9 +202,9 @@ async def list_ledger_entries(
     """One page of entries, newest first."""
     query = _filtered(select(LedgerEntry), viewer, flt)
     if page.after is not None:
-        day, last_id = page.after
+        day, last_id = cursor_values(page.after, date.fromisoformat, uuid.UUID)
         key: ColumnElement[Any] = tuple_(LedgerEntry.occurred_on, LedgerEntry.id)
-        query = query.where(key < tuple_(date.fromisoformat(str(day)), uuid.UUID(str(last_id))))
+        query = query.where(key < tuple_(day, last_id))
     query = query.order_by(LedgerEntry.occurred_on.desc(), LedgerEntry.id.desc())
     rows = list((await db.scalars(query.limit(page.first + 1))).all())
     items = rows[: page.first]
@@ -310,7 +310,8 @@ async def check_attendees(
 
 
 def check_day(errors: Collector, field: str, day: date | None, today: date) -> None:
-    """A record's date: given, not in the future, not before the platform's calendar."""
+    """A record's date: given, not after `today` (the bureau's calendar day, `local_date`), not
+    before the platform's calendar."""
     if day is None:
         errors.add(field, "不能为空 (required)", ErrorCode.REQUIRED)
     elif day > today:
@@ -346,7 +347,7 @@ async def create_ledger_entry(
         errors.problems.extend(exc.problems)
     if item is not None and not item.active:
         errors.add("itemCode", "该台账项目已停用 (item retired)", ErrorCode.INVALID)
-    check_day(errors, "occurredOn", data.get("occurred_on"), clock().date())
+    check_day(errors, "occurredOn", data.get("occurred_on"), local_date(clock()))
     title = errors.require_text("title", data.get("title"), 200)
     content = errors.optional_text("content", data.get("content"), 20_000)
     attendees = await check_attendees(db, errors, branch, data.get("attendee_ids") or ())
@@ -408,7 +409,7 @@ async def update_ledger_entry(
         except InputError as exc:
             errors.problems.extend(exc.problems)
     if "occurred_on" in changes:
-        check_day(errors, "occurredOn", changes["occurred_on"], clock().date())
+        check_day(errors, "occurredOn", changes["occurred_on"], local_date(clock()))
         values["occurred_on"] = changes["occurred_on"]
     if "title" in changes:
         values["title"] = errors.require_text("title", changes["title"], 200)
@@ -468,12 +469,12 @@ async def add_ledger_attachment(
         errors.add("contentType", "文件类型无效 (not a media type)", ErrorCode.INVALID)
     if len(content) > max_bytes:
         errors.add(
-            "content",
+            "contentBase64",
             f"附件不能超过 {max_bytes // 1024} KB (attachment larger than {max_bytes} bytes)",
             ErrorCode.TOO_LARGE,
         )
     elif not content:
-        errors.add("content", "附件为空 (empty file)", ErrorCode.REQUIRED)
+        errors.add("contentBase64", "附件为空 (empty file)", ErrorCode.REQUIRED)
     errors.raise_if_any()
     assert name is not None
     key = await storage.put(content)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -56,3 +57,21 @@ def page_request(
             ErrorCode.PAGE_SIZE,
         )
     return PageRequest(size, decode_cursor(after, width) if after else None)
+
+
+def cursor_values(values: Sequence[Any], *parsers: Callable[[Any], Any]) -> list[Any]:
+    """A decoded cursor's values read by `parsers` (`date.fromisoformat`, `uuid.UUID`, ...), one
+    each. A value a parser refuses (a forged cursor, or another list's) is a CURSOR error on
+    `after`, like a cursor that does not decode."""
+    try:
+        return [parse(value) for parse, value in zip(parsers, values, strict=True)]
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InputError.one("after", "无效的游标 (invalid cursor)", ErrorCode.CURSOR) from exc
+
+
+def aware_datetime(value: Any) -> datetime:
+    """An ISO date-time with its offset, as `encode_cursor` writes the stored aware values."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("a cursor's date-time carries its offset")
+    return moment

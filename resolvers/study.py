@@ -35,8 +35,8 @@ from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, InputError
 from resolvers.ledger import check_attendees, check_day
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
-from resolvers.pagination import Page, PageRequest, encode_cursor
-from resolvers.period import Period
+from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
+from resolvers.period import Period, local_date
 from resolvers.viewer import Viewer
 from sync.scope import scope_of
 
@@ -81,9 +81,9 @@ async def list_study_records(
     """One page of study records, newest first."""
     query = _filtered(select(StudyRecord), viewer, flt)
     if page.after is not None:
-        day, last_id = page.after
+        day, last_id = cursor_values(page.after, date.fromisoformat, uuid.UUID)
         key: ColumnElement[Any] = tuple_(StudyRecord.held_on, StudyRecord.id)
-        query = query.where(key < tuple_(date.fromisoformat(str(day)), uuid.UUID(str(last_id))))
+        query = query.where(key < tuple_(day, last_id))
     query = query.order_by(StudyRecord.held_on.desc(), StudyRecord.id.desc())
     rows = list((await db.scalars(query.limit(page.first + 1))).all())
     items = rows[: page.first]
@@ -179,7 +179,7 @@ async def create_study_record(
     branch = await get_branch(db, data["branch_id"], "branchId")
     viewer.require_covers(branch.path)
     errors = Collector()
-    check_day(errors, "heldOn", data.get("held_on"), clock().date())
+    check_day(errors, "heldOn", data.get("held_on"), local_date(clock()))
     topic = errors.require_text("topic", data.get("topic"), 200)
     material = errors.optional_text("material", data.get("material"), 20_000)
     attendees = await check_attendees(db, errors, branch, data.get("attendee_ids") or ())
@@ -226,7 +226,7 @@ async def update_study_record(
     errors = Collector()
     values: dict[str, Any] = {}
     if "held_on" in changes:
-        check_day(errors, "heldOn", changes["held_on"], clock().date())
+        check_day(errors, "heldOn", changes["held_on"], local_date(clock()))
         values["held_on"] = changes["held_on"]
     if "topic" in changes:
         values["topic"] = errors.require_text("topic", changes["topic"], 200)
@@ -277,9 +277,9 @@ async def list_study_groups(
         query = query.where(_in_subtree(StudyGroup.branch_id, subtree_of))
     total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
     if page.after is not None:
-        name, last_id = page.after
+        name, last_id = cursor_values(page.after, str, uuid.UUID)
         key: ColumnElement[Any] = tuple_(StudyGroup.name, StudyGroup.id)
-        query = query.where(key > tuple_(str(name), uuid.UUID(str(last_id))))
+        query = query.where(key > tuple_(name, last_id))
     query = query.order_by(StudyGroup.name, StudyGroup.id).limit(page.first + 1)
     rows = list((await db.scalars(query)).all())
     items = rows[: page.first]

@@ -31,7 +31,6 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ids import new_id
@@ -51,8 +50,9 @@ from resolvers.batch import group_by_key
 from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.ledger import check_day
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.period import PeriodError, local_date, parse_period
+from resolvers.upsert import insert_ignoring_duplicates
 from resolvers.viewer import Viewer
 from sync.scope import scope_of
 
@@ -99,9 +99,18 @@ async def create_spot_check(
     period_text = errors.require_text("period", data.period, 10)
     if period_text:
         try:
-            period_text = str(parse_period(period_text))
+            period = parse_period(period_text)
         except PeriodError as exc:
             errors.add("period", str(exc), ErrorCode.INVALID_PERIOD)
+        else:
+            period_text = str(period)
+            # A check looks back at work done: the period has begun by the day of the check.
+            if data.checked_on is not None and period.start > data.checked_on:
+                errors.add(
+                    "period",
+                    f"{period.label}尚未开始,不能抽查 (the period starts after the check date)",
+                    ErrorCode.IN_FUTURE,
+                )
     summary = errors.require_text("summary", data.summary, MAX_TEXT)
     if len(data.findings) > MAX_FINDINGS:
         errors.add(
@@ -150,9 +159,15 @@ async def create_spot_check(
 
 
 async def _finding(db: AsyncSession, viewer: Viewer, finding_id: uuid.UUID) -> SpotCheckFinding:
-    """A finding the viewer may read; NOT_FOUND otherwise."""
-    query = select(SpotCheckFinding).where(
-        SpotCheckFinding.id == finding_id, scope_of(viewer).clause(SpotCheckFinding.branch_id)
+    """A finding the viewer may read, locked and read afresh (two sessions moving it at once take
+    turns, and the second sees the status the first left); NOT_FOUND otherwise."""
+    query = (
+        select(SpotCheckFinding)
+        .where(
+            SpotCheckFinding.id == finding_id, scope_of(viewer).clause(SpotCheckFinding.branch_id)
+        )
+        .with_for_update(of=SpotCheckFinding)
+        .execution_options(populate_existing=True)
     )
     finding = await db.scalar(query)
     if finding is None:
@@ -240,9 +255,9 @@ async def list_spot_checks(
     """One page of spot checks, latest check first."""
     query = _spot_checks(select(SpotCheck), viewer, flt)
     if page.after is not None:
-        day, last_id = page.after
+        day, last_id = cursor_values(page.after, date.fromisoformat, uuid.UUID)
         key: ColumnElement[Any] = tuple_(SpotCheck.checked_on, SpotCheck.id)
-        query = query.where(key < tuple_(date.fromisoformat(str(day)), uuid.UUID(str(last_id))))
+        query = query.where(key < tuple_(day, last_id))
     query = query.order_by(SpotCheck.checked_on.desc(), SpotCheck.id.desc()).limit(page.first + 1)
     rows = list((await db.scalars(query)).all())
     items = rows[: page.first]
@@ -390,11 +405,9 @@ async def list_bulletins(
     """One page of readable bulletins, newest first."""
     query = _bulletins(select(Bulletin), viewer, flt)
     if page.after is not None:
-        moment, last_id = page.after
+        moment, last_id = cursor_values(page.after, aware_datetime, uuid.UUID)
         key: ColumnElement[Any] = tuple_(Bulletin.published_at, Bulletin.id)
-        query = query.where(
-            key < tuple_(datetime.fromisoformat(str(moment)), uuid.UUID(str(last_id)))
-        )
+        query = query.where(key < tuple_(moment, last_id))
     query = query.order_by(Bulletin.published_at.desc(), Bulletin.id.desc()).limit(page.first + 1)
     rows = list((await db.scalars(query)).all())
     items = rows[: page.first]
@@ -456,15 +469,6 @@ async def read_states_by_bulletin_id(
     return [found.get(i, ReadState()) for i in ids]
 
 
-def _insert_ignoring_duplicates(db: AsyncSession, table: Any) -> Any:
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(dialect)
-
-
 async def mark_bulletin_read(
     db: AsyncSession, viewer: Viewer, now: datetime, bulletin_id: uuid.UUID
 ) -> Bulletin:
@@ -475,7 +479,7 @@ async def mark_bulletin_read(
     if bulletin is None:
         raise InputError.one("id", "通报不存在 (bulletin not found)", ErrorCode.NOT_FOUND)
     await db.execute(
-        _insert_ignoring_duplicates(db, BulletinRead).values(
+        insert_ignoring_duplicates(db, BulletinRead).values(
             bulletin_id=bulletin.id, account_id=viewer.account_id, read_at=now
         )
     )

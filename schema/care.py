@@ -195,7 +195,10 @@ class CreateHotlineRequestInput:
     category: HotlineCategory
     summary: str
     member_id: strawberry.ID | None = None
-    received_at: datetime | None = None
+    received_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the call came in (default: now); without an offset, Beijing time.",
+    )
 
 
 @strawberry.input

@@ -411,7 +411,7 @@ def decode_content(text: str, max_bytes: int) -> bytes:
     """Base64 to bytes; TOO_LARGE before decoding anything too long, INVALID for bad base64."""
     if len(text) > (max_bytes + 2) // 3 * 4:
         raise InputError.one(
-            "content",
+            "contentBase64",
             f"附件不能超过 {max_bytes // 1024} KB (attachment larger than {max_bytes} bytes)",
             ErrorCode.TOO_LARGE,
         )

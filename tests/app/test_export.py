@@ -18,6 +18,7 @@ from app.settings import Settings
 from schema.node import to_global_id
 from tests.conftest import Api, World
 from tests.schema.test_ledger import UPLOAD, create, gid
+from tests.schema.test_statement_count import counting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -91,6 +92,39 @@ async def test_ledger_export_lists_entries_and_completeness_with_chinese_headers
     by_item = {row[1]: row for row in status.iter_rows(min_row=3, values_only=True)}
     assert by_item["L02 支部委员会会议"][3:6] == (3, 1, "2026年4月、2026年6月")
     assert by_item["L01 支部党员大会"][3:5] == (1, 1)
+
+
+async def test_ledger_export_statement_count_does_not_grow_with_entries(
+    api: Api, app: Any, world: World, catalog: None
+) -> None:
+    token = await api.login("secretary.meigui")
+    params = {"branch": gid("Branch", world.meigui), "period": "2026"}
+
+    async def export_statements() -> int:
+        await download(api, token, **params)  # the viewer is cached from here on
+        with counting(app) as seen:
+            response = await download(api, token, **params)
+        assert response.status_code == 200
+        return len(seen)
+
+    await create(api, token, world, occurredOn="2026-05-12")
+    small = await export_statements()
+    for month in range(1, 12):
+        entry = (await create(api, token, world, occurredOn=f"2026-{month:02d}-03"))["entry"]
+        await api(
+            UPLOAD,
+            {
+                "input": {
+                    "entryId": entry["id"],
+                    "fileName": f"{month}.pdf",
+                    "contentBase64": "JVBERg==",
+                }
+            },
+            token=token,
+        )
+    large = await export_statements()
+    # The branch; entries, attendees and attachments; the catalog and the entry counts.
+    assert small == large == 6
 
 
 @pytest.mark.parametrize(

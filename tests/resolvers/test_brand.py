@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.clock import FrozenClock
 from app.db import Sessionmaker
@@ -125,6 +126,24 @@ async def test_secretary_sets_checklist_items_in_their_subtree_only(
             await set_item(sessionmaker, clock, viewer, branch, "B2")
     await set_item(sessionmaker, clock, as_viewer(world.admin), world.yushan, "B2")
     assert await count(sessionmaker, BrandChecklistItem) == 2
+
+
+async def test_a_criterion_without_code_or_name_is_refused_and_nothing_written(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World, criteria: None
+) -> None:
+    admin = as_viewer(world.admin)
+    for code, name, expected in (
+        (" ", "有新标准", {"code": ErrorCode.REQUIRED}),
+        ("B8", "", {"name": ErrorCode.REQUIRED}),
+        ("B" * 17, "有" * 101, {"code": ErrorCode.TOO_LONG, "name": ErrorCode.TOO_LONG}),
+    ):
+        with pytest.raises(InputError) as caught:
+            async with sessionmaker.begin() as db:
+                await ops.save_criterion(db, admin, clock, code, name, None)
+        assert {p.field: p.code for p in caught.value.problems} == expected, (code, name)
+    async with sessionmaker() as db:
+        names = list(await db.scalars(select(BrandCriterion.name).order_by(BrandCriterion.code)))
+    assert names == SEVEN
 
 
 async def test_bad_checklist_input_is_refused_with_nothing_written(
@@ -267,3 +286,35 @@ async def test_committee_secretary_records_and_removes_honours_below_it(
         async with sessionmaker.begin() as db:
             await branch_ops.remove_honour(db, as_viewer(world.admin), honour.id)
     assert gone.value.problems[0].code is ErrorCode.NOT_FOUND
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_two_first_settings_of_one_criterion_at_once_keep_one_row(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World, criteria: None
+) -> None:
+    """Two sessions set a criterion the branch has not touched: both find no row. The second's
+    insert waits for the first to commit, then meets its row and updates it (a plain INSERT
+    would fail on the unique (branch, criterion))."""
+    secretary = as_viewer(world.secretary, world.meigui)
+    admin = as_viewer(world.admin)
+    async with sessionmaker.begin() as first:
+        await ops.set_checklist_item(
+            first, secretary, clock, world.meigui.id, "B1", BrandItemStatus.IN_PROGRESS, None, []
+        )
+        second = asyncio.create_task(
+            set_item(sessionmaker, clock, admin, world.meigui, "B1", evidence="品牌名称已确定")
+        )
+        async with sessionmaker() as watcher:
+            for _ in range(200):  # until the second session waits on the first's row
+                waiting = await watcher.scalar(
+                    text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                )
+                if waiting or second.done():
+                    break
+                await asyncio.sleep(0.01)
+        assert not second.done()
+    item = await second
+    assert (item.status, item.evidence) == (BrandItemStatus.MET, "品牌名称已确定")
+    async with sessionmaker() as db:
+        rows = (await db.scalars(select(BrandChecklistItem))).all()
+    assert [(r.status, r.updated_by) for r in rows] == [(BrandItemStatus.MET, world.admin.id)]

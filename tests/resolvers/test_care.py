@@ -362,3 +362,29 @@ async def test_hotline_list_filters_and_pages_newest_first(
     assert [r.request.id for r in first.items] == [ids[2], ids[1]] and first.has_next_page
     assert [r.request.id for r in rest.items] == [ids[0]] and not rest.has_next_page
     assert (health, yushan) == (2, 0)
+
+
+async def test_a_handler_acts_on_the_requests_current_status_so_it_never_moves_back(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World
+) -> None:
+    secretary = as_viewer(world.secretary, world.meigui)
+    admin = as_viewer(world.admin)
+    request_id = (
+        await create(sessionmaker, clock, as_viewer(world.officer, world.meigui))
+    ).request.id
+    async with sessionmaker.begin() as slow:
+        # The secretary opened the request (received) just before the admin resolved it.
+        opened = await slow.get(HotlineRequest, request_id)
+        assert opened is not None and opened.status is HotlineStatus.RECEIVED
+        await handle(sessionmaker, clock, admin, request_id, HotlineStatus.RESOLVED, "已办结")
+        with pytest.raises(InputError) as caught:
+            await ops.handle_hotline_request(
+                slow, secretary, clock, request_id, HotlineStatus.IN_PROGRESS, "回访"
+            )
+    assert [(p.field, p.code) for p in caught.value.problems] == [
+        ("status", ErrorCode.INVALID_TRANSITION)
+    ]
+    async with sessionmaker() as db:
+        request = await db.get(HotlineRequest, request_id)
+        assert request is not None and request.status is HotlineStatus.RESOLVED
+    assert await count(sessionmaker, HotlineNote) == 2  # 已受理 and 已办结, nothing after

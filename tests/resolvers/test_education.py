@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -238,3 +238,25 @@ async def test_totals_sum_activities_and_audience_by_type_and_month(
     }
     assert (empty.total.activities, empty.total.audience, empty.by_month) == (0, 0, {})
     assert (meigui.activities, meigui.audience, yushan.activities) == (3, 117, 0)
+
+
+async def test_activity_dates_are_checked_against_the_bureaus_calendar_day(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World
+) -> None:
+    # 01:30 on 29 November in Pingyin is still 28 November in UTC.
+    clock.now = datetime(2026, 11, 28, 17, 30, tzinfo=UTC)
+    admin = as_viewer(world.admin)
+    held = await create(
+        sessionmaker, clock, admin, branch_id=world.meigui.id, held_on=date(2026, 11, 29)
+    )
+    assert held.held_on == date(2026, 11, 29)
+    with pytest.raises(InputError) as error:
+        await create(
+            sessionmaker, clock, admin, branch_id=world.meigui.id, held_on=date(2026, 11, 30)
+        )
+    assert problems(error.value) == {"heldOn": ErrorCode.IN_FUTURE}
+    with pytest.raises(InputError) as error:
+        async with sessionmaker.begin() as db:
+            await ops.update_activity(db, admin, clock, held.id, {"held_on": date(2026, 11, 30)})
+    assert problems(error.value) == {"heldOn": ErrorCode.IN_FUTURE}
+    assert await count(sessionmaker) == 1

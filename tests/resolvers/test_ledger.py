@@ -137,6 +137,27 @@ async def test_catalog_is_edited_by_admins_only(
     assert codes(caught.value) == {"code": ErrorCode.DUPLICATE}
 
 
+async def test_bad_catalog_items_are_refused_and_nothing_written(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World, catalog: None
+) -> None:
+    admin = as_viewer(world.admin)
+    cases: list[tuple[dict[str, Any], dict[str | None, ErrorCode]]] = [
+        ({"code": "25"}, {"code": ErrorCode.INVALID}),
+        ({"code": "L-25"}, {"code": ErrorCode.INVALID}),
+        ({"code": "L02"}, {"code": ErrorCode.DUPLICATE}),
+        ({"code": " "}, {"code": ErrorCode.REQUIRED}),
+        ({"name": ""}, {"name": ErrorCode.REQUIRED}),
+        ({"name": "台" * 101}, {"name": ErrorCode.TOO_LONG}),
+    ]
+    for change, expected in cases:
+        data = {"code": "L25", "name": "警营文化", "frequency": LedgerFrequency.QUARTERLY, **change}
+        with pytest.raises(InputError) as caught:
+            async with sessionmaker.begin() as db:
+                await ops.create_ledger_item(db, admin, clock, data)
+        assert codes(caught.value) == expected, change
+    assert await count(sessionmaker, LedgerItem) == len(DEFAULT_LEDGER_ITEMS)
+
+
 # --- entries ------------------------------------------------------------------------------------
 
 
@@ -312,7 +333,7 @@ async def test_attachment_too_large_is_refused_and_nothing_stored(
                 b"x" * 11,
             )
     assert codes(caught.value) == {
-        "content": ErrorCode.TOO_LARGE,
+        "contentBase64": ErrorCode.TOO_LARGE,
         "fileName": ErrorCode.INVALID,
         "contentType": ErrorCode.INVALID,
     }
@@ -465,3 +486,38 @@ async def test_completeness_statement_count_does_not_grow_with_branches(
     assert len(small) == len(large) == 2
     present = sum(next(i for i in items if i.code == "L02").present for items in result.values())
     assert present == 20
+
+
+# --- the bureau's calendar -------------------------------------------------------------------------
+
+# 01:30 on 29 November in Pingyin is still 28 November in UTC.
+PINGYIN_SMALL_HOURS = datetime(2026, 11, 28, 17, 30, tzinfo=UTC)
+
+
+async def test_entry_and_study_dates_are_checked_against_the_bureaus_calendar_day(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World, catalog: None
+) -> None:
+    clock.now = PINGYIN_SMALL_HOURS
+    secretary = as_viewer(world.secretary, world.meigui)
+    today, tomorrow = date(2026, 11, 29), date(2026, 11, 30)
+    async with sessionmaker.begin() as db:
+        data = {"branch_id": world.meigui.id, "item_code": "L02", "title": "夜间支委会"}
+        entry = await ops.create_ledger_entry(db, secretary, clock, {**data, "occurred_on": today})
+        study = {"branch_id": world.meigui.id, "topic": "第一议题", "form": StudyForm.BRANCH}
+        record = await study_ops.create_study_record(
+            db, secretary, clock, {**study, "held_on": today}
+        )
+    assert (entry.occurred_on, record.held_on) == (today, today)
+
+    with pytest.raises(InputError) as caught:
+        async with sessionmaker.begin() as db:
+            await ops.create_ledger_entry(db, secretary, clock, {**data, "occurred_on": tomorrow})
+    assert codes(caught.value) == {"occurredOn": ErrorCode.IN_FUTURE}
+    with pytest.raises(InputError) as caught:
+        async with sessionmaker.begin() as db:
+            await study_ops.create_study_record(
+                db, secretary, clock, {**study, "held_on": tomorrow}
+            )
+    assert codes(caught.value) == {"heldOn": ErrorCode.IN_FUTURE}
+    assert await count(sessionmaker, LedgerEntry) == 1
+    assert await count(sessionmaker, StudyRecord) == 1

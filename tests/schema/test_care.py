@@ -300,3 +300,43 @@ async def test_node_refetches_a_hotline_request_only_for_those_who_may_read_it(
         token = await token_of(role, scene, sessionmaker, clock)
         node = (await api(query, variables, token=token))["data"]["node"]
         assert (node is not None) == sees, role
+
+
+async def test_a_received_time_without_offset_is_read_on_the_bureaus_clock(
+    api: Api, scene: Scene, sessionmaker: Sessionmaker, clock: FrozenClock
+) -> None:
+    # Now is 16:00 in Pingyin (08:00 UTC). 15:30 without an offset is half an hour ago there.
+    token = await token_of("officer", scene, sessionmaker, clock)
+    query = """mutation($input: CreateHotlineRequestInput!) { createHotlineRequest(input: $input) {
+      __typename ... on HotlineRequestPayload { request { receivedAt } }
+      ... on InvalidInput { errors { field code } } } }"""
+    body = await api(
+        query,
+        {
+            "input": {
+                "category": "FAMILY",
+                "summary": "家中老人住院",
+                "receivedAt": "2026-11-28T15:30:00",
+            }
+        },
+        token=token,
+    )
+    assert body["data"]["createHotlineRequest"]["request"] == {
+        "receivedAt": "2026-11-28T07:30:00+00:00"
+    }
+    before = await snapshot(sessionmaker)
+    body = await api(
+        query,
+        {
+            "input": {
+                "category": "FAMILY",
+                "summary": "家中老人住院",
+                "receivedAt": "2026-11-28T16:30:00",
+            }
+        },
+        token=token,
+    )
+    assert body["data"]["createHotlineRequest"]["errors"] == [
+        {"field": "receivedAt", "code": "IN_FUTURE"}
+    ]
+    assert await snapshot(sessionmaker) == before

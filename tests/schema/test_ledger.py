@@ -253,13 +253,15 @@ async def test_attachment_upload_and_download_with_scope(
     assert response.status_code == 400
 
 
-async def test_attachment_too_large_or_not_base64_is_refused(
+async def test_attachment_errors_name_the_input_field_and_store_nothing(
     api: Api, world: World, catalog: None, sessionmaker: Sessionmaker, tmp_path: Path
 ) -> None:
     token = await api.login("secretary.meigui")
     entry = (await create(api, token, world))["entry"]
     for content, field, code in (
-        (base64.b64encode(b"x" * 1001).decode(), "content", "TOO_LARGE"),
+        (base64.b64encode(b"x" * 1001).decode(), "contentBase64", "TOO_LARGE"),
+        (base64.b64encode(b"x" * 5000).decode(), "contentBase64", "TOO_LARGE"),
+        ("", "contentBase64", "REQUIRED"),
         ("not base64!", "contentBase64", "INVALID"),
     ):
         body = await api(

@@ -362,6 +362,7 @@ async def test_inspector_records_a_check_the_branch_rectifies_and_the_inspector_
     [
         ({"period": "2026-13"}, [{"field": "period", "code": "INVALID_PERIOD"}]),
         ({"checkedOn": "2026-11-29"}, [{"field": "checkedOn", "code": "IN_FUTURE"}]),
+        ({"period": "2026-12"}, [{"field": "period", "code": "IN_FUTURE"}]),
         ({"summary": "  "}, [{"field": "summary", "code": "REQUIRED"}]),
         (
             {"findings": [{"text": "", "deadline": "2026-11-01"}]},
@@ -371,7 +372,7 @@ async def test_inspector_records_a_check_the_branch_rectifies_and_the_inspector_
             ],
         ),
     ],
-    ids=["period", "future", "summary", "finding"],
+    ids=["period", "future", "period-not-begun", "summary", "finding"],
 )
 async def test_bad_spot_check_is_refused_and_nothing_is_written(
     api: Api,

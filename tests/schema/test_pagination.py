@@ -1,0 +1,53 @@
+"""Cursors of the party-building lists: one that decodes but does not hold the list's sort key
+(forged, or from another list) is a typed CURSOR error on `after`, never an internal error."""
+
+from __future__ import annotations
+
+import pytest
+
+from resolvers.pagination import encode_cursor
+from tests.conftest import Api, World
+
+LISTS = [
+    "ledgerEntries",
+    "studyRecords",
+    "studyGroups",
+    "educationActivities",
+    "hotlineRequests",
+    "spotChecks",
+    "bulletins",
+]
+FORGED = {
+    "not a date or time": encode_cursor(["yesterday", "00000000-0000-0000-0000-000000000000"]),
+    "a time without offset": encode_cursor(
+        ["2026-11-03T08:00:00", "00000000-0000-0000-0000-000000000000"]
+    ),
+    "not an id": encode_cursor(["2026-11-03", "not-a-uuid"]),
+    "not text": encode_cursor([20261103, 7]),
+}
+# Study groups are ordered by name, and any text is a name.
+NAME_KEYED = {"studyGroups": {"not a date or time", "a time without offset"}}
+CASES = [
+    pytest.param(field, cursor, id=f"{field}-{name}")
+    for field in LISTS
+    for name, cursor in FORGED.items()
+    if name not in NAME_KEYED.get(field, set())
+]
+
+
+@pytest.mark.parametrize(("field", "cursor"), CASES)
+async def test_a_forged_cursor_is_a_typed_error_on_after(
+    api: Api, world: World, field: str, cursor: str
+) -> None:
+    token = await api.login("admin")
+    body = await api(
+        f"query($after: String) {{ {field}(first: 5, after: $after) {{ totalCount }} }}",
+        {"after": cursor},
+        token=token,
+        expect_errors=True,
+    )
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["extensions"]["problems"] == [
+        {"field": "after", "message": "无效的游标 (invalid cursor)", "code": "cursor"}
+    ]
