@@ -66,7 +66,7 @@ from models import (
 )
 from resolvers.batch import group_by_key
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
 from sync.collection import DIRECTIVE, DIRECTIVE_PROGRESS, DIRECTIVE_RECEIPT, global_id
 from sync.directive import (
@@ -687,14 +687,11 @@ async def list_directives(
     """One page of readable directives, newest first."""
     query = _filtered(select(Directive), viewer, flt, now)
     if page.after is not None:
-        moment, last_id = page.after
+        moment, last_id = cursor_values(page.after, aware_datetime, uuid.UUID)
         query = query.where(
             or_(
-                Directive.created_at < datetime.fromisoformat(str(moment)),
-                and_(
-                    Directive.created_at == datetime.fromisoformat(str(moment)),
-                    Directive.id < uuid.UUID(str(last_id)),
-                ),
+                Directive.created_at < moment,
+                and_(Directive.created_at == moment, Directive.id < last_id),
             )
         )
     query = query.order_by(Directive.created_at.desc(), Directive.id.desc()).limit(page.first + 1)
@@ -724,12 +721,11 @@ async def my_directives(
         _addressed_to(viewer), DirectiveRecipient.deleted.is_(False)
     )
     if page.after is not None:
-        moment, last_id = page.after
-        at = datetime.fromisoformat(str(moment))
+        at, last_id = cursor_values(page.after, aware_datetime, str)
         query = query.where(
             or_(
                 DirectiveRecipient.dispatched_at < at,
-                and_(DirectiveRecipient.dispatched_at == at, DirectiveRecipient.id < str(last_id)),
+                and_(DirectiveRecipient.dispatched_at == at, DirectiveRecipient.id < last_id),
             )
         )
     query = query.order_by(

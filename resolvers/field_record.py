@@ -24,7 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.db import Sessionmaker
 from models import Branch, Member
 from resolvers.errors import ErrorCode, InputError, Problem
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
 from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection, parse_global_id
 from sync.merge import JSON, SERVER_WINS, same_content
@@ -111,9 +111,9 @@ async def list_records(
     date = _column(collection, LISTED[collection.key].date)
     query = _filtered(select(model), viewer, collection, flt)
     if page.after is not None:
-        moment, last_id = page.after
+        moment, last_id = cursor_values(page.after, aware_datetime, str)
         key: ColumnElement[Any] = tuple_(date, model.id)
-        query = query.where(key < tuple_(datetime.fromisoformat(str(moment)), str(last_id)))
+        query = query.where(key < tuple_(moment, last_id))
     result = await db.execute(query.order_by(date.desc(), model.id.desc()).limit(page.first + 1))
     rows = list(result.scalars())
     items = rows[: page.first]

@@ -28,7 +28,7 @@ from models import (
 from resolvers.batch import group_by_key
 from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, InputError
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
 
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
@@ -145,9 +145,9 @@ async def list_members(
     """One page of the members the viewer may read, ordered by name."""
     query = _filtered(select(*MEMBER_COLUMNS), viewer, flt)
     if page.after is not None:
-        name, last_id = page.after
+        name, last_id = cursor_values(page.after, str, uuid.UUID)
         key: ColumnElement[Any] = tuple_(Member.name, Member.id)
-        query = query.where(key > tuple_(str(name), uuid.UUID(str(last_id))))
+        query = query.where(key > tuple_(name, last_id))
     result = await db.execute(query.order_by(Member.name, Member.id).limit(page.first + 1))
     rows = [MemberRecord(*row) for row in result]
     items = rows[: page.first]

@@ -81,7 +81,7 @@ from models import (
 )
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.ledger_completeness import SubPeriodStatus, ledger_completeness
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import Period, PeriodKind, local_date
 from resolvers.viewer import Viewer
 from sync.feed import announce
@@ -591,9 +591,9 @@ async def list_reminders(
     check_filter(flt)
     query = _filtered(select(Reminder), viewer, flt)
     if page.after is not None:
-        day, last_id = page.after
+        day, last_id = cursor_values(page.after, date.fromisoformat, str)
         key: ColumnElement[Any] = tuple_(Reminder.due_on, Reminder.id)
-        query = query.where(key > tuple_(date.fromisoformat(str(day)), str(last_id)))
+        query = query.where(key > tuple_(day, last_id))
     query = query.order_by(Reminder.due_on, Reminder.id).limit(page.first + 1)
     rows = list((await db.scalars(query)).all())
     items = rows[: page.first]

@@ -30,7 +30,7 @@ from models import (
 )
 from resolvers.errors import ErrorCode, Forbidden, InputError
 from resolvers.field_record import WebWrite, apply, check_document, get_record, web_writer
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
 from sync.collection import COLLECTIONS, Collection, encode_list
 from sync.scope import scope_of
@@ -100,11 +100,9 @@ async def list_conflicts(
     """Logged conflicts the viewer may override, newest first."""
     query = _conflicts(_conflict_records(), viewer, flt)
     if page.after is not None:
-        moment, last_id = page.after
+        moment, last_id = cursor_values(page.after, aware_datetime, uuid.UUID)
         key: ColumnElement[Any] = tuple_(SyncConflict.created_at, SyncConflict.id)
-        query = query.where(
-            key < tuple_(datetime.fromisoformat(str(moment)), uuid.UUID(str(last_id)))
-        )
+        query = query.where(key < tuple_(moment, last_id))
     query = query.order_by(SyncConflict.created_at.desc(), SyncConflict.id.desc())
     rows = [ConflictRecord(*r) for r in await db.execute(query.limit(page.first + 1))]
     cursors = [encode_cursor([r.row.created_at.isoformat(), str(r.row.id)]) for r in rows]
@@ -228,11 +226,9 @@ async def list_quarantine(
         viewer.require_admin()
     query = _quarantine(select(SyncQuarantine), flt)
     if page.after is not None:
-        moment, last_id = page.after
+        moment, last_id = cursor_values(page.after, aware_datetime, uuid.UUID)
         key: ColumnElement[Any] = tuple_(SyncQuarantine.received_at, SyncQuarantine.id)
-        query = query.where(
-            key < tuple_(datetime.fromisoformat(str(moment)), uuid.UUID(str(last_id)))
-        )
+        query = query.where(key < tuple_(moment, last_id))
     query = query.order_by(SyncQuarantine.received_at.desc(), SyncQuarantine.id.desc())
     rows = list((await db.execute(query.limit(page.first + 1))).scalars())
     cursors = [encode_cursor([r.received_at.isoformat(), str(r.id)]) for r in rows]
@@ -413,9 +409,9 @@ async def list_devices(
         now,
     )
     if page.after is not None:
-        name, last_id = page.after
+        name, last_id = cursor_values(page.after, str, uuid.UUID)
         key: ColumnElement[Any] = tuple_(Account.username, SyncDevice.device_session_id)
-        query = query.where(key > tuple_(str(name), uuid.UUID(str(last_id))))
+        query = query.where(key > tuple_(name, last_id))
     query = query.order_by(Account.username, SyncDevice.device_session_id)
     rows = [
         DeviceRecord(

@@ -1,4 +1,4 @@
-"""Cursors of the party-building lists: one that decodes but does not hold the list's sort key
+"""Cursors of every list: one that decodes but does not hold the list's sort key
 (forged, or from another list) is a typed CURSOR error on `after`, never an internal error."""
 
 from __future__ import annotations
@@ -16,6 +16,18 @@ LISTS = [
     "hotlineRequests",
     "spotChecks",
     "bulletins",
+    "members",
+    "visits",
+    "patrols",
+    "serviceActions",
+    "directives",
+    "myDirectives",
+    "reminders",
+    "myReminders",
+    "syncConflicts",
+    "syncQuarantine",
+    "myQuarantinedRows",
+    "syncDevices",
 ]
 FORGED = {
     "not a date or time": encode_cursor(["yesterday", "00000000-0000-0000-0000-000000000000"]),
@@ -25,13 +37,20 @@ FORGED = {
     "not an id": encode_cursor(["2026-11-03", "not-a-uuid"]),
     "not text": encode_cursor([20261103, 7]),
 }
-# Study groups are ordered by name, and any text is a name.
-NAME_KEYED = {"studyGroups": {"not a date or time", "a time without offset"}}
+# Lists ordered by a name take any text as the name; reminder ids are any text.
+BY_NAME = {"not a date or time", "a time without offset"}
+NOT_REFUSED = {
+    "studyGroups": BY_NAME,
+    "members": BY_NAME,
+    "syncDevices": BY_NAME,
+    "reminders": {"not an id"},
+    "myReminders": {"not an id"},
+}
 CASES = [
     pytest.param(field, cursor, id=f"{field}-{name}")
     for field in LISTS
     for name, cursor in FORGED.items()
-    if name not in NAME_KEYED.get(field, set())
+    if name not in NOT_REFUSED.get(field, set())
 ]
 
 
