@@ -17,6 +17,7 @@ from models import Branch, BranchHonour, BranchKind, HonourLevel
 from resolvers.batch import group_by_key
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.period import local_date
 from resolvers.viewer import Viewer
 from sync.rescope import restamp_subtree
 
@@ -293,7 +294,7 @@ async def add_honour(
     await require_honour_writer(db, viewer, branch)
     errors = Collector()
     clean_title = errors.require_text("title", title, 200)
-    if awarded_on > clock().date():
+    if awarded_on > local_date(clock()):
         errors.add("awardedOn", "日期不能晚于今天 (date is in the future)", ErrorCode.IN_FUTURE)
     errors.raise_if_any()
     assert clean_title is not None

@@ -29,6 +29,7 @@ from resolvers.batch import group_by_key
 from resolvers.branch import get_branch
 from resolvers.errors import Collector, ErrorCode, InputError
 from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
+from resolvers.period import local_date
 from resolvers.viewer import Viewer
 
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
@@ -264,7 +265,7 @@ async def _check_member_fields(
 ) -> dict[str, Any]:
     """Validates the given fields of a create or update; returns the cleaned values."""
     out: dict[str, Any] = {}
-    today = clock().date()
+    today = local_date(clock())
     if "name" in data or existing is None:
         out["name"] = errors.require_text("name", data.get("name"), 50)
     if "police_number" in data:
@@ -361,8 +362,8 @@ async def create_member(
     _check_home_branch(errors, branch, "branchId")
     fields = await _check_member_fields(db, errors, clock, data, None)
     status: PartyStatus = data.get("party_status") or PartyStatus.APPLICANT
-    since: date = data.get("party_status_since") or clock().date()
-    if since > clock().date():
+    since: date = data.get("party_status_since") or local_date(clock())
+    if since > local_date(clock()):
         errors.add(
             "partyStatusSince", "日期不能晚于今天 (date is in the future)", ErrorCode.IN_FUTURE
         )
@@ -448,8 +449,8 @@ async def transfer_member(
     _check_home_branch(errors, target, "toBranchId")
     if target.id == member.branch_id:
         errors.add("toBranchId", "已在该组织 (already in this branch)", ErrorCode.SAME_BRANCH)
-    on = transferred_on or clock().date()
-    if on > clock().date():
+    on = transferred_on or local_date(clock())
+    if on > local_date(clock()):
         errors.add("transferredOn", "日期不能晚于今天 (date is in the future)", ErrorCode.IN_FUTURE)
     clean_reason = errors.optional_text("reason", reason, 200)
     errors.raise_if_any()
@@ -488,7 +489,7 @@ async def advance_party_status(
     """
     member, _ = await _writable_member(db, viewer, member_id, "memberId")
     errors = Collector()
-    today = clock().date()
+    today = local_date(clock())
     on = effective_on or today
     expected = member.party_status.next()
     if to_status != expected:
@@ -588,7 +589,7 @@ async def add_task_unit_member(
             task_unit_id=task_unit_id,
             member_id=member_id,
             role=clean_role,
-            joined_on=joined_on or clock().date(),
+            joined_on=joined_on or local_date(clock()),
             created_at=clock(),
         )
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -213,3 +213,21 @@ async def test_honours_are_recorded_by_admins(
         total = await db.scalar(select(func.count()).select_from(BranchHonour))
     assert [h.title for h in honours] == ['全省"枫桥式公安派出所"']
     assert total == 1
+
+
+async def test_an_honour_awarded_today_in_pingyin_is_not_in_the_future(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World
+) -> None:
+    """01:00 on 1 July in Pingyin is still 30 June in UTC; the honour's day is the bureau's."""
+    clock.now = datetime(2026, 6, 30, 17, 0, tzinfo=UTC)
+    admin = viewer_for(world.admin, None, None, None)
+    async with sessionmaker.begin() as db:
+        await ops.add_honour(
+            db, admin, clock, world.meigui.id, "七一先进支部", HonourLevel.COUNTY, date(2026, 7, 1)
+        )
+    with pytest.raises(InputError) as future:
+        async with sessionmaker.begin() as db:
+            await ops.add_honour(
+                db, admin, clock, world.meigui.id, "明日荣誉", HonourLevel.COUNTY, date(2026, 7, 2)
+            )
+    assert future.value.problems[0].code is ErrorCode.IN_FUTURE

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -168,6 +168,20 @@ async def test_effective_date_must_not_be_in_the_future_or_before_the_current_st
     with pytest.raises(InputError) as before:
         await advance(sessionmaker, clock, admin, member, PartyStatus.ACTIVIST, date(2026, 2, 1))
     assert codes(before.value) == {"effectiveOn": ErrorCode.INVALID}
+
+
+async def test_an_effective_date_of_today_in_pingyin_is_not_in_the_future(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World, make: Builders
+) -> None:
+    """01:00 on 1 July in Pingyin is still 30 June in UTC; "today" is the bureau's day."""
+    clock.now = datetime(2026, 6, 30, 17, 0, tzinfo=UTC)
+    member = await make.member(
+        world.meigui, party_status=PartyStatus.APPLICANT, party_status_since=date(2026, 3, 1)
+    )
+    updated = await advance(
+        sessionmaker, clock, as_viewer(world.admin), member, PartyStatus.ACTIVIST
+    )
+    assert updated.party_status_since == date(2026, 7, 1)
 
 
 async def test_transfer_keeps_history(
