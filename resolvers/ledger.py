@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, func, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import Clock
@@ -103,6 +104,9 @@ def _check_item_fields(
     return out
 
 
+CODE_IN_USE = "编号已被使用 (code in use)"
+
+
 async def _check_code_free(
     db: AsyncSession, errors: Collector, code: str, item_id: uuid.UUID | None
 ) -> None:
@@ -110,7 +114,17 @@ async def _check_code_free(
     if item_id is not None:
         query = query.where(LedgerItem.id != item_id)
     if code and (await db.execute(query.limit(1))).first() is not None:
-        errors.add("code", "编号已被使用 (code in use)", ErrorCode.DUPLICATE)
+        errors.add("code", CODE_IN_USE, ErrorCode.DUPLICATE)
+
+
+async def _flush_claiming_code(db: AsyncSession) -> None:
+    """Writes an item whose code was free when checked. A concurrent session may have taken it
+    since (on PostgreSQL the unique index waits for that session to commit): that is the same
+    DUPLICATE error, and the caller's transaction rolls back, so nothing is written."""
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        raise InputError.one("code", CODE_IN_USE, ErrorCode.DUPLICATE) from exc
 
 
 async def create_ledger_item(
@@ -134,7 +148,7 @@ async def create_ledger_item(
         **values,
     )
     db.add(item)
-    await db.flush()
+    await _flush_claiming_code(db)
     return item
 
 
@@ -154,7 +168,7 @@ async def update_ledger_item(
     for key, value in values.items():
         setattr(item, key, value)
     item.updated_at = clock()
-    await db.flush()
+    await _flush_claiming_code(db)
     return item
 
 

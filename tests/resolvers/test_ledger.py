@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.clock import FrozenClock
@@ -156,6 +157,39 @@ async def test_bad_catalog_items_are_refused_and_nothing_written(
                 await ops.create_ledger_item(db, admin, clock, data)
         assert codes(caught.value) == expected, change
     assert await count(sessionmaker, LedgerItem) == len(DEFAULT_LEDGER_ITEMS)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_two_admins_adding_one_code_at_once_get_one_item_and_a_duplicate_error(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World, catalog: None
+) -> None:
+    """Both sessions find the code free; the second's insert waits on the unique index for the
+    first to commit and is then refused as DUPLICATE on `code`, not an internal error."""
+    admin = as_viewer(world.admin)
+    data = {"code": "L25", "name": "警营文化", "frequency": LedgerFrequency.QUARTERLY}
+
+    async def second_admin() -> None:
+        async with sessionmaker.begin() as db:
+            await ops.create_ledger_item(db, admin, clock, {**data, "name": "警营文化建设"})
+
+    async with sessionmaker.begin() as first:
+        await ops.create_ledger_item(first, admin, clock, data)
+        second = asyncio.create_task(second_admin())
+        async with sessionmaker() as watcher:
+            for _ in range(200):  # until the second session waits on the first's row
+                waiting = await watcher.scalar(
+                    text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                )
+                if waiting or second.done():
+                    break
+                await asyncio.sleep(0.01)
+        assert not second.done()
+    with pytest.raises(InputError) as caught:
+        await second
+    assert codes(caught.value) == {"code": ErrorCode.DUPLICATE}
+    async with sessionmaker() as db:
+        names = (await db.scalars(select(LedgerItem.name).where(LedgerItem.code == "L25"))).all()
+    assert names == ["警营文化"]
 
 
 # --- entries ------------------------------------------------------------------------------------
