@@ -2,10 +2,11 @@
 the education base, so the dashboard's completeness and year-on-year figures vary.
 
 Most branches keep their ledgers on schedule; a few have gaps and late entries, and 2025 was
-kept less well than 2026 (the platform arrived in 2026). Every "第一议题" (L06) entry has its
-study record. Entries dated after the seed's day, or that would be recorded after it, are left
-out: such sub-periods are still pending. One seeded random generator over fixed calendar years,
-so two builds on the same day give the same rows (only ids differ). app/seed.py writes them.
+kept less well than 2026 (branches were still learning the platform that year). Every "第一议题"
+(L06) entry has its study record. Entries dated after the seed's day, or that would be recorded
+after it, are left out: such sub-periods are still pending. One seeded random generator over
+fixed calendar years, so two builds on the same day give the same rows (only ids differ).
+app/seed.py writes them.
 """
 
 from __future__ import annotations
