@@ -22,7 +22,7 @@ import random
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from app.demo_county import MEIGUI, RESERVED_NAMES, SURNAMES, County
@@ -34,12 +34,13 @@ from models import (
     VisitStatus,
     VolunteerRole,
 )
+from resolvers.period import BUREAU_TZ
 from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection, global_id
 from sync.merge import JSON
 
 RANDOM_SEED = 2026
 YEAR = 2026
-CHINA = timezone(timedelta(hours=8), "CST")
+CHINA = BUREAU_TZ  # the bureau's calendar (UTC+8)
 DIFFICULTIES_SOLVED = 356  # 解决群众困难350余起
 BANNERS_RECEIVED = 96  # 收到锦旗96面
 DELETED_VISITS = 6  # duplicates officers deleted: tombstones a fresh phone pulls too

@@ -62,7 +62,7 @@ from resolvers.assessment import RankedScore, assessment_rankings
 from resolvers.branch import get_branch
 from resolvers.errors import Forbidden
 from resolvers.ledger_completeness import ledger_completeness_of_periods
-from resolvers.period import BUREAU_TZ, Period, PeriodKind, local_date
+from resolvers.period import Period, PeriodKind, day_start, local_date
 from resolvers.supervision_metrics import open_and_overdue_reminder_counts
 from resolvers.viewer import Viewer
 from sync.scope import scope_of
@@ -287,14 +287,9 @@ async def _scope(
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _instant(day: date) -> datetime:
-    """Midnight of `day` in the bureau's calendar (records are stamped as instants)."""
-    return datetime(day.year, day.month, day.day, tzinfo=BUREAU_TZ)
-
-
 def _within(column: Any, period: Period, *, instants: bool) -> ColumnElement[bool]:
-    start: Any = _instant(period.start) if instants else period.start
-    end: Any = _instant(period.end_exclusive) if instants else period.end_exclusive
+    start: Any = day_start(period.start) if instants else period.start
+    end: Any = day_start(period.end_exclusive) if instants else period.end_exclusive
     return and_(column >= start, column < end)
 
 
@@ -306,7 +301,7 @@ def _month_bucket(column: Any, months: list[Period]) -> Any:
     """The index of a record's month in `months` (ascending, possibly with a gap the WHERE
     clause leaves out): plain comparisons, the same SQL on SQLite and PostgreSQL."""
     return case(
-        *((column < _instant(m.end_exclusive), i) for i, m in enumerate(months[:-1])),
+        *((column < day_start(m.end_exclusive), i) for i, m in enumerate(months[:-1])),
         else_=len(months) - 1,
     )
 

@@ -13,7 +13,7 @@ import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import UTCDateTime
-from resolvers.period import BUREAU_TZ
+from resolvers.period import day_start
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -44,11 +44,6 @@ class Window:
 
 Answer = list[dict[uuid.UUID, tuple[int, int]]]
 """A metric's answer: one dict per window, in the windows' order: branch id → (done, total)."""
-
-
-def day_start(day: date) -> datetime:
-    """Midnight at the start of a bureau calendar day, as an aware instant."""
-    return datetime.combine(day, time(), BUREAU_TZ)
 
 
 _INSTANT = UTCDateTime()

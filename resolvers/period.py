@@ -199,3 +199,8 @@ def local_date(moment: datetime) -> date:
     """The bureau's calendar day of an aware instant (an entry recorded at 23:30 UTC on 31 May
     was recorded on 1 June in Pingyin)."""
     return moment.astimezone(BUREAU_TZ).date()
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of a bureau calendar day, as an aware instant."""
+    return datetime(day.year, day.month, day.day, tzinfo=BUREAU_TZ)
