@@ -146,10 +146,10 @@ async def rows(api: Api, world: World, colleague: Account) -> Rows:
     officer_row = by_member[global_id("Member", world.officer_member.id)]
     colleague_row = by_member[global_id("Member", world.meigui_member.id)]
     # The secretary reports on the branch's row; the colleague signs and reports on their own.
-    colleague = await api.login("colleague.meigui")
-    await sign(api, colleague, colleague_row)
+    colleague_token = await api.login("colleague.meigui")
+    await sign(api, colleague_token, colleague_row)
     branch_progress = await report(api, secretary, branch_row, "支部已部署")
-    colleague_progress = await report(api, colleague, colleague_row, "已走访三户")
+    colleague_progress = await report(api, colleague_token, colleague_row, "已走访三户")
     return Rows(branch_row, officer_row, colleague_row, branch_progress, colleague_progress)
 
 
