@@ -33,8 +33,9 @@ People: the addressee acknowledges (知悉) or resolves (办结) a reminder — 
 addressed to, the secretary over its branch, or an admin. Reading follows the sync audience
 (sync/audience.py), so the web shows what phones pull: an officer reads the reminders addressed to
 them and to their branch as a whole, not a colleague's; secretaries their subtree's, admins and
-inspectors all. A reminder outside it is not found, even by someone trying to answer it. Every write takes a sync stamp
-and announces the `reminder` collection, since reminder rows are the documents phones pull.
+inspectors all. A reminder outside it is not found, even by someone trying to answer it. Every
+write takes a sync stamp and announces the `reminder` collection, since reminder rows are the
+documents phones pull.
 """
 
 from __future__ import annotations
