@@ -68,6 +68,7 @@ from resolvers.batch import group_by_key
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
+from sync import audience
 from sync.collection import DIRECTIVE, DIRECTIVE_PROGRESS, DIRECTIVE_RECEIPT, global_id
 from sync.directive import (
     MAX_PERCENT,
@@ -761,13 +762,14 @@ async def directives_by_id(
 async def recipients_by_directive_id(
     db: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
 ) -> list[list[DirectiveRecipient]]:
-    """Each directive's recipient rows the viewer's scope covers, top level first."""
+    """Each directive's recipient rows in the viewer's sync audience, top level first: what
+    their phone pulls (an officer: their own row and their branch's, not a colleague's)."""
     query = (
         select(DirectiveRecipient)
         .where(
             DirectiveRecipient.directive_id.in_(ids),
             DirectiveRecipient.deleted.is_(False),
-            scope_of(viewer).clause(DirectiveRecipient.branch_id),
+            audience.recipient_clause(scope_of(viewer)),
         )
         .order_by(DirectiveRecipient.dispatched_at, DirectiveRecipient.id)
     )

@@ -30,9 +30,12 @@ lapses: the overdue one takes over); pipeline and directive reminders when their
 longer qualifies (the member moved on, the recipient signed or closed: fulfilled).
 
 People: the addressee acknowledges (知悉) or resolves (办结) a reminder — the member it is
-addressed to, the secretary over its branch, or an admin. Reading follows the sync scope (an
-officer reads their branch's reminders, as their phone pulls them). Every write takes a sync stamp
-and announces the `reminder` collection, since reminder rows are the documents phones pull.
+addressed to, the secretary over its branch, or an admin. Reading follows the sync audience
+(sync/audience.py), so the web shows what phones pull: an officer reads the reminders addressed to
+them and to their branch as a whole, not a colleague's; secretaries their subtree's, admins and
+inspectors all. A reminder outside it is not found, even by someone trying to answer it. Every
+write takes a sync stamp and announces the `reminder` collection, since reminder rows are the
+documents phones pull.
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ from resolvers.ledger_completeness import SubPeriodStatus, ledger_completeness
 from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import Period, PeriodKind, local_date
 from resolvers.viewer import Viewer
+from sync import audience
 from sync.feed import announce
 from sync.scope import scope_of
 from sync.stamp import next_stamp
@@ -531,8 +535,9 @@ def _row(c: Candidate, now: datetime, stamp: int) -> dict[str, Any]:
 
 
 def read_clause(viewer: Viewer) -> ColumnElement[bool]:
-    """Reminders the viewer may read: their sync scope (officers: their branch's)."""
-    return scope_of(viewer).clause(Reminder.branch_id)
+    """Reminders the viewer may read: their sync audience, as their phone pulls them (an officer:
+    their own and their branch's)."""
+    return audience.reminder_clause(scope_of(viewer))
 
 
 def mine_clause(viewer: Viewer) -> ColumnElement[bool]:

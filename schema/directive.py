@@ -220,7 +220,8 @@ class IssuedDirective(Node):
         return Branch.from_model(row) if row else None
 
     @strawberry.field(
-        description="The dispatch tree's rows in your scope, top level first (parentId links)."
+        description="The dispatch tree's rows you receive as your phone syncs them (an officer: "
+        "their own and their branch's), top level first (parentId links)."
     )
     async def recipients(self, info: Info) -> list[DirectiveRecipient]:
         rows = await info.context.loaders.directives.recipients.load(self._row.id)

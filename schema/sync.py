@@ -34,6 +34,7 @@ from resolvers.errors import Unauthenticated
 from resolvers.field_record import decode_json_text
 from resolvers.viewer import mask_phone
 from schema.context import Context, Info
+from sync import audience
 from sync import collection as collections
 from sync.collection import Collection, parse_global_id
 from sync.fleet import DeviceReport
@@ -709,7 +710,7 @@ async def pull_bulk(
         viewer.account_id,
         viewer.session_id,
         collection.key,
-        scope.key,
+        audience.scope_key(scope, collection),
         start is not None,
         device_report(info),
         ctx.clock(),

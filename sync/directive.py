@@ -7,8 +7,10 @@ the `SyncedDocument` columns, scoped by `branch_id`. Directives fit it without a
   row, i.e. a directive as one recipient (a committee, a branch or a member) received it, with
   the directive's title, content, priority and deadline read through column properties.
   Its `branchId` (the recipient branch, or the member's home branch) scopes it like any field
-  record: an officer pulls the rows of their branch (their own and their colleagues'), a
-  secretary those of their subtree, admins and inspectors all. Every server write that changes a
+  record, narrowed to the viewer's audience (sync/audience.py): an officer pulls their own
+  member-level rows and their branch's branch- and committee-level rows, not a colleague's; a
+  secretary the rows of their subtree, admins and inspectors all. Receipts and reports follow
+  the row they belong to. Every server write that changes a
   row (issue, dispatch, sign, report, close) takes a stamp (sync/stamp.py) and announces
   `directive`, so the pull cursor and the stream keep their guarantees. Rows are never deleted
   (withdrawing a directive would leave tombstones the usual way). There is no `pushDirective`.

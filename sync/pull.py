@@ -1,5 +1,8 @@
 """Pull: the documents a viewer may see after a checkpoint, in (updatedAt, id) order.
 
+What a viewer sees is their audience (sync/audience.py): their scope's branches, narrowed for an
+officer to the reminders and directives addressed to them or to their branch.
+
 Besides the documents themselves, a pull returns *removals*: a document whose branch changed
 away from the viewer's scope reaches them once as a tombstone of the state they were entitled
 to (see `SyncScopeExit`), so phones never keep records they may no longer see.
@@ -8,7 +11,7 @@ to (see `SyncScopeExit`), so phones never keep records they may no longer see.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Select, exists, select, tuple_
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Branch, DataVersion, SyncScopeExit
 from resolvers.errors import ErrorCode, InputError
+from sync import audience
 from sync.collection import Collection
 from sync.scope import Scope
 
@@ -95,7 +99,7 @@ async def pull(
                 "(checkpoint older than the tombstone horizon; drop local data and resync)",
                 "horizon",
             )
-    query = select(*document_columns(collection)).where(scope.clause(model.branch_id))
+    query = select(*document_columns(collection)).where(audience.clause(scope, collection))
     after = _after((model.updated_at, model.id), checkpoint)
     if after is not None:
         query = query.where(after)
@@ -116,13 +120,14 @@ async def pull(
 def _removal_query(scope: Scope, collection: Collection) -> Select[Any]:
     model = collection.model
     still_visible = exists().where(
-        model.id == SyncScopeExit.document_id, scope.clause(model.branch_id)
+        model.id == SyncScopeExit.document_id, audience.clause(scope, collection)
     )
     return select(
         SyncScopeExit.document_id, SyncScopeExit.updated_at, SyncScopeExit.document
     ).where(
         SyncScopeExit.collection == collection.key,
         scope.path_clause(SyncScopeExit.branch_id, SyncScopeExit.branch_path),
+        audience.exit_clause(scope, collection),
         ~still_visible,
     )
 
@@ -165,12 +170,14 @@ class Change:
     """A document written by one committed transaction, with the branch path it belongs to.
 
     For a removal, `path` and `branch_id` are those of the branch the document left.
+    `addressees` says who in the branch it is for (`sync.audience.Addressees`).
     """
 
     document: dict[str, Any]
     branch_id: uuid.UUID
     path: str
     removal: bool = False
+    addressees: audience.Addressees = None
 
 
 async def changes_at(db: AsyncSession, collection: Collection, stamp: int) -> list[Change]:
@@ -193,4 +200,7 @@ async def changes_at(db: AsyncSession, collection: Collection, stamp: int) -> li
         removal["updatedAt"] = float(stamp)
         removal["deleted"] = True
         changes.append(Change(removal, branch_id, path, removal=True))
-    return changes
+    if collection.key not in audience.PERSONAL:
+        return changes
+    found = await audience.addressees(db, collection, [c.document for c in changes])
+    return [replace(c, addressees=a) for c, a in zip(changes, found, strict=True)]

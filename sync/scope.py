@@ -1,5 +1,9 @@
 """Which branches' records a viewer syncs: an officer their branch, a secretary their subtree,
-admins (and, read-only, inspectors) everything."""
+admins (and, read-only, inspectors) everything.
+
+Within an officer's branch, reminders and directives are narrowed further to those addressed to
+them or to the branch as a whole: see sync/audience.py, which builds on this scope.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ class Scope:
     branch_id: uuid.UUID | None = None
     path: str | None = None
     writable: bool = False
+    # An officer's own member record, which sync/audience.py narrows personal documents to.
+    member_id: uuid.UUID | None = None
 
     @property
     def key(self) -> str:
@@ -76,5 +82,11 @@ def scope_of(viewer: Viewer) -> Scope:
     if viewer.role is Role.SECRETARY and viewer.branch_path:
         return Scope("subtree", viewer.branch_id, viewer.branch_path, writable=True)
     if viewer.role is Role.OFFICER and viewer.branch_id is not None:
-        return Scope("branch", viewer.branch_id, viewer.branch_path, writable=True)
+        return Scope(
+            "branch",
+            viewer.branch_id,
+            viewer.branch_path,
+            writable=True,
+            member_id=viewer.member_id,
+        )
     return Scope("none")

@@ -1,8 +1,10 @@
 """The stream: each committed sync write, filtered to what one subscriber's viewer may see.
 
 What a stamp wrote is read once per process, however many phones are subscribed, and each
-subscription keeps only the documents in its viewer's scope. A removal (a document that left a
-branch) reaches those who saw the old branch and cannot see the new one.
+subscription keeps only the documents in its viewer's audience (sync/audience.py: the scope,
+narrowed for an officer to the reminders and directives addressed to them or their branch).
+A removal (a document that left a branch) reaches those who saw the old branch and cannot see
+the new one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from app.auth import authenticate
 from app.db import Sessionmaker
 from resolvers.errors import Unauthenticated
 from resolvers.viewer import Viewer
+from sync import audience
 from sync.collection import Collection
 from sync.pull import Change, changes_at
 from sync.scope import Scope, scope_of
@@ -61,16 +64,25 @@ class ChangeCache:
 
 
 def visible(changes: list[Change], scope: Scope) -> list[dict[str, Any]]:
-    """The documents of one write this scope may see, removals included, in (updatedAt, id) order."""
+    """The documents of one write this scope may see, removals included, in (updatedAt, id) order.
+
+    What it may see is its audience (sync/audience.py), as in a pull.
+    """
     shown: dict[str, dict[str, Any]] = {}
     for change in changes:
-        if not change.removal and scope.covers(change.branch_id, change.path):
+        if not change.removal and _reaches(scope, change):
             shown[change.document["id"]] = change.document
     for change in changes:
         doc_id = change.document["id"]
-        if change.removal and doc_id not in shown and scope.covers(change.branch_id, change.path):
+        if change.removal and doc_id not in shown and _reaches(scope, change):
             shown[doc_id] = change.document
     return sorted(shown.values(), key=lambda d: (d["updatedAt"], d["id"]))
+
+
+def _reaches(scope: Scope, change: Change) -> bool:
+    return scope.covers(change.branch_id, change.path) and audience.reaches(
+        scope, change.addressees
+    )
 
 
 def connection_token(params: Any) -> str | None:

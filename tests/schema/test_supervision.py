@@ -181,7 +181,8 @@ async def test_reminders_list_follows_the_read_scope_and_filters(
     for role in ("admin", "inspector", "secretary", "officer"):
         body = await api(REMINDERS, token=getattr(tokens, role))
         seen[role] = body["data"]["reminders"]["totalCount"]
-    assert seen == {"admin": 4, "inspector": 4, "secretary": 3, "officer": 3}
+    # The officer: their own and their branch's, not their colleague's (sync/audience.py).
+    assert seen == {"admin": 4, "inspector": 4, "secretary": 3, "officer": 2}
 
     body = await api(
         REMINDERS,
@@ -252,7 +253,7 @@ async def test_secretary_answers_the_reminders_of_their_branch(
     ("role", "target", "expected"),
     [
         ("officer", "meigui_branch", "NOT_RECIPIENT"),
-        ("officer", "meigui_colleague", "NOT_RECIPIENT"),
+        ("officer", "meigui_colleague", "NOT_FOUND"),  # outside the officer's audience
         ("officer", "yushan_branch", "NOT_FOUND"),
         ("secretary", "yushan_branch", "NOT_FOUND"),
         ("inspector", "meigui_branch", "FORBIDDEN"),
@@ -652,18 +653,15 @@ PULL = """query($checkpoint: ReminderInputCheckpoint) {
 }"""
 
 
-async def test_phones_pull_their_branchs_reminders_and_see_them_answered(
+async def test_phones_pull_their_own_and_their_branchs_reminders_and_see_them_answered(
     api: Api, tokens: Tokens, some_reminders: Reminders, world: World
 ) -> None:
     first = (await api(PULL, token=tokens.officer))["data"]["pullReminder"]
     documents = {d["id"]: d for d in first["documents"]}
     own = documents[some_reminders.officer_own.id]
 
-    assert set(documents) == {
-        some_reminders.officer_own.id,
-        some_reminders.meigui_branch.id,
-        some_reminders.meigui_colleague.id,
-    }
+    # Not the colleague's (meigui_colleague): see tests/sync/test_audience.py.
+    assert set(documents) == {some_reminders.officer_own.id, some_reminders.meigui_branch.id}
     assert own["kind"] == "directive_unsigned" and own["kindLabel"] == "指令未签收"
     assert (own["dueOn"], own["status"], own["deleted"]) == ("2026-12-05", "open", False)
     assert own["memberId"] == gid(world.officer_member)

@@ -124,7 +124,7 @@ async def test_directives_are_pull_only_for_phones(
     assert mine["level"] == "member" and mine["status"] == "pending"
     assert mine["memberId"] == global_id("Member", world.officer_member.id)
     assert mine["deadline"] == "2026-12-20T10:00:00+00:00"
-    # The branch's own row reaches the branch's officers too (scope is by branch).
+    # The branch's own row reaches the branch's officers too (it names no member).
     assert {d["level"] for d in page["documents"]} == {"branch", "member"}
     again = await pull(api, token, "Directive", page["checkpoint"])
     assert again["documents"] == []
