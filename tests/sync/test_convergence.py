@@ -59,6 +59,7 @@ from sync.client import (
     pull_query,
 )
 from sync.collection import PATROL, VISIT, Collection
+from sync.merge import SetPolicy, TrackPolicy
 from tests.conftest import PG_URL, START, TEST_PASSWORD, Api, Builders, _reset_postgres
 
 T = TypeVar("T")
@@ -102,13 +103,22 @@ def decoded(c: Collection, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def content(c: Collection, doc: dict[str, Any]) -> dict[str, Any]:
-    """A document as the contract compares it: without `updatedAt`, a null field same as absent.
+    """A document as the contract compares it: without `updatedAt`, a null field same as absent,
+    and a set or track field (participants, track) in any order.
 
     A device keeps the document it wrote when the server stored it unchanged (a push answered with
     no conflict, or a retried push the server saw as a no-op), so its copy may omit the optional
-    fields the server's copy lists as null.
+    fields the server's copy lists as null, and may list the same participants in another order
+    (the merge compares them as sets, so a reordering alone is a no-op).
     """
-    return {k: v for k, v in decoded(c, doc).items() if k != "updatedAt" and v is not None}
+    out: dict[str, Any] = {}
+    for name, value in decoded(c, doc).items():
+        if name == "updatedAt" or value is None:
+            continue
+        if isinstance(c.policies.get(name), SetPolicy | TrackPolicy) and isinstance(value, list):
+            value = sorted(value, key=canon)
+        out[name] = value
+    return out
 
 
 @dataclass(frozen=True)
