@@ -59,7 +59,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ids import new_id
@@ -86,6 +85,7 @@ from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.ledger_completeness import SubPeriodStatus, ledger_completeness
 from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import Period, PeriodKind, local_date
+from resolvers.upsert import insert_ignoring_duplicates
 from resolvers.viewer import Viewer
 from sync import audience
 from sync.feed import announce
@@ -382,15 +382,6 @@ async def directive_candidates(
 # --- generation -----------------------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicates(db: AsyncSession) -> Any:
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(Reminder).on_conflict_do_nothing(index_elements=["dedup_key"])
-    if dialect == "sqlite":
-        return sqlite.insert(Reminder).on_conflict_do_nothing(index_elements=["dedup_key"])
-    raise NotImplementedError(dialect)
-
-
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
@@ -480,7 +471,9 @@ async def generate_reminders(
     created: Counter[ReminderKind] = Counter()
     for chunk in _chunks(new):
         rows = [_row(c, now, stamp) for c in chunk]
-        inserted = await db.execute(_insert_ignoring_duplicates(db).returning(Reminder.kind), rows)
+        inserted = await db.execute(
+            insert_ignoring_duplicates(db, Reminder, ["dedup_key"]).returning(Reminder.kind), rows
+        )
         created.update(ReminderKind(kind) for kind in inserted.scalars())
     resolved: Counter[ReminderKind] = Counter()
     for resolution, pairs in resolving.items():

@@ -25,7 +25,6 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import ColumnDefault, Table, insert, select, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +40,7 @@ from models import (
     SyncScopeExit,
 )
 from resolvers.errors import ErrorCode, Problem
+from resolvers.upsert import insert_ignoring_duplicates
 from sync.collection import Collection, parse_global_id
 from sync.directive import Actor, push_rules
 from sync.feed import announce
@@ -428,15 +428,6 @@ def _fingerprint(*parts: Any) -> str:
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _insert_ignoring_duplicates(db: AsyncSession, table: Any) -> Any:
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(dialect)
-
-
 async def _log_conflicts(
     db: AsyncSession,
     collection: Collection,
@@ -464,7 +455,7 @@ async def _log_conflicts(
         for doc_id, branch_id, c in conflicts
     ]
     result = await db.execute(
-        _insert_ignoring_duplicates(db, SyncConflict).returning(SyncConflict.id), values
+        insert_ignoring_duplicates(db, SyncConflict).returning(SyncConflict.id), values
     )
     return len(result.all())
 
@@ -497,7 +488,7 @@ async def _quarantine(
             }
         )
     result = await db.execute(
-        _insert_ignoring_duplicates(db, SyncQuarantine).returning(SyncQuarantine.id), values
+        insert_ignoring_duplicates(db, SyncQuarantine).returning(SyncQuarantine.id), values
     )
     return len(result.all())
 
@@ -519,7 +510,7 @@ async def _record_device(
     )
     if getattr(updated, "rowcount", 0) == 0:
         await db.execute(
-            _insert_ignoring_duplicates(db, SyncDevice),
+            insert_ignoring_duplicates(db, SyncDevice),
             [
                 {
                     "device_session_id": writer.device_session_id,
