@@ -7,6 +7,7 @@ fails the run instead of being skipped.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -68,6 +69,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 _postgres_rebuilt = False
+
+
+async def wait_until_blocked(sessionmaker: Sessionmaker, task: asyncio.Task[Any]) -> None:
+    """Waits (PostgreSQL, up to about 2 s) until some session waits on a lock, as `task`'s does
+    when it meets a row or key another open transaction holds; returns early if `task` ends."""
+    async with sessionmaker() as watcher:
+        for _ in range(200):
+            waiting = await watcher.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+            if waiting or task.done():
+                return
+            await asyncio.sleep(0.01)
 
 
 async def _reset_postgres(url: str) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from app.clock import FrozenClock
 from app.db import Sessionmaker
@@ -27,7 +27,7 @@ from resolvers import brand as ops
 from resolvers.account import viewer_for
 from resolvers.errors import ErrorCode, Forbidden, InputError
 from resolvers.viewer import Viewer
-from tests.conftest import Builders, World
+from tests.conftest import Builders, World, wait_until_blocked
 
 SEVEN = [
     "有品牌名称",
@@ -304,14 +304,7 @@ async def test_two_first_settings_of_one_criterion_at_once_keep_one_row(
         second = asyncio.create_task(
             set_item(sessionmaker, clock, admin, world.meigui, "B1", evidence="品牌名称已确定")
         )
-        async with sessionmaker() as watcher:
-            for _ in range(200):  # until the second session waits on the first's row
-                waiting = await watcher.scalar(
-                    text("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                )
-                if waiting or second.done():
-                    break
-                await asyncio.sleep(0.01)
+        await wait_until_blocked(sessionmaker, second)  # on the first's row
         assert not second.done()
     item = await second
     assert (item.status, item.evidence) == (BrandItemStatus.MET, "品牌名称已确定")

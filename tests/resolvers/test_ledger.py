@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.clock import FrozenClock
@@ -38,7 +38,7 @@ from resolvers.ledger_completeness import SubPeriodStatus, ledger_completeness
 from resolvers.pagination import PageRequest
 from resolvers.period import parse_period
 from resolvers.viewer import Viewer
-from tests.conftest import Builders, World
+from tests.conftest import Builders, World, wait_until_blocked
 
 GRACE = 7
 
@@ -175,14 +175,7 @@ async def test_two_admins_adding_one_code_at_once_get_one_item_and_a_duplicate_e
     async with sessionmaker.begin() as first:
         await ops.create_ledger_item(first, admin, clock, data)
         second = asyncio.create_task(second_admin())
-        async with sessionmaker() as watcher:
-            for _ in range(200):  # until the second session waits on the first's row
-                waiting = await watcher.scalar(
-                    text("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                )
-                if waiting or second.done():
-                    break
-                await asyncio.sleep(0.01)
+        await wait_until_blocked(sessionmaker, second)  # on the first's row
         assert not second.done()
     with pytest.raises(InputError) as caught:
         await second

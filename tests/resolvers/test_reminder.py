@@ -31,7 +31,7 @@ from models import (
     ReminderStatus,
 )
 from resolvers.reminder import GenerationResult, ReminderRules, generate_reminders
-from tests.conftest import Builders, World
+from tests.conftest import Builders, World, wait_until_blocked
 
 # Lead days as the defaults, spelled out so the dates below read plainly.
 RULES = ReminderRules(
@@ -371,7 +371,7 @@ async def test_concurrent_generation_creates_no_duplicate(
                 return await generate_reminders(db, clock(), RULES)
 
         second_task = asyncio.create_task(second_run())
-        await asyncio.sleep(0.5)  # the second run has read and now waits on the stamp's lock
+        await wait_until_blocked(sessionmaker, second_task)  # on the stamp's lock
         assert not second_task.done()
     second = await second_task
 

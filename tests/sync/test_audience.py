@@ -43,8 +43,8 @@ from tests.conftest import Api, Builders, World
 from tests.schema.test_supervision import add_reminder
 from tests.schema.test_sync import push as push_visit
 from tests.schema.test_sync import visit
+from tests.sync.test_directive_sync import issue_to_meigui
 
-DEADLINE = "2026-12-20T18:00:00+08:00"
 PULL_NAMES = {
     "Reminder": REMINDER,
     "Directive": DIRECTIVE,
@@ -110,20 +110,7 @@ async def colleague(make: Builders, world: World) -> Account:
 
 @pytest.fixture
 async def rows(api: Api, world: World, colleague: Account) -> Rows:
-    admin = await api.login("admin")
-    issued = await api(
-        """mutation($b: ID!, $d: DateTime!) {
-             issueDirective(input: {title: "反诈宣传进村入户", content: "每名党员走访十户",
-                                    deadline: $d, targetBranchIds: [$b], priority: URGENT}) {
-               ... on DirectiveIssued { directive { id } }
-             } }""",
-        {"b": global_id("Branch", world.meigui.id), "d": DEADLINE},
-        token=admin,
-    )
-    assert issued["data"]["issueDirective"]["directive"]["id"]
-    secretary = await api.login("secretary.meigui")
-    mine = await api("{ myDirectives { nodes { id } } }", token=secretary)
-    [branch_row] = [n["id"] for n in mine["data"]["myDirectives"]["nodes"]]
+    branch_row, secretary = await issue_to_meigui(api, world)
     # Signed before dispatching (which would sign it without a receipt document).
     await sign(api, secretary, branch_row)
     dispatched = await api(

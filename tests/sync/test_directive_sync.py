@@ -48,9 +48,9 @@ async def push(api: Api, token: str, name: str, rows: list[dict[str, Any]]) -> l
     return result
 
 
-@pytest.fixture
-async def officer_row(api: Api, world: World) -> str:
-    """A directive issued to 玫瑰 and dispatched to the officer; the officer's row id."""
+async def issue_to_meigui(api: Api, world: World) -> tuple[str, str]:
+    """The admin issues a directive to 玫瑰; its branch recipient row's id and the secretary's
+    token."""
     admin = await api.login("admin")
     body = await api(
         """mutation($b: ID!, $d: DateTime!) {
@@ -63,14 +63,21 @@ async def officer_row(api: Api, world: World) -> str:
     )
     assert body["data"]["issueDirective"]["directive"]["id"]
     secretary = await api.login("secretary.meigui")
-    mine = await api("{ myDirectives { nodes { id level } } }", token=secretary)
+    mine = await api("{ myDirectives { nodes { id } } }", token=secretary)
     (branch_row,) = mine["data"]["myDirectives"]["nodes"]
+    return str(branch_row["id"]), secretary
+
+
+@pytest.fixture
+async def officer_row(api: Api, world: World) -> str:
+    """A directive issued to 玫瑰 and dispatched to the officer; the officer's row id."""
+    branch_row, secretary = await issue_to_meigui(api, world)
     dispatched = await api(
         """mutation($r: ID!, $m: ID!) {
              dispatchDirective(input: {recipientId: $r, memberIds: [$m]}) {
                ... on DirectiveDispatched { recipients { id } }
              } }""",
-        {"r": branch_row["id"], "m": global_id("Member", world.officer_member.id)},
+        {"r": branch_row, "m": global_id("Member", world.officer_member.id)},
         token=secretary,
     )
     (row,) = dispatched["data"]["dispatchDirective"]["recipients"]
