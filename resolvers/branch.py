@@ -16,7 +16,7 @@ from app.ids import new_id
 from models import Branch, BranchHonour, BranchKind, HonourLevel
 from resolvers.batch import group_by_key
 from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
-from resolvers.pagination import Page, PageRequest, encode_cursor
+from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import local_date
 from resolvers.viewer import Viewer
 from sync.rescope import restamp_subtree
@@ -60,9 +60,9 @@ async def list_branches(
     """One page of branches in tree order (depth, then the bureau's own ordering)."""
     query = _filtered(select(Branch), flt)
     if page.after is not None:
-        depth, sort_order, last_id = page.after
+        depth, sort_order, last_id = cursor_values(page.after, int, int, uuid.UUID)
         key: ColumnElement[Any] = tuple_(Branch.depth, Branch.sort_order, Branch.id)
-        query = query.where(key > tuple_(int(depth), int(sort_order), uuid.UUID(str(last_id))))
+        query = query.where(key > tuple_(depth, sort_order, last_id))
     query = query.order_by(Branch.depth, Branch.sort_order, Branch.id).limit(page.first + 1)
     rows = list((await db.scalars(query)).all())
     items = rows[: page.first]

@@ -54,10 +54,30 @@ CASES = [
 ]
 
 
+# Branches are ordered by (depth, sort order, id): three values.
+ZERO_ID = "00000000-0000-0000-0000-000000000000"
+FORGED_BRANCH = {
+    "depth not a number": encode_cursor(["deep", 0, ZERO_ID]),
+    "sort order missing": encode_cursor([1, None, ZERO_ID]),
+    "not an id": encode_cursor([1, 0, "not-a-uuid"]),
+}
+
+
 @pytest.mark.parametrize(("field", "cursor"), CASES)
 async def test_a_forged_cursor_is_a_typed_error_on_after(
     api: Api, world: World, field: str, cursor: str
 ) -> None:
+    await assert_cursor_refused(api, field, cursor)
+
+
+@pytest.mark.parametrize("cursor", FORGED_BRANCH.values(), ids=FORGED_BRANCH.keys())
+async def test_a_forged_branch_cursor_is_a_typed_error_on_after(
+    api: Api, world: World, cursor: str
+) -> None:
+    await assert_cursor_refused(api, "branches", cursor)
+
+
+async def assert_cursor_refused(api: Api, field: str, cursor: str) -> None:
     token = await api.login("admin")
     body = await api(
         f"query($after: String) {{ {field}(first: 5, after: $after) {{ totalCount }} }}",
