@@ -13,11 +13,13 @@ https://graphql.github.io/graphql-over-http/draft/ — where strawberry 0.341 di
   400 (strawberry failed with 500), treats an empty `operationName` as none and refuses one that
   is not a string;
 - answers every refusal and unexpected failure with a GraphQL-shaped JSON body carrying
-  `extensions.code` and the request id, never with plain text or a traceback.
+  `extensions.code` and the request id, never with plain text or a traceback;
+- sends every WebSocket message as a text frame (strawberry sends bytes as binary frames).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -26,9 +28,10 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -101,8 +104,27 @@ def request_id_of(scope: Scope) -> str:
     return str(state.get("request_id", ""))
 
 
+class TextFrameWebSocket(ASGIWebSocketAdapter):
+    """Sends each graphql-transport-ws message as a text frame, as the protocol requires.
+
+    Our JSON encoder returns bytes (fast for HTTP bodies), which strawberry would send as
+    binary frames; graphql-ws, the client RxDB uses, closes the socket on them (4004 "Message
+    is missing the 'type' property"), so no phone would receive a live change.
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        text = encoded.decode() if isinstance(encoded, bytes) else encoded
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class MeijingGraphQL(GraphQL[Context, None]):
     """The /graphql endpoint: Meijing's per-request context, spec-conforming HTTP."""
+
+    websocket_adapter_class = TextFrameWebSocket
 
     def __init__(
         self,

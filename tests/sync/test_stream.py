@@ -38,8 +38,13 @@ subscription($headers: VisitInputHeaders) {
 }"""
 
 
+class BinaryFrame(AssertionError):
+    """The server sent a binary frame, which graphql-ws (RxDB's client) refuses with 4004."""
+
+
 class GraphQLWebSocket:
-    """A minimal graphql-transport-ws client, as RxDB's graphql-ws speaks it."""
+    """A minimal graphql-transport-ws client, as strict as RxDB's graphql-ws: every message must
+    be a text frame (graphql-ws closes the socket with 4004 on a binary one)."""
 
     def __init__(self, connection: ClientConnection) -> None:
         self.connection = connection
@@ -63,7 +68,11 @@ class GraphQLWebSocket:
     async def receive(self) -> dict[str, Any]:
         async with asyncio.timeout(TIMEOUT_SECONDS):
             while True:
-                message: dict[str, Any] = json.loads(await self.connection.recv())
+                frame = await self.connection.recv()
+                if not isinstance(frame, str):
+                    await self.connection.close(4004, "Message is missing the 'type' property")
+                    raise BinaryFrame(f"binary frame from the server: {frame!r:.200}")
+                message: dict[str, Any] = json.loads(frame)
                 if message["type"] == "ping":
                     await self.send({"type": "pong"})
                     continue
@@ -126,6 +135,45 @@ async def next_event(client: GraphQLWebSocket, operation_id: str) -> dict[str, A
     assert "errors" not in message["payload"], message
     bulk: dict[str, Any] = message["payload"]["data"]["streamVisit"]
     return bulk
+
+
+async def test_every_graphql_transport_ws_message_is_a_text_frame(
+    api: Api, world: World, app: Any, ws_url: str
+) -> None:
+    token = await api.login("officer.meigui")
+    frames: list[str | bytes] = []
+
+    async def exchange(connection: ClientConnection, message: dict[str, Any]) -> dict[str, Any]:
+        await connection.send(json.dumps(message))
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            frames.append(await connection.recv())
+        # Parsed as graphql-ws does: a binary frame would carry no `type` at all.
+        return json.loads(frames[-1]) if isinstance(frames[-1], str) else {}
+
+    async with connect(ws_url, subprotocols=["graphql-transport-ws"]) as connection:  # type: ignore[list-item]
+        ack = await exchange(connection, {"type": "connection_init", "payload": {}})
+        pong = await exchange(connection, {"type": "ping"})
+        error = await exchange(
+            connection, {"id": "1", "type": "subscribe", "payload": {"query": "{ nope }"}}
+        )
+        variables = {"headers": {"Authorization": bearer(token)}}
+        before = app.state.feed.subscriber_count
+        await connection.send(
+            json.dumps(
+                {
+                    "id": "2",
+                    "type": "subscribe",
+                    "payload": {"query": STREAM_VISIT, "variables": variables},
+                }
+            )
+        )
+        await eventually(lambda: app.state.feed.subscriber_count > before)
+        await push(api, token, (None, visit(world)))
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            frames.append(await connection.recv())
+    assert [type(f) for f in frames] == [str] * 4, frames
+    assert [ack["type"], pong["type"], error["type"]] == ["connection_ack", "pong", "error"]
+    assert json.loads(frames[-1])["type"] == "next"
 
 
 @pytest.mark.parametrize(
