@@ -19,6 +19,7 @@ https://graphql.github.io/graphql-over-http/draft/ — where strawberry 0.341 di
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -56,6 +57,7 @@ from schema.extensions import (
 from sync.feed import Feed
 from sync.fleet import DeviceTracker
 from sync.stream import ChangeCache
+from sync.stream_guard import Close, StreamEnd, StreamGuard
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -113,12 +115,27 @@ class TextFrameWebSocket(ASGIWebSocketAdapter):
     """
 
     async def send_json(self, message: Mapping[str, object]) -> None:
+        if self.ws.application_state is WebSocketState.DISCONNECTED:
+            # We closed it (a stream whose sign-in ended): what strawberry still sends, such as
+            # the operation's `complete`, has nowhere to go.
+            return
         encoded = self.view.encode_json(message)
         text = encoded.decode() if isinstance(encoded, bytes) else encoded
         try:
             await self.ws.send_text(text)
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
+
+
+def _closer(websocket: WebSocket) -> Close:
+    """Closes the socket with a stream's end; once, however many of its streams end."""
+
+    async def close(end: StreamEnd) -> None:
+        if websocket.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # the client left first
+                await websocket.close(end.code, end.reason)
+
+    return close
 
 
 class MeijingGraphQL(GraphQL[Context, None]):
@@ -149,6 +166,10 @@ class MeijingGraphQL(GraphQL[Context, None]):
         self.feed: Feed = feed if feed is not None else Feed()
         self.change_cache = ChangeCache()
         self.device_tracker = DeviceTracker()
+        # Streams end within seconds of a revocation anywhere: the same bound as the viewer cache.
+        self.stream_guard = StreamGuard(
+            sessionmaker, clock, recheck_seconds=settings.session_cache_seconds
+        )
 
     def encode_json(self, data: object) -> bytes:
         # orjson: a county overview is ~60 KiB of JSON per response; the stdlib takes ~5x longer.
@@ -180,6 +201,8 @@ class MeijingGraphQL(GraphQL[Context, None]):
             feed=self.feed,
             change_cache=self.change_cache,
             device_tracker=self.device_tracker,
+            stream_guard=self.stream_guard,
+            close_socket=_closer(request) if isinstance(request, WebSocket) else None,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from schema.node import to_global_id
+from sync.stream_guard import SIGNED_OUT
 from tests.conftest import TEST_PASSWORD, World
 from tests.e2e.test_server import Server, graphql, server_env, start, stop, wait_until_healthy
 from tests.schema.test_sync import PULL_VISIT, PUSH_VISIT, visit
@@ -200,6 +201,17 @@ async def test_rxdb_receives_a_live_change_within_2_seconds(
     assert result["received"]["village"] == "实时村"
     assert result["streamed"] >= 2  # the warm-up and the change came over the stream
     assert result["errors"] == [], json.dumps(result["errors"], ensure_ascii=False)
+
+
+async def test_graphql_ws_client_is_told_why_its_stream_ends_when_the_session_is_revoked(
+    node: str, server: Server, world: World
+) -> None:
+    config = await config_for(server, world, a="phone-a")
+    result = run_scenario(node, server, "signedOut", config)
+    assert result["events"] >= 1
+    told = {"code": SIGNED_OUT.code, "reason": SIGNED_OUT.reason}
+    assert result["closes"] == [told], result
+    assert result["end"] == {"error": told}, result
 
 
 @pytest.mark.xfail(

@@ -17,12 +17,17 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close
 
+from app.clock import FrozenClock
 from app.db import Sessionmaker
+from models import Account
 from schema.node import to_global_id
 from sync.feed import Notice, PostgresFeed, announce, create_feed
+from sync.stream_guard import SIGNED_OUT, TOKEN_EXPIRED
 from tests.conftest import Api, World
 from tests.schema.test_sync import push, visit
 
@@ -129,6 +134,20 @@ def bearer(token: str) -> str:
     return f"Bearer {token}"
 
 
+async def closed(client: GraphQLWebSocket) -> Close:
+    """How the server closed the socket; fails if it stays open for TIMEOUT_SECONDS."""
+    with pytest.raises(ConnectionClosed) as raised:
+        while True:
+            message = await client.receive()
+            assert message["type"] != "next", f"a document after the sign-in ended: {message}"
+    assert raised.value.rcvd is not None, "closed without a close frame"
+    return raised.value.rcvd
+
+
+REVOKE = "mutation($id: ID!) { revokeSession(sessionId: $id) { __typename } }"
+MY_SESSIONS = "{ me { sessions { id } } }"
+
+
 async def next_event(client: GraphQLWebSocket, operation_id: str) -> dict[str, Any]:
     message = await client.receive()
     assert message["type"] == "next" and message["id"] == operation_id, message
@@ -214,6 +233,70 @@ async def test_stream_refuses_a_bad_or_missing_token_with_an_unauthenticated_err
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
     assert errors[0]["message"]
+
+
+async def test_stream_closes_with_4401_once_the_access_token_expires(
+    api: Api, world: World, app: Any, ws_url: str, clock: FrozenClock
+) -> None:
+    token = await api.login("officer.meigui")
+    async with subscribed(ws_url, app, {"Authorization": bearer(token)}) as (client, operation_id):
+        await push(api, token, (None, visit(world)))
+        await next_event(client, operation_id)
+        # Time travels past the token's 15 minutes; a write made meanwhile must not reach it.
+        clock.advance(minutes=16)
+        admin = await api.login("admin")
+        await push(api, admin, (None, visit(world)))
+        close = await closed(client)
+    assert (close.code, close.reason) == (TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason)
+    assert len(close.reason.encode()) <= 123  # the most a WebSocket close frame carries
+
+
+async def test_stream_closes_with_4403_once_the_session_is_revoked(
+    api: Api, world: World, app: Any, ws_url: str
+) -> None:
+    token = await api.login("officer.meigui", device="phone")
+    [session] = (await api(MY_SESSIONS, token=token))["data"]["me"]["sessions"]
+    async with subscribed(ws_url, app, {"Authorization": bearer(token)}) as (client, operation_id):
+        await push(api, token, (None, visit(world)))
+        await next_event(client, operation_id)
+        await api(REVOKE, {"id": session["id"]}, token=token)
+        close = await closed(client)
+    assert (close.code, close.reason) == (SIGNED_OUT.code, SIGNED_OUT.reason)
+    assert len(close.reason.encode()) <= 123
+
+
+async def test_stream_closes_with_4403_once_the_account_is_disabled(
+    api: Api, world: World, app: Any, ws_url: str, sessionmaker: Sessionmaker
+) -> None:
+    token = await api.login("officer.meigui")
+    async with subscribed(ws_url, app, {"Authorization": bearer(token)}) as (client, operation_id):
+        await push(api, token, (None, visit(world)))
+        await next_event(client, operation_id)
+        # Straight in the database: no request of this process ever hears of it.
+        async with sessionmaker.begin() as db:
+            await db.execute(
+                update(Account).where(Account.id == world.officer.id).values(disabled=True)
+            )
+        close = await closed(client)
+    assert close.code == SIGNED_OUT.code
+
+
+async def test_stream_of_a_live_sign_in_stays_open_while_others_end(
+    api: Api, world: World, app: Any, ws_url: str
+) -> None:
+    ending = await api.login("officer.meigui", device="old-phone")
+    [session] = (await api(MY_SESSIONS, token=ending))["data"]["me"]["sessions"]
+    staying = await api.login("secretary.meigui")
+    async with (
+        subscribed(ws_url, app, {"Authorization": bearer(ending)}) as (gone, _),
+        subscribed(ws_url, app, {"Authorization": bearer(staying)}) as (kept, kept_id),
+    ):
+        await api(REVOKE, {"id": session["id"]}, token=ending)
+        assert (await closed(gone)).code == SIGNED_OUT.code
+        doc = visit(world)
+        await push(api, staying, (None, doc))
+        bulk = await next_event(kept, kept_id)
+    assert [d["id"] for d in bulk["documents"]] == [doc["id"]]
 
 
 async def test_stream_shows_an_officer_only_their_own_branch(

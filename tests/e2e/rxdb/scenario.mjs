@@ -6,6 +6,8 @@
 // The result is one line of JSON, the last on stdout; tests/e2e/test_rxdb.py asserts on it.
 // A scenario only acts and reports: what must hold is decided by the Python test.
 
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { Phone, COLLECTIONS, newVisit, newPatrol, newServiceAction, within } from './phone.mjs';
 
 const SETTLE_MS = 20000;
@@ -181,7 +183,64 @@ const scenarios = {
     return result;
   },
 
+  /**
+   * graphql-ws (the client RxDB streams with) subscribed to streamVisit; the session is revoked
+   * over HTTP once an event arrived. Reports how the socket closed (no retries: RxDB retries a
+   * 4403, and the retried subscription is refused with UNAUTHENTICATED).
+   */
+  async signedOut(config) {
+    const closes = [];
+    const events = [];
+    const client = createClient({
+      url: config.ws,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { Authorization: `Bearer ${config.tokens.a}` },
+      on: { closed: (event) => closes.push({ code: event.code, reason: event.reason }) },
+    });
+    const query = `subscription { streamVisit { documents { id } checkpoint { id updatedAt } } }`;
+    const ended = new Promise((resolve) => {
+      client.subscribe({ query }, {
+        next: (message) => events.push(message),
+        error: (error) => resolve({ error: { code: error?.code ?? null, reason: error?.reason ?? null } }),
+        complete: () => resolve({ complete: true }),
+      });
+    });
+    await within(SETTLE_MS, (async () => {
+      // Written until the stream shows it is open (the server registers it asynchronously).
+      while (events.length === 0) {
+        await push(config, newVisit(config));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })(), 'a first event');
+    await graphql(config, config.tokens.a,
+      'mutation($id: ID!) { revokeSession(sessionId: $id) { __typename } }', { id: config.sessionId });
+    let end;
+    try {
+      end = await within(SETTLE_MS, ended, 'the socket closing');
+    } catch (error) {
+      end = { timeout: error.message };
+    }
+    await client.dispose();
+    return { events: events.length, end, closes };
+  },
 };
+
+async function graphql(config, token, query, variables) {
+  const response = await fetch(config.http, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+async function push(config, doc) {
+  await graphql(config, config.tokens.a, `mutation($rows: [VisitInputPushRow!]) {
+    pushVisit(visitPushRow: $rows) { id } }`, { rows: [{ assumedMasterState: null, newDocumentState: doc }] });
+}
 
 async function readStdin() {
   const chunks = [];
