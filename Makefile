@@ -5,8 +5,11 @@ HOST ?= 127.0.0.1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The real RxDB client that tests/e2e/test_rxdb.py drives (a Node project with its lock file).
+RXDB := tests/e2e/rxdb
+RXDB_STAMP := $(RXDB)/node_modules/.package-lock.json
 
-.PHONY: run test install lint typecheck pytest bench schema clean
+.PHONY: run test install rxdb lint typecheck pytest bench schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +21,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Reinstalled only when the lock file is newer than the install. graphql and z-schema declare
+# Node 22, but the client RxDB runs never loads them; --loglevel=error keeps that warning quiet.
+$(RXDB_STAMP): $(RXDB)/package-lock.json
+	cd $(RXDB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+rxdb: $(RXDB_STAMP)
 
 run: install
 	$(BIN)/meijing db upgrade
@@ -31,7 +42,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install
+pytest: install rxdb
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -43,4 +54,4 @@ bench: install
 	$(BIN)/python bench/graphql.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache $(RXDB)/node_modules

@@ -13,11 +13,14 @@ https://graphql.github.io/graphql-over-http/draft/ — where strawberry 0.341 di
   400 (strawberry failed with 500), treats an empty `operationName` as none and refuses one that
   is not a string;
 - answers every refusal and unexpected failure with a GraphQL-shaped JSON body carrying
-  `extensions.code` and the request id, never with plain text or a traceback.
+  `extensions.code` and the request id, never with plain text or a traceback;
+- sends every WebSocket message as a text frame (strawberry sends bytes as binary frames).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -26,9 +29,10 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -53,6 +57,7 @@ from schema.extensions import (
 from sync.feed import Feed
 from sync.fleet import DeviceTracker
 from sync.stream import ChangeCache
+from sync.stream_guard import Close, StreamEnd, StreamGuard
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -101,8 +106,42 @@ def request_id_of(scope: Scope) -> str:
     return str(state.get("request_id", ""))
 
 
+class TextFrameWebSocket(ASGIWebSocketAdapter):
+    """Sends each graphql-transport-ws message as a text frame, as the protocol requires.
+
+    Our JSON encoder returns bytes (fast for HTTP bodies), which strawberry would send as
+    binary frames; graphql-ws, the client RxDB uses, closes the socket on them (4004 "Message
+    is missing the 'type' property"), so no phone would receive a live change.
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        if self.ws.application_state is WebSocketState.DISCONNECTED:
+            # We closed it (a stream whose sign-in ended): what strawberry still sends, such as
+            # the operation's `complete`, has nowhere to go.
+            return
+        encoded = self.view.encode_json(message)
+        text = encoded.decode() if isinstance(encoded, bytes) else encoded
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+def _closer(websocket: WebSocket) -> Close:
+    """Closes the socket with a stream's end; once, however many of its streams end."""
+
+    async def close(end: StreamEnd) -> None:
+        if websocket.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # the client left first
+                await websocket.close(end.code, end.reason)
+
+    return close
+
+
 class MeijingGraphQL(GraphQL[Context, None]):
     """The /graphql endpoint: Meijing's per-request context, spec-conforming HTTP."""
+
+    websocket_adapter_class = TextFrameWebSocket
 
     def __init__(
         self,
@@ -127,6 +166,10 @@ class MeijingGraphQL(GraphQL[Context, None]):
         self.feed: Feed = feed if feed is not None else Feed()
         self.change_cache = ChangeCache()
         self.device_tracker = DeviceTracker()
+        # Streams end within seconds of a revocation anywhere: the same bound as the viewer cache.
+        self.stream_guard = StreamGuard(
+            sessionmaker, clock, recheck_seconds=settings.session_cache_seconds
+        )
 
     def encode_json(self, data: object) -> bytes:
         # orjson: a county overview is ~60 KiB of JSON per response; the stdlib takes ~5x longer.
@@ -158,6 +201,8 @@ class MeijingGraphQL(GraphQL[Context, None]):
             feed=self.feed,
             change_cache=self.change_cache,
             device_tracker=self.device_tracker,
+            stream_guard=self.stream_guard,
+            close_socket=_closer(request) if isinstance(request, WebSocket) else None,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -48,6 +48,7 @@ from resolvers.viewer import Viewer
 from sync.feed import Feed
 from sync.fleet import DeviceTracker
 from sync.stream import ChangeCache
+from sync.stream_guard import Close, StreamGuard
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -203,6 +204,9 @@ class Context:
     device_tracker: DeviceTracker = dataclasses.field(default_factory=DeviceTracker)
     # Set by strawberry on a WebSocket from the client's connection_init payload.
     connection_params: Any = None
+    # Ends streams whose sign-in ended (one per process); over a WebSocket, how to close it.
+    stream_guard: StreamGuard | None = None
+    close_socket: Close | None = None
 
     def require_viewer(self) -> Viewer:
         if self.viewer is None:

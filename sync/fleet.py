@@ -3,16 +3,22 @@
 A pull writes at most once per device and collection every `REFRESH_SECONDS` (and whenever the
 scope, app version or skew changes), so paging through 100,000 documents costs no extra writes.
 The write does not move the data version: bookkeeping is not data a cached response shows.
+
+What the process remembers is bounded: an entry is dropped after `REFRESH_SECONDS` (it could no
+longer spare a write) and the least recently used go once `max_entries` are held, so sign-ins
+over the months cannot grow it. Forgetting early only costs one bookkeeping write.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import select, update
 
 from app.db import Sessionmaker
@@ -21,6 +27,8 @@ from sync.pull import ResyncRequired
 from sync.stamp import VERSION_BUMPED, epoch_ms
 
 REFRESH_SECONDS = 30.0
+MAX_ENTRIES = 10_000
+"""Device sessions x collections remembered per process; a county's busy half-minute fits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +42,16 @@ class DeviceReport:
 class DeviceTracker:
     """Per process: remembers what it last wrote per device and collection to skip repeats."""
 
-    def __init__(self, timer: Any = time.monotonic) -> None:
-        self.timer = timer
-        self._seen: dict[tuple[uuid.UUID, str], tuple[str, str | None, float]] = {}
+    def __init__(
+        self, timer: Callable[[], float] = time.monotonic, max_entries: int = MAX_ENTRIES
+    ) -> None:
+        # What was last written per (device session, collection): scope key and app version.
+        self._seen: TTLCache[tuple[uuid.UUID, str], tuple[str, str | None]] = TTLCache(
+            max_entries, REFRESH_SECONDS, timer
+        )
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     async def record_pull(
         self,
@@ -53,13 +68,7 @@ class DeviceTracker:
         if device_session_id is None:
             return
         key = (device_session_id, collection)
-        seen = self._seen.get(key)
-        if (
-            seen is not None
-            and seen[0] == scope_key
-            and seen[1] == report.app_version
-            and self.timer() - seen[2] < REFRESH_SECONDS
-        ):
+        if self._seen.get(key) == (scope_key, report.app_version):
             return
         skew = None if report.client_time_ms is None else report.client_time_ms - epoch_ms(now)
         async with sessionmaker.begin() as db:
@@ -105,4 +114,4 @@ class DeviceTracker:
                     .where(SyncDevice.device_session_id == device_session_id)
                     .values(**values)
                 )
-        self._seen[key] = (scope_key, report.app_version, self.timer())
+        self._seen[key] = (scope_key, report.app_version)

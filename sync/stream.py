@@ -4,7 +4,8 @@ What a stamp wrote is read once per process, however many phones are subscribed,
 subscription keeps only the documents in its viewer's audience (sync/audience.py: the scope,
 narrowed for an officer to the reminders and directives addressed to them or their branch).
 A removal (a document that left a branch) reaches those who saw the old branch and cannot see
-the new one.
+the new one. A stream lasts only as long as its sign-in: sync/stream_guard.py ends it when the
+access token expires or the session ends.
 """
 
 from __future__ import annotations
@@ -12,16 +13,20 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from app.auth import authenticate
+from app.auth import authenticate, bearer_token
 from app.db import Sessionmaker
+from app.security import TokenError, decode_access_token
 from resolvers.errors import Unauthenticated
 from resolvers.viewer import Viewer
 from sync import audience
 from sync.collection import Collection
 from sync.pull import Change, changes_at
 from sync.scope import Scope, scope_of
+from sync.stream_guard import StreamGuard
 
 if TYPE_CHECKING:
     from schema.context import Info
@@ -97,34 +102,61 @@ def connection_token(params: Any) -> str | None:
     return None
 
 
-async def stream_viewer(info: Info, header_token: str | None) -> Viewer:
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """Who subscribed, and until when their access token lets them."""
+
+    viewer: Viewer
+    token_expires_at: datetime
+
+
+async def stream_subscriber(info: Info, header_token: str | None) -> Subscriber:
     """The subscriber: from the socket's headers, its connectionParams, or the headers argument."""
     ctx = info.context
-    if ctx.viewer is not None:
-        return ctx.viewer
+    upgrade = ctx.request.headers.get("authorization") if ctx.request is not None else None
     problem: str | None = None
-    for token in (connection_token(ctx.connection_params), header_token):
+    for token in (upgrade, connection_token(ctx.connection_params), header_token):
         if not token:
             continue
         viewer, problem = await authenticate(
             token, ctx.settings.secret_key, ctx.sessionmaker, ctx.clock, ctx.viewer_cache
         )
         if viewer is not None:
-            return viewer
+            return Subscriber(viewer, _expires_at(info, token))
     raise Unauthenticated(problem or ctx.auth_problem or "请先登录 (authentication required)")
+
+
+def _expires_at(info: Info, authorization: str) -> datetime:
+    ctx = info.context
+    now = ctx.clock()
+    try:
+        claims = decode_access_token(
+            ctx.settings.secret_key, bearer_token(authorization) or "", now
+        )
+    except TokenError:  # it expired since it was accepted a moment ago
+        return now
+    return claims.expires_at
 
 
 async def stream_changes(
     info: Info, collection: Collection, header_token: str | None
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """Lists of documents, one per committed write the subscriber may see (never empty)."""
+    """Lists of documents, one per committed write the subscriber may see (never empty), for as
+    long as the subscriber's sign-in lasts."""
     ctx = info.context
-    viewer = await stream_viewer(info, header_token)
-    scope = scope_of(viewer)
-    async for notice in ctx.feed.subscribe():
-        if notice.collection != collection.key:
-            continue
-        changes = await ctx.change_cache.get(ctx.sessionmaker, collection, notice.stamp)
-        documents = visible(changes, scope)
-        if documents:
-            yield documents
+    subscriber = await stream_subscriber(info, header_token)
+    scope = scope_of(subscriber.viewer)
+    guard = ctx.stream_guard or StreamGuard(ctx.sessionmaker, ctx.clock)
+    session_id = subscriber.viewer.session_id
+    if session_id is None:  # every access token names its session; nothing to watch otherwise
+        raise Unauthenticated("令牌无效,请重新登录 (invalid access token; sign in again)")
+    async with guard.watch(session_id, subscriber.token_expires_at, ctx.close_socket) as watch:
+        async for notice in ctx.feed.subscribe():
+            if notice.collection != collection.key:
+                continue
+            changes = await ctx.change_cache.get(ctx.sessionmaker, collection, notice.stamp)
+            documents = visible(changes, scope)
+            if watch.lapsed(ctx.clock()):
+                return  # the socket is being closed with the reason; over HTTP the stream ends
+            if documents:
+                yield documents

@@ -1,5 +1,6 @@
 """Guarantee 6 end to end: a write through one uvicorn process reaches a phone streaming from
-another process on the same PostgreSQL (LISTEN/NOTIFY), and from the same process on SQLite."""
+another process on the same PostgreSQL (LISTEN/NOTIFY), and from the same process on SQLite;
+a session revoked through one process closes its stream on the other."""
 
 from __future__ import annotations
 
@@ -13,17 +14,20 @@ from typing import Any
 import httpx
 import pytest
 
+from sync.stream_guard import SIGNED_OUT
 from tests.conftest import TEST_PASSWORD, World
 from tests.e2e.test_server import Server, graphql, server_env, start, stop, wait_until_healthy
 from tests.schema.test_sync import PUSH_VISIT, visit
-from tests.sync.test_stream import STREAM_VISIT, GraphQLWebSocket
+from tests.sync.test_stream import REVOKE, STREAM_VISIT, GraphQLWebSocket, closed
 
 pytestmark = pytest.mark.e2e
 
 ATTEMPTS = 10
 
 LOGIN = """mutation($u: String!, $p: String!) {
-  login(username: $u, password: $p, deviceId: "e2e") { ... on SignInSuccess { accessToken } }
+  login(username: $u, password: $p, deviceId: "e2e") {
+    ... on SignInSuccess { accessToken session { id } }
+  }
 }"""
 
 
@@ -80,3 +84,32 @@ async def test_write_through_one_process_streams_to_a_phone_on_another(
     assert streamed["village"] == pushed[streamed["id"]]["village"]
     assert streamed["deleted"] is False
     assert bulk["checkpoint"] == {"id": streamed["id"], "updatedAt": streamed["updatedAt"]}
+
+
+async def first_event(
+    client: httpx.AsyncClient, phone: GraphQLWebSocket, token: str, world: World
+) -> dict[str, Any]:
+    """Subscribes and writes visits until one streams back (registration is silent)."""
+    await phone.subscribe(STREAM_VISIT)
+    for _ in range(ATTEMPTS):
+        rows = [{"assumedMasterState": None, "newDocumentState": visit(world)}]
+        assert await graphql(client, PUSH_VISIT, token, rows=rows) == {"pushVisit": []}
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                return await phone.receive()
+    raise AssertionError(f"no event for {ATTEMPTS} writes")
+
+
+async def test_revoking_through_one_process_closes_the_stream_on_another(
+    servers: list[Server], world: World
+) -> None:
+    writer, reader = servers[0], servers[-1]
+    async with httpx.AsyncClient(base_url=writer.url, timeout=10.0) as client:
+        signed_in = (await graphql(client, LOGIN, u="officer.meigui", p=TEST_PASSWORD))["login"]
+        token = signed_in["accessToken"]
+        ws_url = reader.url.replace("http://", "ws://") + "/graphql"
+        async with GraphQLWebSocket.open(ws_url, {"Authorization": f"Bearer {token}"}) as phone:
+            assert (await first_event(client, phone, token, world))["type"] == "next"
+            await graphql(client, REVOKE, token, id=signed_in["session"]["id"])
+            close = await closed(phone)
+    assert (close.code, close.reason) == (SIGNED_OUT.code, SIGNED_OUT.reason)

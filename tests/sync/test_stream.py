@@ -17,12 +17,17 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close
 
+from app.clock import FrozenClock
 from app.db import Sessionmaker
+from models import Account
 from schema.node import to_global_id
 from sync.feed import Notice, PostgresFeed, announce, create_feed
+from sync.stream_guard import SIGNED_OUT, TOKEN_EXPIRED
 from tests.conftest import Api, World
 from tests.schema.test_sync import push, visit
 
@@ -38,8 +43,13 @@ subscription($headers: VisitInputHeaders) {
 }"""
 
 
+class BinaryFrame(AssertionError):
+    """The server sent a binary frame, which graphql-ws (RxDB's client) refuses with 4004."""
+
+
 class GraphQLWebSocket:
-    """A minimal graphql-transport-ws client, as RxDB's graphql-ws speaks it."""
+    """A minimal graphql-transport-ws client, as strict as RxDB's graphql-ws: every message must
+    be a text frame (graphql-ws closes the socket with 4004 on a binary one)."""
 
     def __init__(self, connection: ClientConnection) -> None:
         self.connection = connection
@@ -63,7 +73,11 @@ class GraphQLWebSocket:
     async def receive(self) -> dict[str, Any]:
         async with asyncio.timeout(TIMEOUT_SECONDS):
             while True:
-                message: dict[str, Any] = json.loads(await self.connection.recv())
+                frame = await self.connection.recv()
+                if not isinstance(frame, str):
+                    await self.connection.close(4004, "Message is missing the 'type' property")
+                    raise BinaryFrame(f"binary frame from the server: {frame!r:.200}")
+                message: dict[str, Any] = json.loads(frame)
                 if message["type"] == "ping":
                     await self.send({"type": "pong"})
                     continue
@@ -120,12 +134,65 @@ def bearer(token: str) -> str:
     return f"Bearer {token}"
 
 
+async def closed(client: GraphQLWebSocket) -> Close:
+    """How the server closed the socket; fails if it stays open for TIMEOUT_SECONDS."""
+    with pytest.raises(ConnectionClosed) as raised:
+        while True:
+            message = await client.receive()
+            assert message["type"] != "next", f"a document after the sign-in ended: {message}"
+    assert raised.value.rcvd is not None, "closed without a close frame"
+    return raised.value.rcvd
+
+
+REVOKE = "mutation($id: ID!) { revokeSession(sessionId: $id) { __typename } }"
+MY_SESSIONS = "{ me { sessions { id } } }"
+
+
 async def next_event(client: GraphQLWebSocket, operation_id: str) -> dict[str, Any]:
     message = await client.receive()
     assert message["type"] == "next" and message["id"] == operation_id, message
     assert "errors" not in message["payload"], message
     bulk: dict[str, Any] = message["payload"]["data"]["streamVisit"]
     return bulk
+
+
+async def test_every_graphql_transport_ws_message_is_a_text_frame(
+    api: Api, world: World, app: Any, ws_url: str
+) -> None:
+    token = await api.login("officer.meigui")
+    frames: list[str | bytes] = []
+
+    async def exchange(connection: ClientConnection, message: dict[str, Any]) -> dict[str, Any]:
+        await connection.send(json.dumps(message))
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            frames.append(await connection.recv())
+        # Parsed as graphql-ws does: a binary frame would carry no `type` at all.
+        return json.loads(frames[-1]) if isinstance(frames[-1], str) else {}
+
+    async with connect(ws_url, subprotocols=["graphql-transport-ws"]) as connection:  # type: ignore[list-item]
+        ack = await exchange(connection, {"type": "connection_init", "payload": {}})
+        pong = await exchange(connection, {"type": "ping"})
+        error = await exchange(
+            connection, {"id": "1", "type": "subscribe", "payload": {"query": "{ nope }"}}
+        )
+        variables = {"headers": {"Authorization": bearer(token)}}
+        before = app.state.feed.subscriber_count
+        await connection.send(
+            json.dumps(
+                {
+                    "id": "2",
+                    "type": "subscribe",
+                    "payload": {"query": STREAM_VISIT, "variables": variables},
+                }
+            )
+        )
+        await eventually(lambda: app.state.feed.subscriber_count > before)
+        await push(api, token, (None, visit(world)))
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            frames.append(await connection.recv())
+    assert [type(f) for f in frames] == [str] * 4, frames
+    assert [ack["type"], pong["type"], error["type"]] == ["connection_ack", "pong", "error"]
+    assert json.loads(frames[-1])["type"] == "next"
 
 
 @pytest.mark.parametrize(
@@ -166,6 +233,70 @@ async def test_stream_refuses_a_bad_or_missing_token_with_an_unauthenticated_err
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
     assert errors[0]["message"]
+
+
+async def test_stream_closes_with_4401_once_the_access_token_expires(
+    api: Api, world: World, app: Any, ws_url: str, clock: FrozenClock
+) -> None:
+    token = await api.login("officer.meigui")
+    async with subscribed(ws_url, app, {"Authorization": bearer(token)}) as (client, operation_id):
+        await push(api, token, (None, visit(world)))
+        await next_event(client, operation_id)
+        # Time travels past the token's 15 minutes; a write made meanwhile must not reach it.
+        clock.advance(minutes=16)
+        admin = await api.login("admin")
+        await push(api, admin, (None, visit(world)))
+        close = await closed(client)
+    assert (close.code, close.reason) == (TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason)
+    assert len(close.reason.encode()) <= 123  # the most a WebSocket close frame carries
+
+
+async def test_stream_closes_with_4403_once_the_session_is_revoked(
+    api: Api, world: World, app: Any, ws_url: str
+) -> None:
+    token = await api.login("officer.meigui", device="phone")
+    [session] = (await api(MY_SESSIONS, token=token))["data"]["me"]["sessions"]
+    async with subscribed(ws_url, app, {"Authorization": bearer(token)}) as (client, operation_id):
+        await push(api, token, (None, visit(world)))
+        await next_event(client, operation_id)
+        await api(REVOKE, {"id": session["id"]}, token=token)
+        close = await closed(client)
+    assert (close.code, close.reason) == (SIGNED_OUT.code, SIGNED_OUT.reason)
+    assert len(close.reason.encode()) <= 123
+
+
+async def test_stream_closes_with_4403_once_the_account_is_disabled(
+    api: Api, world: World, app: Any, ws_url: str, sessionmaker: Sessionmaker
+) -> None:
+    token = await api.login("officer.meigui")
+    async with subscribed(ws_url, app, {"Authorization": bearer(token)}) as (client, operation_id):
+        await push(api, token, (None, visit(world)))
+        await next_event(client, operation_id)
+        # Straight in the database: no request of this process ever hears of it.
+        async with sessionmaker.begin() as db:
+            await db.execute(
+                update(Account).where(Account.id == world.officer.id).values(disabled=True)
+            )
+        close = await closed(client)
+    assert close.code == SIGNED_OUT.code
+
+
+async def test_stream_of_a_live_sign_in_stays_open_while_others_end(
+    api: Api, world: World, app: Any, ws_url: str
+) -> None:
+    ending = await api.login("officer.meigui", device="old-phone")
+    [session] = (await api(MY_SESSIONS, token=ending))["data"]["me"]["sessions"]
+    staying = await api.login("secretary.meigui")
+    async with (
+        subscribed(ws_url, app, {"Authorization": bearer(ending)}) as (gone, _),
+        subscribed(ws_url, app, {"Authorization": bearer(staying)}) as (kept, kept_id),
+    ):
+        await api(REVOKE, {"id": session["id"]}, token=ending)
+        assert (await closed(gone)).code == SIGNED_OUT.code
+        doc = visit(world)
+        await push(api, staying, (None, doc))
+        bulk = await next_event(kept, kept_id)
+    assert [d["id"] for d in bulk["documents"]] == [doc["id"]]
 
 
 async def test_stream_shows_an_officer_only_their_own_branch(
