@@ -41,7 +41,15 @@ from models import (
 )
 from models.sync import DOCUMENT_ID_LENGTH
 from resolvers.errors import ErrorCode, Problem
-from sync.merge import JSON, VISIT_POLICIES, Policies, SetPolicy, TrackPolicy
+from sync.merge import (
+    FREE_TEXT,
+    JSON,
+    VISIT_POLICIES,
+    Policies,
+    SetPolicy,
+    TextPolicy,
+    TrackPolicy,
+)
 
 FieldKind = Literal["text", "enum", "int", "datetime", "branch", "member", "json"]
 
@@ -112,6 +120,13 @@ class Collection:
     @property
     def json_fields(self) -> tuple[WireField, ...]:
         return tuple(f for f in self.fields if f.kind == "json")
+
+    @property
+    def free_text_fields(self) -> tuple[str, ...]:
+        """Wire names of the prose fields, merged line by line (`sync.merge.TextPolicy`)."""
+        return tuple(
+            f.name for f in self.fields if isinstance(self.policies.get(f.name), TextPolicy)
+        )
 
     # --- forms ----------------------------------------------------------------------------
 
@@ -401,7 +416,11 @@ PATROL = Collection(
         WireField("track", "track", "json", required=False, element=_track_point),
         WireField("observations", "observations", "text", required=False),
     ),
-    policies={"participants": SetPolicy(), "track": TrackPolicy("t")},
+    policies={
+        "participants": SetPolicy(),
+        "track": TrackPolicy("t"),
+        "observations": FREE_TEXT,
+    },
 )
 
 SERVICE_ACTION = Collection(
@@ -423,7 +442,7 @@ SERVICE_ACTION = Collection(
         WireField("bannersReceived", "banners_received", "int"),
         WireField("notes", "notes", "text", required=False),
     ),
-    policies={"participants": SetPolicy.by_field("memberId", "name")},
+    policies={"participants": SetPolicy.by_field("memberId", "name"), "notes": FREE_TEXT},
 )
 
 
@@ -502,6 +521,8 @@ DIRECTIVE_PROGRESS = Collection(
         WireField("stage", "stage", "text", required=False, max_length=50),
         WireField("reportedAt", "reported_at", "datetime"),
     ),
+    # A report is one member's, but they may edit it on two devices: no line of it is lost.
+    policies={"text": FREE_TEXT},
 )
 
 COLLECTIONS: dict[str, Collection] = {
