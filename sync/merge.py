@@ -391,11 +391,12 @@ class TrackPolicy(FieldPolicy):
 
 # Patience diff, as Breezy pairs it with merge3: it anchors on lines that occur once in both
 # texts, so notes align on what is unique in them, in near-linear time. merge3's default,
-# difflib's matcher, either ignores any line frequent in a long text (its autojunk heuristic,
-# so such notes misalign) or, without that, took 54 s here on 1,000 lines of two kinds: a push
-# holding its row locks that long. merge3 types its matcher with a protocol that the matchers'
-# stubs do not declare; they agree at run time.
-_MATCHER = cast("type[SequenceMatcherProtocol[str]]", PatienceSequenceMatcher)
+# difflib's matcher, either ignores lines frequent in a long text (autojunk: 1,000 lines of one
+# kind, changed at both ends, became one conflict over all of them) or, without that, took
+# 39 s on 1,000 lines of two kinds, a push holding its row lock all along (bench/merge.py).
+# merge3 types its matcher with a protocol the matchers' stubs do not declare; they agree at
+# run time.
+LINE_MATCHER = cast("type[SequenceMatcherProtocol[str]]", PatienceSequenceMatcher)
 
 
 def text_lines(value: JSON) -> tuple[str, ...]:
@@ -438,7 +439,7 @@ def merge_text(ancestor: JSON, client: JSON, server: JSON) -> TextMerge:
     base, ours, theirs = text_lines(ancestor), text_lines(server), text_lines(client)
     lines: list[str] = []
     contested: list[CompetingLines] = []
-    for region in Merge3(base, ours, theirs, sequence_matcher=_MATCHER).merge_groups():
+    for region in Merge3(base, ours, theirs, sequence_matcher=LINE_MATCHER).merge_groups():
         if region[0] != "conflict":
             lines.extend(region[1])
             continue
