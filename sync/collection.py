@@ -42,7 +42,6 @@ from models import (
 from models.sync import DOCUMENT_ID_LENGTH
 from resolvers.errors import ErrorCode, Problem
 from sync.merge import (
-    FREE_TEXT,
     JSON,
     VISIT_POLICIES,
     Policies,
@@ -56,6 +55,13 @@ FieldKind = Literal["text", "enum", "int", "datetime", "branch", "member", "json
 MAX_TEXT = 2000
 MAX_LIST = 500
 MAX_PEOPLE = 1_000_000
+
+FREE_TEXT = TextPolicy(max_length=MAX_TEXT)
+"""Officers' prose (concerns, observations, notes), which they add to line by line over time.
+
+Short identifying values (a village, an area, a title) stay scalars: lists filter and show them
+as one value, and a line merge of two names would be a name nobody wrote.
+"""
 
 
 @lru_cache(maxsize=65536)
@@ -398,7 +404,7 @@ VISIT = Collection(
         WireField("peopleReached", "people_reached", "int"),
         WireField("visitedAt", "visited_at", "datetime"),
     ),
-    policies=VISIT_POLICIES,
+    policies={**VISIT_POLICIES, "concerns": FREE_TEXT, "resolution": FREE_TEXT},
 )
 
 PATROL = Collection(

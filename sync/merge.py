@@ -488,16 +488,23 @@ class TextPolicy(FieldPolicy):
     recovers the competing lines for whoever reads the record. The result keeps the server's
     or the client's exact text when it has the same lines, and is joined by newlines otherwise.
     A value that is not text (a bad value the validator will refuse) is treated as a scalar.
+
+    `max_length`: the field's limit. Two versions that fit may merge into a text that does not;
+    the server's then stays and the client's whole version competes, rather than the row being
+    quarantined for a length nobody wrote.
     """
+
+    max_length: int | None = None
 
     def resolve(self, ancestor: JSON, client: JSON, server: JSON) -> FieldOutcome:
         """The line merge of both sides' changes; a conflict only where a version competes."""
         if not all(_is_text(v) for v in (ancestor, client, server)):
             return FieldOutcome(server, "server_wins")
         merged = merge_text(ancestor, client, server)
-        return FieldOutcome(
-            _spelled(merged.lines, server, client), "text_lines" if merged.competing else None
-        )
+        value = _spelled(merged.lines, server, client)
+        if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
+            return FieldOutcome(server, "text_lines")
+        return FieldOutcome(value, "text_lines" if merged.competing else None)
 
     def merge_unrelated(self, client: JSON, server: JSON) -> FieldOutcome:
         """No ancestor: every line is an addition, so both texts are kept (the server's first).
@@ -552,21 +559,8 @@ def _spelled(lines: tuple[str, ...], server: JSON, client: JSON) -> JSON:
 Policies: TypeAlias = Mapping[str, FieldPolicy]
 """Per collection: field name -> policy. Fields not listed are `SERVER_WINS`."""
 
-FREE_TEXT = TextPolicy()
-"""Officers' prose (concerns, observations, notes), which they add to line by line over time.
-
-Short identifying values (a village, an area, a title) stay scalars: lists filter and show them
-as one value, and a line merge of two names would be a name nobody wrote.
-"""
-
 VISIT_STATUS_ORDER = ("open", "escalated", "resolved")
-VISIT_POLICIES: Policies = MappingProxyType(
-    {
-        "status": ForwardPolicy(VISIT_STATUS_ORDER),
-        "concerns": FREE_TEXT,
-        "resolution": FREE_TEXT,
-    }
-)
+VISIT_POLICIES: Policies = MappingProxyType({"status": ForwardPolicy(VISIT_STATUS_ORDER)})
 
 
 # --- documents --------------------------------------------------------------------------------

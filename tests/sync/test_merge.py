@@ -12,13 +12,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sync.collection import FREE_TEXT, VISIT
 from sync.merge import (
-    FREE_TEXT,
     JSON,
     SERVER_WINS,
     VISIT_POLICIES,
     Document,
     FieldConflict,
+    FieldOutcome,
     FieldPolicy,
     ForwardPolicy,
     MergeResult,
@@ -337,7 +338,7 @@ def test_merge_does_not_share_containers_with_its_inputs() -> None:
 
 def concerns_merge(ancestor: str | None, client: str | None, server: str | None) -> MergeResult:
     return merge(
-        visit(concerns=ancestor), visit(concerns=client), visit(concerns=server), VISIT_POLICIES
+        visit(concerns=ancestor), visit(concerns=client), visit(concerns=server), VISIT.policies
     )
 
 
@@ -345,7 +346,7 @@ def shown(result: MergeResult | PushDecision) -> list[tuple[str, tuple[str, ...]
     """The competing versions a reader of the record is shown: field and the lines it lacks."""
     versions = []
     for conflict in result.conflicts:
-        policy_ = VISIT_POLICIES.get(conflict.field)
+        policy_ = VISIT.policies.get(conflict.field)
         if isinstance(policy_, TextPolicy):
             lines = policy_.competing(conflict)
             if lines is not None:
@@ -366,7 +367,7 @@ def test_notes_two_officers_appended_are_both_in_the_record() -> None:
     assert result.client_must_adopt
     # The reply was lost and the phone pushes again: the record already holds its note.
     retry = decide_push_row(
-        result.document, visit(concerns=ancestor), visit(concerns=client), VISIT_POLICIES
+        result.document, visit(concerns=ancestor), visit(concerns=client), VISIT.policies
     )
     assert (retry.changes_stored, retry.conflicts) == (False, [])
 
@@ -426,6 +427,18 @@ def test_a_version_that_only_adds_lines_to_the_others_is_taken_whole() -> None:
     assert shown(result) == [("concerns", ("已报修",))]
 
 
+def test_a_merge_too_long_for_the_field_keeps_the_servers_and_the_phones_competes() -> None:
+    short = TextPolicy(max_length=12)
+    # Each side fits; both notes together would not, and nobody wrote that text.
+    outcome = short.merge("路灯坏了", "路灯坏了\n已拍照上报", "路灯坏了\n电工周三来")
+    assert outcome == FieldOutcome("路灯坏了\n电工周三来", "text_lines")
+    conflict = FieldConflict(
+        "concerns", "路灯坏了", "路灯坏了\n已拍照上报", outcome.value, outcome.value, "text_lines"
+    )
+    assert short.competing(conflict) == ("已拍照上报",)
+    assert short.merge("路灯坏了", "路灯坏了\n甲", "路灯坏了\n乙").value == "路灯坏了\n乙\n甲"
+
+
 def test_free_text_fields_are_merged_by_lines_and_names_are_not() -> None:
     from sync.collection import COLLECTIONS
 
@@ -437,14 +450,14 @@ def test_free_text_fields_are_merged_by_lines_and_names_are_not() -> None:
         "directive_progress": ("text",),
     }
     # A village both renamed stays a scalar conflict: two names merged would be neither.
-    result = merge(visit(), visit(village="东梅林村"), visit(village="梅林新村"), VISIT_POLICIES)
+    result = merge(visit(), visit(village="东梅林村"), visit(village="梅林新村"), VISIT.policies)
     assert doc_of(result)["village"] == "梅林新村"
     assert [(c.field, c.reason) for c in result.conflicts] == [("village", "server_wins")]
     resolution = merge(
         visit(resolution="已调解"),
         visit(resolution="已调解\n双方签字"),
         visit(resolution="已调解\n回访满意"),
-        VISIT_POLICIES,
+        VISIT.policies,
     )
     assert doc_of(resolution)["resolution"] == "已调解\n回访满意\n双方签字"
 
@@ -452,7 +465,7 @@ def test_free_text_fields_are_merged_by_lines_and_names_are_not() -> None:
 def test_a_fully_merged_text_conflict_is_not_shown_as_competing() -> None:
     # The phone edited a note while another device deleted the visit: the edit is merged into
     # the tombstone and logged, but nothing of it is missing from the record.
-    result = merge(visit(), visit(concerns="路灯坏了\n已修好"), visit(deleted=True), VISIT_POLICIES)
+    result = merge(visit(), visit(concerns="路灯坏了\n已修好"), visit(deleted=True), VISIT.policies)
     assert [(c.field, c.reason) for c in result.conflicts] == [
         ("deleted", "delete_vs_edit"),
         ("concerns", "edit_of_deleted"),
@@ -751,7 +764,7 @@ def test_a_push_without_ancestor_logs_a_cleared_field_the_server_kept() -> None:
     stored = visit(concerns="噪音扰民", status="escalated")
     pushed = visit(concerns=None, status="resolved")
 
-    decision = decide_push_row(stored, None, pushed, VISIT_POLICIES)
+    decision = decide_push_row(stored, None, pushed, VISIT.policies)
 
     assert decision.kind == "merged"
     assert doc_of(decision)["concerns"] == "噪音扰民"
@@ -803,8 +816,8 @@ def test_a_retried_text_merge_changes_nothing_and_logs_nothing_new(
     repeated or moved their alignment is ambiguous, and a retry may align them otherwise and
     repeat a line or log the place as competing (by the property above, it loses no line)."""
     ancestor, client, server = (visit(concerns=v) for v in history)
-    first = decide_push_row(server, ancestor, client, VISIT_POLICIES)
+    first = decide_push_row(server, ancestor, client, VISIT.policies)
     stored = first.document if first.changes_stored else server
-    retry = decide_push_row(stored, ancestor, client, VISIT_POLICIES)
+    retry = decide_push_row(stored, ancestor, client, VISIT.policies)
     assert not retry.changes_stored
     assert {c.fingerprint() for c in retry.conflicts} <= {c.fingerprint() for c in first.conflicts}

@@ -423,3 +423,35 @@ async def test_notes_pushed_at_once_to_the_same_visit_are_all_kept(
     assert lines[0] == "5月1日 路灯坏了"
     assert sorted(lines[1:]) == sorted(notes)
     assert conflicts == []
+
+
+async def test_notes_too_long_together_keep_the_servers_and_log_the_phones_not_quarantine_it(
+    sessionmaker: Sessionmaker, world: World, clock: FrozenClock
+) -> None:
+    base = visit(world, concerns="5月1日 路灯坏了")
+    await push(sessionmaker, VISIT, writer(world), [PushRow(base)], clock())
+    server_note = "甲" * 1200
+    phone_note = "乙" * 1200  # each text fits in 2,000 characters; both notes together do not
+    server_text = f"{base['concerns']}\n{server_note}"
+    await push(
+        sessionmaker,
+        VISIT,
+        writer(world),
+        [PushRow({**base, "concerns": server_text}, base)],
+        clock(),
+    )
+
+    phone = {**base, "concerns": f"{base['concerns']}\n{phone_note}"}
+    outcome = await push(sessionmaker, VISIT, writer(world), [PushRow(phone, base)], clock())
+
+    assert (outcome.quarantined, outcome.conflicts) == (0, 1)
+    assert [d["concerns"] for d in outcome.returned] == [server_text]
+    async with sessionmaker() as db:
+        [conflict] = (await db.execute(select(SyncConflict))).scalars().all()
+        quarantined = (await db.execute(select(SyncQuarantine))).scalars().all()
+    assert (conflict.field, conflict.reason, conflict.client) == (
+        "concerns",
+        "text_lines",
+        phone["concerns"],
+    )
+    assert quarantined == []
