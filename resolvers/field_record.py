@@ -27,7 +27,7 @@ from resolvers.errors import ErrorCode, InputError, Problem
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
 from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection, parse_global_id
-from sync.merge import JSON, SERVER_WINS, same_content
+from sync.merge import JSON, SERVER_WINS, TextPolicy, same_content
 from sync.push import PushRow, Writer, push
 from sync.scope import Scope, scope_of
 
@@ -259,7 +259,8 @@ def server_kept(
 ) -> list[str]:
     """The fields (wire names, contract order) the editor changed but whose stored value is not
     the one sent. A field the editor left alone may differ too (someone else changed it since
-    the form was loaded): that is the other write surviving, not the editor's loss."""
+    the form was loaded): that is the other write surviving, not the editor's loss; so is free
+    text that holds the editor's lines merged with someone else's."""
     before = collection.wire_to_merge(assumed or {})
     sent_merge = collection.wire_to_merge(sent)
     stored_merge = collection.wire_to_merge(stored)
@@ -269,8 +270,11 @@ def server_kept(
         old, mine, result = before.get(name), sent_merge.get(name), stored_merge.get(name)
         if name == "deleted":
             old, mine, result = bool(old), bool(mine), bool(result)
-        if not policy.same(old, mine) and not policy.same(mine, result):
-            kept.append(name)
+        if policy.same(old, mine) or policy.same(mine, result):
+            continue
+        if isinstance(policy, TextPolicy) and policy.holds(old, mine, result):
+            continue  # merged line by line with someone else's change: none of it was lost
+        kept.append(name)
     return kept
 
 

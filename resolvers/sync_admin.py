@@ -9,6 +9,7 @@ write through `sync.push.push`, like any other write: new stamp, stream, conflic
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
@@ -33,6 +34,7 @@ from resolvers.field_record import WebWrite, apply, check_document, get_record, 
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
 from sync.collection import COLLECTIONS, Collection, encode_list
+from sync.merge import ConflictReason, FieldConflict, TextPolicy
 from sync.scope import scope_of
 
 Choice = Literal["client", "server", "ancestor"]
@@ -188,6 +190,80 @@ async def resolve_conflict(
         assert row is not None
         username = await db.scalar(select(Account.username).where(Account.id == row.account_id))
     return done, ConflictRecord(row, username, viewer.username)
+
+
+# --- competing versions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CompetingVersion:
+    """A version of a record's free-text field that lost where both sides changed the same lines.
+
+    `text` is the writer's whole version, `lines` what it wrote that the record lacks (none when
+    it removed lines the record keeps); it stands until its conflict is resolved.
+    """
+
+    conflict_id: uuid.UUID
+    field: str
+    text: str | None
+    lines: tuple[str, ...]
+    username: str | None
+    member_name: str | None
+    written_at: datetime
+
+
+async def competing_versions_by_document(
+    db: AsyncSession, viewer: Viewer, keys: Sequence[tuple[str, str]]
+) -> list[list[CompetingVersion]]:
+    """The unresolved competing versions of each (collection key, document id), oldest first.
+
+    Only for records the viewer may see (their current branch in the viewer's scope), and only
+    conflicts that still compete (`sync.merge.TextPolicy.competing`): a text conflict whose
+    version was merged in full is no competitor. One statement per collection asked about.
+    """
+    found: dict[tuple[str, str], list[CompetingVersion]] = {}
+    for key in dict.fromkeys(k for k, _ in keys):
+        collection = COLLECTIONS.get(key)
+        if collection is None or not collection.free_text_fields:
+            continue
+        model = collection.model
+        ids = sorted({doc_id for k, doc_id in keys if k == key})
+        query = (
+            select(SyncConflict, Account.username, Member.name)
+            .join(model, model.id == SyncConflict.document_id)
+            .outerjoin(Account, Account.id == SyncConflict.account_id)
+            .outerjoin(Member, Member.id == Account.member_id)
+            .where(
+                SyncConflict.collection == key,
+                SyncConflict.document_id.in_(ids),
+                SyncConflict.field.in_(collection.free_text_fields),
+                SyncConflict.resolved_at.is_(None),
+                scope_of(viewer).clause(model.branch_id),
+            )
+            .order_by(SyncConflict.created_at, SyncConflict.id)
+        )
+        for row, username, member_name in await db.execute(query):
+            policy = collection.policies[row.field]
+            assert isinstance(policy, TextPolicy)  # free_text_fields holds only those
+            # The log holds only reasons the merge wrote.
+            reason = cast("ConflictReason", row.reason)
+            lines = policy.competing(
+                FieldConflict(row.field, row.ancestor, row.client, row.server, row.result, reason)
+            )
+            if lines is None:
+                continue
+            found.setdefault((key, row.document_id), []).append(
+                CompetingVersion(
+                    conflict_id=row.id,
+                    field=row.field,
+                    text=row.client if isinstance(row.client, str) else None,
+                    lines=lines,
+                    username=username,
+                    member_name=member_name,
+                    written_at=row.created_at,
+                )
+            )
+    return [found.get(k, []) for k in keys]
 
 
 # --- quarantine ---------------------------------------------------------------------------------

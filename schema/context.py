@@ -39,11 +39,13 @@ from resolvers import ledger as ledger_ops
 from resolvers import member as member_ops
 from resolvers import study as study_ops
 from resolvers import supervision as supervision_ops
+from resolvers import sync_admin as sync_admin_ops
 from resolvers.care import NoteRecord
 from resolvers.directive import LevelRollup
 from resolvers.errors import Unauthenticated
 from resolvers.member import MemberRecord
 from resolvers.supervision import ReadState
+from resolvers.sync_admin import CompetingVersion
 from resolvers.viewer import Viewer
 from sync.feed import Feed
 from sync.fleet import DeviceTracker
@@ -146,6 +148,8 @@ class Loaders:
     directives: DirectiveLoaders
     hotline_notes: DataLoader[uuid.UUID, list[NoteRecord]]
     supervision: SupervisionLoaders
+    # Keyed by (collection key, document id): field records of every synced collection.
+    competing_versions: DataLoader[tuple[str, str], list[CompetingVersion]]
 
     def prime_branches(self, rows: Sequence[Branch]) -> None:
         """Branches already fetched answer later `branch` loads (parents, members' branches)."""
@@ -182,6 +186,9 @@ class Loaders:
             directives=DirectiveLoaders.build(sessionmaker, scoped),
             hotline_notes=_loader(sessionmaker, care_ops.notes_by_request_id),
             supervision=SupervisionLoaders.build(sessionmaker, scoped),
+            competing_versions=_loader(
+                sessionmaker, scoped(sync_admin_ops.competing_versions_by_document)
+            ),
         )
 
 

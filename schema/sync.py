@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import AsyncGenerator, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
@@ -32,8 +33,10 @@ from models import (
 )
 from resolvers.errors import Unauthenticated
 from resolvers.field_record import decode_json_text
+from resolvers.sync_admin import CompetingVersion as CompetingRecord
 from resolvers.viewer import mask_phone
 from schema.context import Context, Info
+from schema.node import to_global_id
 from sync import audience
 from sync import collection as collections
 from sync.collection import Collection, parse_global_id
@@ -104,6 +107,52 @@ class Volunteer:
     phone: str | None = strawberry.field(description="Masked unless you are an admin or secretary.")
 
 
+@strawberry.type(
+    description=(
+        "Another version of a free-text field (a visit's concerns, a patrol's observations...) "
+        "where its writer and the record both changed the same lines: the record kept its "
+        "own. Shown until someone settles it with resolveSyncConflict(id: conflictId)."
+    )
+)
+class CompetingVersion:
+    conflict_id: strawberry.ID = strawberry.field(description="The SyncConflict to settle.")
+    field: str = strawberry.field(description="Wire name of the field, e.g. concerns.")
+    text: str | None = strawberry.field(description="The writer's whole version of the field.")
+    lines: list[str] = strawberry.field(
+        description=(
+            "What that version wrote that the record lacks; empty when it removed lines the "
+            "record keeps."
+        )
+    )
+    username: str | None = strawberry.field(description="The account that wrote it.")
+    member_name: str | None = strawberry.field(description="That account's member, by name.")
+    written_at: datetime = strawberry.field(description="When the server received it.")
+
+    @classmethod
+    def from_record(cls, record: CompetingRecord) -> CompetingVersion:
+        return cls(
+            conflict_id=to_global_id("SyncConflict", record.conflict_id),
+            field=record.field,
+            text=record.text,
+            lines=list(record.lines),
+            username=record.username,
+            member_name=record.member_name,
+            written_at=record.written_at,
+        )
+
+
+async def _competing(info: Info, collection: Collection, doc_id: str) -> list[CompetingVersion]:
+    info.context.require_viewer()
+    records = await info.context.loaders.competing_versions.load((collection.key, doc_id))
+    return [CompetingVersion.from_record(r) for r in records]
+
+
+COMPETING_VERSIONS = (
+    "Versions of its free-text fields that lost where both sides changed the same lines, "
+    "oldest first, until settled; web frontends only (phones' builders never select it)."
+)
+
+
 T = TypeVar("T")
 
 APP_VERSION_HEADER = "x-meijing-app-version"
@@ -156,6 +205,10 @@ class Visit:
     @strawberry.field(description="Chinese label of the status, e.g. 已解决.")
     def status_label(self) -> str | None:
         return _label(VisitStatus, self.status)
+
+    @strawberry.field(description=COMPETING_VERSIONS)
+    async def competing_versions(self, info: Info) -> list[CompetingVersion]:
+        return await _competing(info, collections.VISIT, self.id)
 
 
 @strawberry.input
@@ -243,6 +296,10 @@ class Patrol:
     @strawberry.field(description="The members in participants, as members.")
     async def participant_members(self, info: Info) -> list[MemberRef]:
         return await _members(info, self.participants)
+
+    @strawberry.field(description=COMPETING_VERSIONS)
+    async def competing_versions(self, info: Info) -> list[CompetingVersion]:
+        return await _competing(info, collections.PATROL, self.id)
 
 
 @strawberry.input
@@ -350,6 +407,10 @@ class ServiceAction:
                     )
                 )
         return found
+
+    @strawberry.field(description=COMPETING_VERSIONS)
+    async def competing_versions(self, info: Info) -> list[CompetingVersion]:
+        return await _competing(info, collections.SERVICE_ACTION, self.id)
 
 
 @strawberry.input

@@ -41,13 +41,27 @@ from models import (
 )
 from models.sync import DOCUMENT_ID_LENGTH
 from resolvers.errors import ErrorCode, Problem
-from sync.merge import JSON, VISIT_POLICIES, Policies, SetPolicy, TrackPolicy
+from sync.merge import (
+    JSON,
+    VISIT_POLICIES,
+    Policies,
+    SetPolicy,
+    TextPolicy,
+    TrackPolicy,
+)
 
 FieldKind = Literal["text", "enum", "int", "datetime", "branch", "member", "json"]
 
 MAX_TEXT = 2000
 MAX_LIST = 500
 MAX_PEOPLE = 1_000_000
+
+FREE_TEXT = TextPolicy(max_length=MAX_TEXT)
+"""Officers' prose (concerns, observations, notes), which they add to line by line over time.
+
+Short identifying values (a village, an area, a title) stay scalars: lists filter and show them
+as one value, and a line merge of two names would be a name nobody wrote.
+"""
 
 
 @lru_cache(maxsize=65536)
@@ -112,6 +126,13 @@ class Collection:
     @property
     def json_fields(self) -> tuple[WireField, ...]:
         return tuple(f for f in self.fields if f.kind == "json")
+
+    @property
+    def free_text_fields(self) -> tuple[str, ...]:
+        """Wire names of the prose fields, merged line by line (`sync.merge.TextPolicy`)."""
+        return tuple(
+            f.name for f in self.fields if isinstance(self.policies.get(f.name), TextPolicy)
+        )
 
     # --- forms ----------------------------------------------------------------------------
 
@@ -383,7 +404,7 @@ VISIT = Collection(
         WireField("peopleReached", "people_reached", "int"),
         WireField("visitedAt", "visited_at", "datetime"),
     ),
-    policies=VISIT_POLICIES,
+    policies={**VISIT_POLICIES, "concerns": FREE_TEXT, "resolution": FREE_TEXT},
 )
 
 PATROL = Collection(
@@ -401,7 +422,11 @@ PATROL = Collection(
         WireField("track", "track", "json", required=False, element=_track_point),
         WireField("observations", "observations", "text", required=False),
     ),
-    policies={"participants": SetPolicy(), "track": TrackPolicy("t")},
+    policies={
+        "participants": SetPolicy(),
+        "track": TrackPolicy("t"),
+        "observations": FREE_TEXT,
+    },
 )
 
 SERVICE_ACTION = Collection(
@@ -423,7 +448,7 @@ SERVICE_ACTION = Collection(
         WireField("bannersReceived", "banners_received", "int"),
         WireField("notes", "notes", "text", required=False),
     ),
-    policies={"participants": SetPolicy.by_field("memberId", "name")},
+    policies={"participants": SetPolicy.by_field("memberId", "name"), "notes": FREE_TEXT},
 )
 
 
@@ -502,6 +527,8 @@ DIRECTIVE_PROGRESS = Collection(
         WireField("stage", "stage", "text", required=False, max_length=50),
         WireField("reportedAt", "reported_at", "datetime"),
     ),
+    # A report is one member's, but they may edit it on two devices: no line of it is lost.
+    policies={"text": FREE_TEXT},
 )
 
 COLLECTIONS: dict[str, Collection] = {

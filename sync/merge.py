@@ -15,6 +15,17 @@ field's policy decides and, where a write is overruled, a conflict is recorded:
 * `SetPolicy` (participants): a three-way set merge; elements are identified by a key.
 * `TrackPolicy` (GPS tracks): append-only union of the points by time.
 * `ForwardPolicy` (a visit's status): the furthest along of the two values.
+* `TextPolicy` (officers' free text: concerns, resolution, observations, notes, a progress
+  report): merged line by line against the ancestor with merge3, as version control merges a
+  file. Changes to different lines are all kept; lines both sides added at the same place (two
+  officers each appending a note) are all kept, the server's first; only where both changed or
+  removed the same existing lines does the server's version of those lines stay, and the
+  client's is logged (`text_lines`) and shown with the record as a competing version until
+  someone settles it. Every line either side added is thus in the text or in a competing
+  version. As in version control, changes to adjacent lines are changes to the same place. A
+  retried push meets its own merge and changes nothing, as long as lines are not repeated word
+  for word in the ancestor nor moved (their alignment is then ambiguous; a retry still loses no
+  line, but may repeat one).
 
 Deletes: if one side deleted the document and the other edited it, the delete wins, the other
 fields are still merged into the tombstone (undeleting restores them) and the edits are logged.
@@ -26,11 +37,15 @@ import hashlib
 import json
 import math
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, cast
+
+from merge3 import Merge3, SequenceMatcherProtocol
+from patiencediff import PatienceSequenceMatcher
 
 JSON: TypeAlias = bool | int | float | str | Sequence["JSON"] | Mapping[str, "JSON"] | None
 """A decoded JSON value. Read-only container types, so callers may pass tuples or mappings."""
@@ -47,6 +62,7 @@ ConflictReason = Literal[
     "set_element",  # a set element changed inconsistently (edited on both sides, or edited vs removed)
     "track_point",  # a track point replaced by the server's at the same time, or a removal undone
     "forward",  # both sides moved the status: the furthest along was kept
+    "text_lines",  # both changed or removed the same lines of a text: the server's lines were kept
     "unknown_value",  # both sides changed a forward-only field and one value is not in its order
     "delete_vs_edit",  # one side deleted the document while the other edited it: the delete won
     "edit_of_deleted",  # a field edited by the side whose document the other side deleted
@@ -371,6 +387,173 @@ class TrackPolicy(FieldPolicy):
         for point in points:
             groups.setdefault(self._time(point), []).append(point)
         return groups
+
+
+# Patience diff, as Breezy pairs it with merge3: it anchors on lines that occur once in both
+# texts, so notes align on what is unique in them, in near-linear time. merge3's default,
+# difflib's matcher, either ignores lines frequent in a long text (autojunk: 1,000 lines of one
+# kind, changed at both ends, became one conflict over all of them) or, without that, took
+# 39 s on 1,000 lines of two kinds, a push holding its row lock all along (bench/merge.py).
+# merge3 types its matcher with a protocol the matchers' stubs do not declare; they agree at
+# run time.
+LINE_MATCHER = cast("type[SequenceMatcherProtocol[str]]", PatienceSequenceMatcher)
+
+
+def text_lines(value: JSON) -> tuple[str, ...]:
+    """The lines of a free-text value (null and "" have none); line ends are not part of a line."""
+    return tuple(value.splitlines()) if isinstance(value, str) else ()
+
+
+@dataclass(frozen=True)
+class CompetingLines:
+    """A place where both sides changed or removed the same existing lines, differently."""
+
+    ancestor: tuple[str, ...]
+    server: tuple[str, ...]
+    client: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TextMerge:
+    """A line-by-line merge of free text: the merged lines, and where the client's competes.
+
+    At each competing place the server's lines are in `lines`; the client's are only in
+    `competing`.
+    """
+
+    lines: tuple[str, ...]
+    competing: tuple[CompetingLines, ...]
+
+
+def merge_text(ancestor: JSON, client: JSON, server: JSON) -> TextMerge:
+    """Three-way merge of free text by lines (merge3 and patience diff, as Breezy merges files).
+
+    Lines only one side changed, added or removed: that side's. Lines both sides added at the
+    same place (two officers each appending a note): the server's, then those of the client's
+    that the server's do not already hold, so that a retried push, whose stored text already is
+    this merge, adds nothing twice. Existing lines both sides changed or removed: if one side's
+    version there is the other's (non-empty) version plus new lines, that one; otherwise the
+    server's. The client's version there competes when it removed the lines, or when some line
+    of it is nowhere in the merged text.
+    """
+    base, ours, theirs = text_lines(ancestor), text_lines(server), text_lines(client)
+    lines: list[str] = []
+    contested: list[CompetingLines] = []
+    for region in Merge3(base, ours, theirs, sequence_matcher=LINE_MATCHER).merge_groups():
+        if region[0] != "conflict":
+            lines.extend(region[1])
+            continue
+        _, old, kept, sent = region
+        if not old:
+            lines.extend(kept)
+            lines.extend(_missing(sent, kept))
+        elif _extends(kept, sent, old):
+            lines.extend(kept)
+        elif _extends(sent, kept, old):
+            lines.extend(sent)
+        else:
+            lines.extend(kept)
+            contested.append(CompetingLines(tuple(old), tuple(kept), tuple(sent)))
+    merged = set(lines)
+    competing = tuple(
+        place for place in contested if not place.client or not merged.issuperset(place.client)
+    )
+    return TextMerge(tuple(lines), competing)
+
+
+def _extends(longer: Sequence[str], shorter: Sequence[str], old: Sequence[str]) -> bool:
+    """Whether `longer` is the non-empty `shorter` plus new lines only (none of `old`)."""
+    extra = Counter(longer) - Counter(shorter)
+    return bool(shorter) and not Counter(shorter) - Counter(longer) and not extra & Counter(old)
+
+
+def _missing(sent: Sequence[str], kept: Sequence[str]) -> list[str]:
+    """The lines of `sent` that `kept` lacks (counting repeats), in `sent`'s order."""
+    spare = Counter(kept)
+    missing: list[str] = []
+    for line in sent:
+        if spare[line]:
+            spare[line] -= 1
+        else:
+            missing.append(line)
+    return missing
+
+
+@dataclass(frozen=True)
+class TextPolicy(FieldPolicy):
+    """Free text (a visit's concerns, a patrol's observations): merged line by line.
+
+    See `merge_text`. Where the client's version competes, the server's lines stay and the
+    conflict is logged (`text_lines`) with the client's whole text, from which `competing`
+    recovers the competing lines for whoever reads the record. The result keeps the server's
+    or the client's exact text when it has the same lines, and is joined by newlines otherwise.
+    A value that is not text (a bad value the validator will refuse) is treated as a scalar.
+
+    `max_length`: the field's limit. Two versions that fit may merge into a text that does not;
+    the server's then stays and the client's whole version competes, rather than the row being
+    quarantined for a length nobody wrote.
+    """
+
+    max_length: int | None = None
+
+    def resolve(self, ancestor: JSON, client: JSON, server: JSON) -> FieldOutcome:
+        """The line merge of both sides' changes; a conflict only where a version competes."""
+        if not all(_is_text(v) for v in (ancestor, client, server)):
+            return FieldOutcome(server, "server_wins")
+        merged = merge_text(ancestor, client, server)
+        value = _spelled(merged.lines, server, client)
+        if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
+            return FieldOutcome(server, "text_lines")
+        return FieldOutcome(value, "text_lines" if merged.competing else None)
+
+    def merge_unrelated(self, client: JSON, server: JSON) -> FieldOutcome:
+        """No ancestor: every line is an addition, so both texts are kept (the server's first).
+
+        A client with no text at all against the server's text may have cleared it or never had
+        it: the server's text stays and, as for any field, the client's value is logged.
+        """
+        if _is_text(client) and not text_lines(client) and text_lines(server):
+            return FieldOutcome(server, "server_wins")
+        return self.resolve(None, client, server)
+
+    def competing(self, conflict: FieldConflict) -> tuple[str, ...] | None:
+        """What a logged client version wrote that the record lacks; None if nothing competes.
+
+        The lines are the client's that are neither in the result nor in the ancestor (none
+        when it only removed lines), in its order. A `text_lines` conflict always competes.
+        Any other conflict of a text field (a whole-value conflict logged before text was
+        merged by lines, an edit of a deleted record) competes only when a line merge of the
+        client's version into the result would still add or contest something: a fully merged
+        version is no competitor.
+        """
+        ancestor, client, result = conflict.ancestor, conflict.client, conflict.result
+        if not all(_is_text(v) for v in (ancestor, client, result)):
+            return None
+        if conflict.reason != "text_lines" and self.holds(ancestor, client, result):
+            return None
+        known = set(text_lines(result)) | set(text_lines(ancestor))
+        return tuple(dict.fromkeys(line for line in text_lines(client) if line not in known))
+
+    def holds(self, ancestor: JSON, client: JSON, result: JSON) -> bool:
+        """Whether `result` holds the client's change of `ancestor`: merging it in again would
+        add no line and contest none."""
+        if not all(_is_text(v) for v in (ancestor, client, result)):
+            return self.same(client, result)
+        merged = merge_text(ancestor, client, result)
+        return not merged.competing and set(text_lines(result)).issuperset(merged.lines)
+
+
+def _is_text(value: JSON) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _spelled(lines: tuple[str, ...], server: JSON, client: JSON) -> JSON:
+    """Merged lines as text: a side's own text when the lines are its lines, so that a field
+    the merge left as one side wrote it compares equal to that side (line ends and all)."""
+    for side in (server, client):
+        if text_lines(side) == lines:
+            return side
+    return "\n".join(lines) if lines else None
 
 
 Policies: TypeAlias = Mapping[str, FieldPolicy]

@@ -191,6 +191,34 @@ async def test_web_edit_of_a_field_a_phone_changed_is_a_logged_conflict(
     assert logged.account_id == world.secretary.id
 
 
+async def test_web_edit_adding_a_note_beside_a_phones_note_saves_both_without_a_conflict(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    officer = await api.login("officer.meigui")
+    secretary = await api.login("secretary.meigui")
+    loaded = visit(world, concerns="路灯坏了")
+    await push(api, officer, (None, loaded))
+    await push(api, officer, (loaded, {**loaded, "concerns": "路灯坏了\n已拍照上报"}))
+    edit = {
+        "id": loaded["id"],
+        "before": loaded,
+        "after": {**loaded, "concerns": "路灯坏了\n已派电工"},
+    }
+
+    result = (await api(EDIT_VISIT, {"input": edit}, token=secretary))["data"]["editVisit"]
+
+    # Nothing the secretary wrote was overruled, so the form is not told it was.
+    assert result["__typename"] == "VisitSaved"
+    [pulled] = (await pull(api, officer))["documents"]
+    assert pulled["concerns"] == "路灯坏了\n已拍照上报\n已派电工"
+    assert await count(sessionmaker, SyncConflict) == 0
+    # A line both changed is overruled, and the form is told.
+    edit = {"id": loaded["id"], "before": pulled, "after": {**pulled, "concerns": "路灯已修好"}}
+    await push(api, officer, (pulled, {**pulled, "concerns": "路灯坏了\n已拍照上报\n电工未到"}))
+    result = (await api(EDIT_VISIT, {"input": edit}, token=secretary))["data"]["editVisit"]
+    assert (result["__typename"], result["fields"]) == ("VisitEditConflict", ["concerns"])
+
+
 async def test_invalid_web_edit_is_refused_with_field_errors_and_not_quarantined(
     api: Api, world: World, sessionmaker: Sessionmaker
 ) -> None:

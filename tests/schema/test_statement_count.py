@@ -102,6 +102,39 @@ async def test_member_connection_statement_count_is_constant(
     assert len(small) == len(large) == 4
 
 
+async def test_competing_versions_of_a_list_are_read_in_one_statement(
+    api: Api, app: Any, world: World
+) -> None:
+    from tests.schema.test_sync import push, visit
+
+    query = """{
+      visits(first: 50) {
+        nodes { id competingVersions { field lines username memberName } }
+      }
+    }"""
+    officer = await api.login("officer.meigui")
+    secretary = await api.login("secretary.meigui")
+    await api("{ me { account { username } } }", token=secretary)
+
+    async def conflicted() -> None:
+        base = visit(world, concerns="路灯坏了\n待处理")
+        await push(api, officer, (None, base))
+        await push(api, secretary, (base, {**base, "concerns": "路灯坏了\n已派电工"}))
+        await push(api, officer, (base, {**base, "concerns": "路灯坏了\n已修复"}))
+
+    await conflicted()
+    with counting(app) as small:
+        body = await api(query, token=secretary)
+    for _ in range(12):
+        await conflicted()
+    with counting(app) as large:
+        body = await api(query, token=secretary)
+    nodes = body["data"]["visits"]["nodes"]
+    assert [len(n["competingVersions"]) for n in nodes] == [1] * 13
+    # The page, and one batch of competing versions for all its visits.
+    assert len(small) == len(large) == 2
+
+
 async def test_field_record_connections_statement_count_is_constant(
     api: Api, app: Any, world: World, make: Builders
 ) -> None:

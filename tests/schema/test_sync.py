@@ -266,3 +266,28 @@ async def test_another_device_without_the_ancestor_still_merges_and_logs(
     [returned] = await push(api, tablet, (None, {**doc, "village": "玫瑰北村"}))
     assert returned["village"] == "玫瑰村"
     assert await count(sessionmaker, SyncConflict) == 1
+
+
+async def test_notes_two_phones_appended_to_the_same_visit_are_both_in_the_record(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    officer = await api.login("officer.meigui", device="officer-phone")
+    secretary = await api.login("secretary.meigui", device="secretary-phone")
+    base = visit(world, concerns="5月1日 路灯坏了")
+    await push(api, officer, (None, base))
+    # Both phones append a note to the copy they last pulled.
+    by_secretary = {**base, "concerns": "5月1日 路灯坏了\n5月2日 已联系电工"}
+    by_officer = {**base, "concerns": "5月1日 路灯坏了\n5月3日 群众反映仍未修"}
+    assert await push(api, secretary, (base, by_secretary)) == []
+
+    [returned] = await push(api, officer, (base, by_officer))
+
+    both = "5月1日 路灯坏了\n5月2日 已联系电工\n5月3日 群众反映仍未修"
+    assert returned["concerns"] == both  # the officer's phone adopts the merge
+    [pulled] = (await pull(api, secretary))["documents"]
+    assert pulled["concerns"] == both
+    assert await count(sessionmaker, SyncConflict) == 0
+    # The reply was lost and the phone retries: nothing changes, nothing is logged.
+    assert await push(api, officer, (base, by_officer)) == [returned]
+    assert (await pull(api, secretary))["documents"] == [pulled]
+    assert await count(sessionmaker, SyncConflict) == 0

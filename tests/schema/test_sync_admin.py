@@ -204,3 +204,80 @@ async def test_fleet_view_shows_devices_and_who_has_not_synced(
     officer = await api.login("officer.meigui", device="phone-1")  # the old token expired
     body = await api(DEVICES, token=officer, expect_errors=True)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+COMPETING = """
+query {
+  visits(first: 20, includeDeleted: true) {
+    nodes {
+      id concerns
+      competingVersions { conflictId field text lines username memberName writtenAt }
+    }
+  }
+}"""
+
+
+async def competing_on(api: Api, token: str, doc_id: str) -> list[dict[str, Any]] | None:
+    """The competing versions of one visit as `token` sees it; None when it does not see it."""
+    nodes = (await api(COMPETING, token=token))["data"]["visits"]["nodes"]
+    for node in nodes:
+        if node["id"] == doc_id:
+            versions: list[dict[str, Any]] = node["competingVersions"]
+            return versions
+    return None
+
+
+async def test_a_line_both_changed_shows_the_phones_version_on_the_record_until_settled(
+    api: Api, world: World, make: Builders, clock: FrozenClock
+) -> None:
+    officer = await api.login("officer.meigui")
+    secretary = await api.login("secretary.meigui")
+    base = visit(world, concerns="路灯坏了\n待处理")
+    await push(api, officer, (None, base))
+    await push(api, secretary, (base, {**base, "concerns": "路灯坏了\n已派电工"}))
+
+    phone = {**base, "concerns": "路灯坏了\n已自行修复"}
+    [returned] = await push(api, officer, (base, phone))
+
+    assert returned["concerns"] == "路灯坏了\n已派电工"  # the server's line stays
+    [conflict] = (await api(CONFLICTS, token=secretary))["data"]["syncConflicts"]["nodes"]
+    assert (conflict["field"], conflict["reason"]) == ("concerns", "text_lines")
+    expected = {
+        "conflictId": conflict["id"],
+        "field": "concerns",
+        "text": "路灯坏了\n已自行修复",
+        "lines": ["已自行修复"],
+        "username": "officer.meigui",
+        "memberName": "李民警",
+        "writtenAt": clock().isoformat(),
+    }
+    # Everyone who reads the record sees it: the secretary, the officer, the inspector.
+    for token in (secretary, officer, await api.login("inspector")):
+        assert await competing_on(api, token, base["id"]) == [expected]
+    await make.account(Role.SECRETARY, username="secretary.yushan", branch_id=world.yushan.id)
+    assert await competing_on(api, await api.login("secretary.yushan"), base["id"]) is None
+
+    clock.advance(seconds=60)
+    settled = await api(RESOLVE, {"id": conflict["id"], "choice": "CLIENT"}, token=secretary)
+    assert settled["data"]["resolveSyncConflict"]["__typename"] == "ConflictResolved"
+
+    assert await competing_on(api, secretary, base["id"]) == []
+    [pulled] = (await pull(api, officer))["documents"]
+    assert pulled["concerns"] == "路灯坏了\n已自行修复"
+
+
+async def test_a_text_conflict_merged_in_full_is_not_shown_as_competing(
+    api: Api, world: World
+) -> None:
+    officer = await api.login("officer.meigui")
+    secretary = await api.login("secretary.meigui")
+    base = visit(world, concerns="路灯坏了")
+    await push(api, officer, (None, base))
+    await push(api, secretary, (base, {**base, "deleted": True}))
+    # The officer appends a note to a visit the secretary deleted meanwhile: the delete wins,
+    # the note is merged into the tombstone and logged, and nothing of it is missing.
+    await push(api, officer, (base, {**base, "concerns": "路灯坏了\n已回访"}))
+
+    logged = (await api(CONFLICTS, token=secretary))["data"]["syncConflicts"]["nodes"]
+    assert sorted(c["reason"] for c in logged) == ["delete_vs_edit", "edit_of_deleted"]
+    assert await competing_on(api, secretary, base["id"]) == []

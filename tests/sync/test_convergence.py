@@ -5,11 +5,13 @@ delete visits and patrols offline, and push (sometimes losing the reply, sometim
 reply) and pull in random orders. After a final sync of every device, repeated until nothing moves:
 
 * every device holds exactly the server's documents (compared with an admin's full pull);
-* every write a device sent (a field value, or an element it added to a list field) either was
-  the server's state of that field at some point — the test pulls as an admin after every push,
-  and one push is one transaction, so it sees every committed state — or is in the conflict log
-  as the client's value. A write replaced locally before it was pushed was superseded by its own
-  device and is not checked.
+* every write a device sent (a field value, an element it added to a list field, or a line it
+  added to a free-text field) either was the server's state of that field at some point — the
+  test pulls as an admin after every push, and one push is one transaction, so it sees every
+  committed state — or is in the conflict log as the client's value. A write replaced locally
+  before it was pushed was superseded by its own device and is not checked. Free text merges
+  line by line, so there a line counts: a note two devices appended is in some server state
+  (the merge of both), never only in the log.
 
 Why a private event loop per example: hypothesis drives a state machine synchronously, and the
 conftest fixtures are per-test async. Each example therefore builds its own database, app,
@@ -59,7 +61,7 @@ from sync.client import (
     pull_query,
 )
 from sync.collection import PATROL, VISIT, Collection
-from sync.merge import SetPolicy, TrackPolicy
+from sync.merge import SetPolicy, TrackPolicy, text_lines
 from tests.conftest import PG_URL, START, TEST_PASSWORD, Api, Builders, _reset_postgres
 
 T = TypeVar("T")
@@ -91,6 +93,17 @@ async def _no_sleep(seconds: float) -> None:
 
 def canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def is_text(c: Collection, name: str) -> bool:
+    return name in c.free_text_fields
+
+
+def parts(c: Collection, name: str, value: Any) -> list[Any]:
+    """What a field's value is made of for the no-lost-write check: list elements, text lines."""
+    if is_text(c, name):
+        return list(text_lines(value))
+    return value if isinstance(value, list) else []
 
 
 def decoded(c: Collection, doc: dict[str, Any]) -> dict[str, Any]:
@@ -155,6 +168,7 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
             self.app: Any = None
             self.api_http: httpx.AsyncClient | None = None
             self.admin: SyncClient | None = None
+            self.notes = itertools.count()
 
         def run(self, work: Coroutine[Any, Any, T]) -> T:
             return self.loop.run_until_complete(work)
@@ -261,7 +275,13 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
             pending = self.pending[index]
             before = self.phone(device).get(c, doc_id) or {}
             for name, value in changes.items():
-                if name in {f.name for f in c.json_fields}:
+                if is_text(c, name):
+                    old_lines = text_lines(before.get(name))
+                    for line in text_lines(value):
+                        if line not in old_lines:
+                            key = (c.key, doc_id, name, canon(line))
+                            pending[key] = Write(index, c.key, doc_id, name, line, True)
+                elif name in {f.name for f in c.json_fields}:
                     old = json.loads(before[name]) if before.get(name) else []
                     for element in value:
                         if element not in old:
@@ -353,6 +373,21 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
             self.phone(device).edit(PATROL, doc_id, {what: value})
 
         @rule(device=st.integers(0, 4), pick=st.integers(0, 100), patrol=st.booleans())
+        def append_note(self, device: int, pick: int, patrol: bool) -> None:
+            """The common case in the field: a line added to the notes on the local copy."""
+            c, name = (PATROL, "observations") if patrol else (VISIT, "concerns")
+            ids = self.live(device, c)
+            if not ids:
+                return
+            doc_id = ids[pick % len(ids)]
+            local = self.phone(device).get(c, doc_id)
+            assert local is not None
+            note = f"{device % len(self.phones)}号机 记录{next(self.notes)}"
+            value = "\n".join([*text_lines(local.get(name)), note])
+            self.note(device, c, doc_id, {name: value})
+            self.phone(device).edit(c, doc_id, {name: value})
+
+        @rule(device=st.integers(0, 4), pick=st.integers(0, 100), patrol=st.booleans())
         def delete(self, device: int, pick: int, patrol: bool) -> None:
             c = PATROL if patrol else VISIT
             ids = self.live(device, c)
@@ -402,7 +437,10 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
                 if local is None or not local.dirty:
                     continue  # not sent; still pending until it is
                 value = decoded(c, local.doc).get(write.field)
-                present = write.value in (value or []) if write.element else write.value == value
+                if write.element:
+                    present = write.value in parts(c, write.field, value)
+                else:
+                    present = write.value == value
                 if present:
                     self.sent.append(write)
                 del self.pending[index][key]
@@ -423,8 +461,7 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
                         for name, value in decoded(c, doc).items():
                             slot = self.history[(c.key, doc["id"], name)]
                             slot.add(canon(value))
-                            if isinstance(value, list):
-                                slot.update(canon(e) for e in value)
+                            slot.update(canon(e) for e in parts(c, name, value))
                     checkpoint = bulk["checkpoint"] or checkpoint
                     if len(bulk["documents"]) < 100:
                         break
@@ -466,11 +503,13 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
             async with self.app.state.sessionmaker() as db:
                 rows = (await db.execute(select(SyncConflict))).scalars().all()
             logged: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+            collections = {VISIT.key: VISIT, PATROL.key: PATROL}
             for row in rows:
                 slot = logged[(row.collection, row.document_id, row.field)]
                 slot.add(canon(row.client))
-                if isinstance(row.client, list):
-                    slot.update(canon(e) for e in row.client)
+                slot.update(
+                    canon(e) for e in parts(collections[row.collection], row.field, row.client)
+                )
             for write in self.sent:
                 key = (write.collection, write.doc_id, write.field)
                 value = canon(write.value)

@@ -12,20 +12,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sync.collection import FREE_TEXT, VISIT
 from sync.merge import (
     JSON,
     SERVER_WINS,
     VISIT_POLICIES,
     Document,
+    FieldConflict,
+    FieldOutcome,
     FieldPolicy,
     ForwardPolicy,
     MergeResult,
     PushDecision,
     SetPolicy,
+    TextPolicy,
     TrackPolicy,
     decide_push_row,
     merge,
     same_content,
+    text_lines,
 )
 
 Doc = dict[str, Any]
@@ -39,6 +44,7 @@ POLICIES: dict[str, FieldPolicy] = {
     "participants": PARTICIPANTS,
     "volunteers": VOLUNTEERS,
     "track": TRACK,
+    "notes": FREE_TEXT,
 }
 T0 = 1_764_288_000_000  # 2025-11-28T00:00:00Z in epoch ms
 CHINA = timezone(timedelta(hours=8))
@@ -192,19 +198,19 @@ def test_fields_only_the_server_changed_are_kept() -> None:
 
 
 def test_scalar_conflict_keeps_server_value_and_is_logged() -> None:
-    ancestor = visit(concerns="路灯坏了")
-    client = visit(concerns="路灯坏了，已拍照")
-    server = visit(concerns="路灯坏了，电工周三来")
+    ancestor = visit(village="梅林村")
+    client = visit(village="梅林东村")
+    server = visit(village="梅林西村")
     result = merge(ancestor, client, server, VISIT_POLICIES)
-    assert doc_of(result)["concerns"] == "路灯坏了，电工周三来"
+    assert doc_of(result)["village"] == "梅林西村"
     assert result.client_must_adopt
     [conflict] = result.conflicts
-    assert (conflict.field, conflict.reason) == ("concerns", "server_wins")
+    assert (conflict.field, conflict.reason) == ("village", "server_wins")
     assert (conflict.ancestor, conflict.client, conflict.server, conflict.result) == (
-        "路灯坏了",
-        "路灯坏了，已拍照",
-        "路灯坏了，电工周三来",
-        "路灯坏了，电工周三来",
+        "梅林村",
+        "梅林东村",
+        "梅林西村",
+        "梅林西村",
     )
     # Both made the same change: no conflict. Two phones that created the same id: the fields
     # they set differently conflict against an empty ancestor.
@@ -327,6 +333,156 @@ def test_merge_does_not_share_containers_with_its_inputs() -> None:
     assert client == {"participants": ["li", "wang"], "meta": {"a": [1]}}
 
 
+# --- free text, merged line by line ----------------------------------------------------------
+
+
+def concerns_merge(ancestor: str | None, client: str | None, server: str | None) -> MergeResult:
+    return merge(
+        visit(concerns=ancestor), visit(concerns=client), visit(concerns=server), VISIT.policies
+    )
+
+
+def shown(result: MergeResult | PushDecision) -> list[tuple[str, tuple[str, ...]]]:
+    """The competing versions a reader of the record is shown: field and the lines it lacks."""
+    versions = []
+    for conflict in result.conflicts:
+        policy_ = VISIT.policies.get(conflict.field)
+        if isinstance(policy_, TextPolicy):
+            lines = policy_.competing(conflict)
+            if lines is not None:
+                versions.append((conflict.field, lines))
+    return versions
+
+
+def test_notes_two_officers_appended_are_both_in_the_record() -> None:
+    ancestor = "5月1日 路灯坏了"
+    server = "5月1日 路灯坏了\n5月2日 电工周三来修"
+    client = "5月1日 路灯坏了\n5月2日 已拍照上报"
+
+    result = concerns_merge(ancestor, client, server)
+
+    # The server's note first, then the phone's: the same order however often it is merged.
+    assert doc_of(result)["concerns"] == "5月1日 路灯坏了\n5月2日 电工周三来修\n5月2日 已拍照上报"
+    assert result.conflicts == []
+    assert result.client_must_adopt
+    # The reply was lost and the phone pushes again: the record already holds its note.
+    retry = decide_push_row(
+        result.document, visit(concerns=ancestor), visit(concerns=client), VISIT.policies
+    )
+    assert (retry.changes_stored, retry.conflicts) == (False, [])
+
+
+def test_changes_to_different_lines_are_all_kept() -> None:
+    ancestor = "路灯坏了\n垃圾清运\n井盖松动\n噪音扰民"
+    server = "路灯坏了（东头）\n垃圾清运\n井盖松动\n噪音扰民"  # edited the first line
+    client = "路灯坏了\n垃圾清运\n噪音扰民（已劝导）"  # removed the third, edited the fourth
+
+    result = concerns_merge(ancestor, client, server)
+
+    assert doc_of(result)["concerns"] == "路灯坏了（东头）\n垃圾清运\n噪音扰民（已劝导）"
+    assert result.conflicts == []
+    # As in version control, changes to adjacent lines are one place: both changed it.
+    result = concerns_merge(
+        "路灯坏了\n噪音扰民", "路灯坏了\n噪音扰民（已劝导）", "路灯坏了（东头）\n噪音扰民"
+    )
+    assert doc_of(result)["concerns"] == "路灯坏了（东头）\n噪音扰民"
+    assert shown(result) == [("concerns", ("噪音扰民（已劝导）",))]
+
+
+def test_a_line_both_changed_keeps_the_servers_and_shows_the_phones_as_competing() -> None:
+    ancestor = "路灯坏了\n垃圾清运\n待处理"
+    server = "路灯坏了\n垃圾清运\n已派电工"
+    client = "群众反映：路灯坏了\n垃圾清运\n已自行修复\n群众满意"  # and the first line
+
+    result = concerns_merge(ancestor, client, server)
+
+    assert doc_of(result)["concerns"] == "群众反映：路灯坏了\n垃圾清运\n已派电工"
+    [conflict] = result.conflicts
+    assert (conflict.field, conflict.reason) == ("concerns", "text_lines")
+    assert (conflict.ancestor, conflict.client, conflict.server) == (ancestor, client, server)
+    assert conflict.result == "群众反映：路灯坏了\n垃圾清运\n已派电工"
+    assert shown(result) == [("concerns", ("已自行修复", "群众满意"))]
+
+
+def test_a_line_removed_on_one_side_and_changed_on_the_other_competes() -> None:
+    result = concerns_merge("甲\n乙", "甲", "甲\n乙（已核实）")
+
+    assert doc_of(result)["concerns"] == "甲\n乙（已核实）"
+    assert [c.reason for c in result.conflicts] == ["text_lines"]
+    assert shown(result) == [("concerns", ())]  # the phone's version removed the line
+
+
+def test_a_version_that_only_adds_lines_to_the_others_is_taken_whole() -> None:
+    # Both changed the line the same way and the phone also added one: nothing competes.
+    result = concerns_merge("路灯坏了", "路灯坏了（东头）\n已报修", "路灯坏了（东头）")
+    assert doc_of(result)["concerns"] == "路灯坏了（东头）\n已报修"
+    assert (result.conflicts, result.client_must_adopt) == ([], False)
+    # The other way round: the server's version holds the phone's, which adopts it.
+    result = concerns_merge("路灯坏了", "路灯坏了（东头）", "路灯坏了（东头）\n已报修")
+    assert doc_of(result)["concerns"] == "路灯坏了（东头）\n已报修"
+    assert (result.conflicts, result.client_must_adopt) == ([], True)
+    # Not when the longer one puts back a line the other removed: that competes.
+    result = concerns_merge("路灯坏了", "路灯坏了\n已报修", "已修好")
+    assert doc_of(result)["concerns"] == "已修好"
+    assert shown(result) == [("concerns", ("已报修",))]
+
+
+def test_a_merge_too_long_for_the_field_keeps_the_servers_and_the_phones_competes() -> None:
+    short = TextPolicy(max_length=12)
+    # Each side fits; both notes together would not, and nobody wrote that text.
+    outcome = short.merge("路灯坏了", "路灯坏了\n已拍照上报", "路灯坏了\n电工周三来")
+    assert outcome == FieldOutcome("路灯坏了\n电工周三来", "text_lines")
+    conflict = FieldConflict(
+        "concerns", "路灯坏了", "路灯坏了\n已拍照上报", outcome.value, outcome.value, "text_lines"
+    )
+    assert short.competing(conflict) == ("已拍照上报",)
+    assert short.merge("路灯坏了", "路灯坏了\n甲", "路灯坏了\n乙").value == "路灯坏了\n乙\n甲"
+
+
+def test_free_text_fields_are_merged_by_lines_and_names_are_not() -> None:
+    from sync.collection import COLLECTIONS
+
+    assert {key: c.free_text_fields for key, c in COLLECTIONS.items()} == {
+        "visit": ("concerns", "resolution"),
+        "patrol": ("observations",),
+        "service_action": ("notes",),
+        "directive_receipt": (),
+        "directive_progress": ("text",),
+    }
+    # A village both renamed stays a scalar conflict: two names merged would be neither.
+    result = merge(visit(), visit(village="东梅林村"), visit(village="梅林新村"), VISIT.policies)
+    assert doc_of(result)["village"] == "梅林新村"
+    assert [(c.field, c.reason) for c in result.conflicts] == [("village", "server_wins")]
+    resolution = merge(
+        visit(resolution="已调解"),
+        visit(resolution="已调解\n双方签字"),
+        visit(resolution="已调解\n回访满意"),
+        VISIT.policies,
+    )
+    assert doc_of(resolution)["resolution"] == "已调解\n回访满意\n双方签字"
+
+
+def test_a_fully_merged_text_conflict_is_not_shown_as_competing() -> None:
+    # The phone edited a note while another device deleted the visit: the edit is merged into
+    # the tombstone and logged, but nothing of it is missing from the record.
+    result = merge(visit(), visit(concerns="路灯坏了\n已修好"), visit(deleted=True), VISIT.policies)
+    assert [(c.field, c.reason) for c in result.conflicts] == [
+        ("deleted", "delete_vs_edit"),
+        ("concerns", "edit_of_deleted"),
+    ]
+    assert shown(result) == []
+    # A whole-value conflict logged before notes were merged by lines lost the phone's line.
+    older = FieldConflict(
+        "concerns",
+        "路灯坏了",
+        "路灯坏了\n已拍照",
+        "路灯坏了\n电工周三来",
+        "路灯坏了\n电工周三来",
+        "server_wins",
+    )
+    assert FREE_TEXT.competing(older) == ("已拍照",)
+
+
 # --- properties -------------------------------------------------------------------------------
 
 NAMES = ["li", "wang", "zhang", "zhao", "chen"]
@@ -350,6 +506,38 @@ points = st.builds(
     st.booleans(),
 )
 tracks = st.one_of(st.none(), st.lists(points, max_size=5))
+# Few distinct lines, so that sides often write, move or remove the same line.
+LINES = ["路灯坏了", "已报修", "电工周三来", "群众满意", "噪音扰民"]
+texts = st.one_of(
+    st.none(), st.just(""), st.lists(st.sampled_from(LINES), max_size=6).map("\n".join)
+)
+# An officer's notes as they are written: no line repeated word for word.
+distinct_texts = st.one_of(
+    st.none(), st.lists(st.sampled_from(LINES), unique=True, max_size=4).map("\n".join)
+)
+
+
+@st.composite
+def text_edits(draw: st.DrawFn, ancestor: str | None, side: str) -> str | None:
+    """An edit as the app makes it: lines kept, changed, removed, inserted or appended; each
+    new line is new text (`side` tells the sides' lines apart, and one side may repeat one)."""
+
+    def new_line() -> str:
+        return f"{side}{draw(st.integers(0, 3))}"
+
+    lines: list[str] = []
+    for line in text_lines(ancestor):
+        action = draw(st.sampled_from(["keep", "keep", "change", "remove", "insert"]))
+        if action == "keep":
+            lines.append(line)
+        elif action == "change":
+            lines.append(new_line())
+        elif action == "insert":
+            lines += [line, new_line()]
+    if draw(st.booleans()):
+        lines.append(new_line())
+    return "\n".join(lines) if lines else draw(st.sampled_from([None, ""]))
+
 
 FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "concerns": scalars,
@@ -358,26 +546,32 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "participants": participants,
     "volunteers": volunteers,
     "track": tracks,
+    "notes": texts,
     "deleted": st.one_of(st.none(), st.booleans()),
 }
 
 
 @st.composite
-def documents(draw: st.DrawFn) -> Doc:
+def documents(draw: st.DrawFn, append_only: bool = False) -> Doc:
     document: Doc = {"id": "d1"}
     for name, values in FIELDS.items():
         if draw(st.booleans()) or name == "status":
-            document[name] = draw(values)
+            document[name] = draw(distinct_texts if name == "notes" and append_only else values)
     return document
 
 
 @st.composite
-def edits(draw: st.DrawFn, ancestor: Doc, append_only: bool = False) -> Doc:
-    """A side's version of `ancestor`: each field kept, rewritten or dropped."""
+def edits(draw: st.DrawFn, ancestor: Doc, append_only: bool = False, side: str = "c") -> Doc:
+    """A side's version of `ancestor`: each field kept, rewritten or dropped.
+
+    `append_only`: edits as the app makes them, tracks only growing and notes edited by lines.
+    """
     edited: Doc = {"id": "d1", "updatedAt": draw(st.floats(0, 1e13) | st.none())}
     for name, values in FIELDS.items():
         choice = draw(st.sampled_from(["keep", "keep", "change", "drop"]))
-        if name == "track" and append_only and choice != "keep":
+        if name == "notes" and append_only and choice != "keep":
+            edited[name] = draw(text_edits(ancestor.get("notes"), side))
+        elif name == "track" and append_only and choice != "keep":
             # Appended points at times nobody used yet: an ordinary, valid track edit.
             old = ancestor.get("track") or []
             used = {TRACK._time(p) for p in old}
@@ -394,8 +588,9 @@ def edits(draw: st.DrawFn, ancestor: Doc, append_only: bool = False) -> Doc:
 
 @st.composite
 def histories(draw: st.DrawFn, append_only: bool = False) -> tuple[Doc, Doc, Doc]:
-    ancestor = draw(documents())
-    return ancestor, draw(edits(ancestor, append_only)), draw(edits(ancestor, append_only))
+    ancestor = draw(documents(append_only))
+    client = draw(edits(ancestor, append_only, "c"))
+    return ancestor, client, draw(edits(ancestor, append_only, "s"))
 
 
 def policy(name: str) -> FieldPolicy:
@@ -427,6 +622,10 @@ def write_is_kept(name: str, ancestor: Any, side: Any, result: Any) -> bool:
     if isinstance(field_policy, TrackPolicy):
         old, new, merged = track_ids(ancestor), track_ids(side), track_ids(result)
         return new <= merged and not ((old - new) & merged)
+    if isinstance(field_policy, TextPolicy):
+        # Lines are what a text write is made of (the exact text is kept when nothing merged).
+        added = set(text_lines(side)) - set(text_lines(ancestor))
+        return added <= set(text_lines(result))
     return field_policy.same(side, result)
 
 
@@ -565,10 +764,60 @@ def test_a_push_without_ancestor_logs_a_cleared_field_the_server_kept() -> None:
     stored = visit(concerns="噪音扰民", status="escalated")
     pushed = visit(concerns=None, status="resolved")
 
-    decision = decide_push_row(stored, None, pushed, VISIT_POLICIES)
+    decision = decide_push_row(stored, None, pushed, VISIT.policies)
 
     assert decision.kind == "merged"
     assert doc_of(decision)["concerns"] == "噪音扰民"
     assert doc_of(decision)["status"] == "resolved"  # forward-only: the furthest along wins
     logged = {(c.field, c.client) for c in decision.conflicts}
     assert ("concerns", None) in logged and ("status", "resolved") in logged
+
+
+@given(texts, texts, texts)
+def test_every_line_either_side_added_is_in_the_record_or_a_competing_version(
+    ancestor: str | None, client: str | None, server: str | None
+) -> None:
+    """The line merge's guarantee, for any ancestor, server and phone text.
+
+    A side *added* a line when its text has the line and the ancestor's does not. Every line the
+    server added is in the result. Every line the phone added is in the result too, except at
+    places where both sides changed or removed the same existing lines and the phone's version
+    lost there; exactly then a `text_lines` conflict is logged, and the record shows it as a
+    competing version whose lines are the phone's added lines the result lacks. So the result
+    and the competing versions together hold every added line.
+    """
+    result = concerns_merge(ancestor, client, server)
+    merged = set(text_lines(doc_of(result)["concerns"]))
+    old, mine, theirs = (set(text_lines(v)) for v in (ancestor, client, server))
+
+    assert theirs - old <= merged
+    if not result.conflicts:
+        assert mine - old <= merged
+    else:
+        assert [c.reason for c in result.conflicts] == ["text_lines"]
+        assert text_lines(doc_of(result)["concerns"]) != text_lines(client)  # it did lose
+    # Every logged conflict is shown, with exactly the added lines the result lacks.
+    versions = shown(result)
+    assert len(versions) == len(result.conflicts)
+    competing = {line for _, lines in versions for line in lines}
+    assert competing == (mine - old) - merged
+    assert mine - old <= merged | competing
+
+
+@given(
+    distinct_texts.flatmap(lambda a: st.tuples(st.just(a), text_edits(a, "c"), text_edits(a, "s")))
+)
+def test_a_retried_text_merge_changes_nothing_and_logs_nothing_new(
+    history: tuple[str | None, str | None, str | None],
+) -> None:
+    """A push retried after its reply was lost meets its own merge as the stored text: nothing
+    changes and no conflict is new. For notes as the app edits them (lines kept, changed,
+    removed or inserted in place; none repeated word for word in the ancestor): where lines are
+    repeated or moved their alignment is ambiguous, and a retry may align them otherwise and
+    repeat a line or log the place as competing (by the property above, it loses no line)."""
+    ancestor, client, server = (visit(concerns=v) for v in history)
+    first = decide_push_row(server, ancestor, client, VISIT.policies)
+    stored = first.document if first.changes_stored else server
+    retry = decide_push_row(stored, ancestor, client, VISIT.policies)
+    assert not retry.changes_stored
+    assert {c.fingerprint() for c in retry.conflicts} <= {c.fingerprint() for c in first.conflicts}

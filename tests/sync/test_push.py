@@ -399,3 +399,59 @@ async def test_push_from_a_revoked_device_is_quarantined_not_dropped(
         "{ pullVisit(limit: 10) { checkpoint { id } } }", token=token, expect_errors=True
     )
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_notes_pushed_at_once_to_the_same_visit_are_all_kept(
+    sessionmaker: Sessionmaker, world: World, clock: FrozenClock
+) -> None:
+    base = visit(world, concerns="5月1日 路灯坏了")
+    await push(sessionmaker, VISIT, writer(world), [PushRow(base)], clock())
+    notes = [f"5月2日 第{i}位民警回访" for i in range(4)]
+    rows = [PushRow({**base, "concerns": f"{base['concerns']}\n{note}"}, base) for note in notes]
+
+    # Each push is decided against the one committed before it (compare-and-set), whatever
+    # the order: every note is appended to what the others left.
+    await asyncio.gather(
+        *(push(sessionmaker, VISIT, writer(world), [row], clock()) for row in rows)
+    )
+
+    async with sessionmaker() as db:
+        stored = (await db.execute(select(Visit.concerns).where(Visit.id == base["id"]))).scalar()
+        conflicts = (await db.execute(select(SyncConflict))).scalars().all()
+    assert stored is not None
+    lines = stored.splitlines()
+    assert lines[0] == "5月1日 路灯坏了"
+    assert sorted(lines[1:]) == sorted(notes)
+    assert conflicts == []
+
+
+async def test_notes_too_long_together_keep_the_servers_and_log_the_phones_not_quarantine_it(
+    sessionmaker: Sessionmaker, world: World, clock: FrozenClock
+) -> None:
+    base = visit(world, concerns="5月1日 路灯坏了")
+    await push(sessionmaker, VISIT, writer(world), [PushRow(base)], clock())
+    server_note = "甲" * 1200
+    phone_note = "乙" * 1200  # each text fits in 2,000 characters; both notes together do not
+    server_text = f"{base['concerns']}\n{server_note}"
+    await push(
+        sessionmaker,
+        VISIT,
+        writer(world),
+        [PushRow({**base, "concerns": server_text}, base)],
+        clock(),
+    )
+
+    phone = {**base, "concerns": f"{base['concerns']}\n{phone_note}"}
+    outcome = await push(sessionmaker, VISIT, writer(world), [PushRow(phone, base)], clock())
+
+    assert (outcome.quarantined, outcome.conflicts) == (0, 1)
+    assert [d["concerns"] for d in outcome.returned] == [server_text]
+    async with sessionmaker() as db:
+        [conflict] = (await db.execute(select(SyncConflict))).scalars().all()
+        quarantined = (await db.execute(select(SyncQuarantine))).scalars().all()
+    assert (conflict.field, conflict.reason, conflict.client) == (
+        "concerns",
+        "text_lines",
+        phone["concerns"],
+    )
+    assert quarantined == []
