@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import uuid
@@ -206,6 +207,10 @@ async def refresh(
     again within `REFRESH_GRACE` (a phone whose answer was lost, or that sent two refreshes at
     once) gets the very same new refresh token back. Any other stale token means a copy is in
     someone else's hands: the session is revoked and the device must sign in again.
+
+    A session that has ended is named as such (SESSION_EXPIRED, SESSION_REVOKED,
+    ACCOUNT_DISABLED) only to the holder of its current or just-replaced token; anyone else
+    gets INVALID_TOKEN and learns nothing about it.
     """
     now = clock()
     invalid = AuthFailure(
@@ -233,8 +238,10 @@ async def refresh(
         if row is None:
             return invalid
         session, account = row
-        if session.revoked_at is not None or session.expires_at <= now or account.disabled:
-            return invalid
+        ended = _session_ended(session, account, now)
+        if ended is not None:
+            holder = presented in (session.refresh_hash, session.previous_refresh_hash)
+            return ended if holder else invalid
         current = session.refresh_hash
         if presented == session.previous_refresh_hash and now - session.rotated_at <= REFRESH_GRACE:
             if digest(successor) != current:
@@ -245,9 +252,7 @@ async def refresh(
         if presented != current:
             # A token that was already rotated away is being reused: assume it was stolen.
             session.revoked_at = now
-            return AuthFailure(
-                invalid.code, invalid.message, invalid.field, revoked_session_id=session.id
-            )
+            return dataclasses.replace(_revoked(), revoked_session_id=session.id)
         values = {
             "previous_refresh_hash": current,
             "refresh_hash": digest(successor),
@@ -271,6 +276,31 @@ async def refresh(
                 set_committed_value(session, key, value)
             return _tokens(policy, now, account, session, successor)
     return invalid
+
+
+def _revoked() -> AuthFailure:
+    return AuthFailure(
+        ErrorCode.SESSION_REVOKED,
+        "该设备已退出登录,请重新登录 (session revoked; sign in again)",
+        "refreshToken",
+    )
+
+
+def _session_ended(session: DeviceSession, account: Account, now: datetime) -> AuthFailure | None:
+    """Why a session can no longer be refreshed, or None while it can."""
+    if session.revoked_at is not None:
+        return _revoked()
+    if account.disabled:
+        return AuthFailure(
+            ErrorCode.ACCOUNT_DISABLED, "账号已停用 (account disabled)", "refreshToken"
+        )
+    if session.expires_at <= now:
+        return AuthFailure(
+            ErrorCode.SESSION_EXPIRED,
+            "登录已过期,请重新登录 (session expired; sign in again)",
+            "refreshToken",
+        )
+    return None
 
 
 async def load_viewer(

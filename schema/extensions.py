@@ -17,7 +17,7 @@ from app.observability import (
     log,
     operation_label,
 )
-from resolvers.errors import Forbidden, InputError, Unauthenticated
+from resolvers.errors import AuthProblem, Forbidden, InputError, Unauthenticated
 from sync.pull import ResyncRequired
 
 INTERNAL_MESSAGE = "服务器内部错误,请将请求编号告知管理员 (internal error; quote the request id)"
@@ -27,7 +27,14 @@ REQUEST_ID_KEY = "requestId"
 class GraphQLErrorCode(enum.StrEnum):
     """`extensions.code` of every GraphQL error. Clients switch on these: never rename one."""
 
+    # No token was sent: sign in.
     UNAUTHENTICATED = "UNAUTHENTICATED"
+    # The access token is past its lifetime: renew it with refreshToken.
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    # Not a bearer token this server signed: sign in again.
+    TOKEN_INVALID = "TOKEN_INVALID"
+    # The token's session has ended (signed out, expired, account disabled): sign in again.
+    SESSION_REVOKED = "SESSION_REVOKED"
     FORBIDDEN = "FORBIDDEN"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
@@ -43,6 +50,15 @@ class GraphQLErrorCode(enum.StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+
+
+AUTH_CODES: dict[AuthProblem | None, GraphQLErrorCode] = {
+    None: GraphQLErrorCode.UNAUTHENTICATED,
+    AuthProblem.MALFORMED: GraphQLErrorCode.TOKEN_INVALID,
+    AuthProblem.INVALID: GraphQLErrorCode.TOKEN_INVALID,
+    AuthProblem.EXPIRED: GraphQLErrorCode.TOKEN_EXPIRED,
+    AuthProblem.REVOKED: GraphQLErrorCode.SESSION_REVOKED,
+}
 
 
 def _is_internal(error: GraphQLError) -> bool:
@@ -69,7 +85,7 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
     extensions: dict[str, Any] = dict(error.extensions or {})
     message = error.message
     if isinstance(original, Unauthenticated):
-        extensions["code"] = GraphQLErrorCode.UNAUTHENTICATED.value
+        extensions["code"] = AUTH_CODES[original.problem].value
     elif isinstance(original, Forbidden):
         extensions["code"] = GraphQLErrorCode.FORBIDDEN.value
     elif isinstance(original, ResyncRequired):

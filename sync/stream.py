@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.auth import authenticate
 from app.db import Sessionmaker
-from resolvers.errors import Unauthenticated
+from resolvers.errors import AuthProblem, Unauthenticated
 from resolvers.viewer import Viewer
 from sync import audience
 from sync.collection import Collection
@@ -102,7 +102,7 @@ async def stream_viewer(info: Info, header_token: str | None) -> Viewer:
     ctx = info.context
     if ctx.viewer is not None:
         return ctx.viewer
-    problem: str | None = None
+    problem: AuthProblem | None = None
     for token in (connection_token(ctx.connection_params), header_token):
         if not token:
             continue
@@ -111,7 +111,7 @@ async def stream_viewer(info: Info, header_token: str | None) -> Viewer:
         )
         if viewer is not None:
             return viewer
-    raise Unauthenticated(problem or ctx.auth_problem or "请先登录 (authentication required)")
+    raise Unauthenticated(problem or ctx.auth_problem)
 
 
 async def stream_changes(

@@ -189,7 +189,7 @@ async def test_phone_offline_for_days_resumes_with_refresh_token(
 
     clock.advance(days=5)
     code, message = error_of(await me(api, first["accessToken"]))
-    assert code == "UNAUTHENTICATED"
+    assert code == "TOKEN_EXPIRED"
     assert "refresh" in message
 
     renewed = await refresh(api, first["refreshToken"])
@@ -209,7 +209,7 @@ async def test_phone_offline_for_days_resumes_with_refresh_token(
     assert again["__typename"] == "SignInSuccess"
     # The first token was rotated away long ago: refused.
     stale = await refresh(api, first["refreshToken"])
-    assert (stale["__typename"], stale["code"]) == ("AuthError", "INVALID_TOKEN")
+    assert (stale["__typename"], stale["code"]) == ("AuthError", "SESSION_REVOKED")
 
 
 async def test_lost_refresh_response_can_be_retried(
@@ -239,11 +239,11 @@ async def test_reused_refresh_token_revokes_the_session(
 
     clock.advance(seconds=REFRESH_GRACE.total_seconds() + 1)
     reused = await refresh(api, first["refreshToken"])
-    assert (reused["__typename"], reused["code"]) == ("AuthError", "INVALID_TOKEN")
+    assert (reused["__typename"], reused["code"]) == ("AuthError", "SESSION_REVOKED")
     # Whoever holds the newest tokens (the phone, or a thief) is signed out at once.
-    assert (await refresh(api, renewed["refreshToken"]))["code"] == "INVALID_TOKEN"
+    assert (await refresh(api, renewed["refreshToken"]))["code"] == "SESSION_REVOKED"
     code, message = error_of(await me(api, renewed["accessToken"]))
-    assert code == "UNAUTHENTICATED"
+    assert code == "SESSION_REVOKED"
     assert "sign in again" in message
     # Other devices of the account keep working.
     assert "errors" not in await me(api, other["accessToken"])
@@ -265,8 +265,8 @@ async def test_revoking_a_device_signs_out_only_that_device(
     }
 
     code, message = error_of(await me(api, phone["accessToken"]))
-    assert (code, "session revoked" in message) == ("UNAUTHENTICATED", True)
-    assert (await refresh(api, phone["refreshToken"]))["code"] == "INVALID_TOKEN"
+    assert (code, "session revoked" in message) == ("SESSION_REVOKED", True)
+    assert (await refresh(api, phone["refreshToken"]))["code"] == "SESSION_REVOKED"
 
     remaining = await me(api, web["accessToken"])
     assert remaining["data"]["me"]["sessions"] == [{"id": web["session"]["id"], "deviceId": "web"}]
@@ -279,8 +279,8 @@ async def test_signing_in_again_on_a_device_replaces_its_session(api: Api, world
     assert "errors" not in await me(api, old["accessToken"])  # now cached as live
     new = await signed_in(api, "officer.meigui", device="phone")
     assert new["session"]["id"] != old["session"]["id"]
-    assert error_of(await me(api, old["accessToken"]))[0] == "UNAUTHENTICATED"
-    assert (await refresh(api, old["refreshToken"]))["code"] == "INVALID_TOKEN"
+    assert error_of(await me(api, old["accessToken"]))[0] == "SESSION_REVOKED"
+    assert (await refresh(api, old["refreshToken"]))["code"] == "SESSION_REVOKED"
     assert "errors" not in await me(api, new["accessToken"])
 
 
@@ -297,7 +297,7 @@ async def test_revoking_someone_elses_session_is_forbidden_for_non_admins(
     admin = await signed_in(api, "admin")
     body = await api(REVOKE, {"id": victim["session"]["id"]}, token=admin["accessToken"])
     assert body["data"]["revokeSession"]["__typename"] == "SessionPayload"
-    assert error_of(await me(api, victim["accessToken"]))[0] == "UNAUTHENTICATED"
+    assert error_of(await me(api, victim["accessToken"]))[0] == "SESSION_REVOKED"
 
 
 @pytest.mark.parametrize(
@@ -318,7 +318,7 @@ async def test_revoke_session_with_a_bad_id_is_invalid_input(
     assert [(e["field"], e["code"]) for e in result["errors"]] == [("sessionId", code)]
 
 
-async def test_expired_access_token_is_unauthenticated_with_a_message(
+async def test_expired_access_token_is_token_expired(
     api: Api, world: World, clock: FrozenClock
 ) -> None:
     result = await signed_in(api, "inspector")
@@ -326,8 +326,23 @@ async def test_expired_access_token_is_unauthenticated_with_a_message(
     assert "errors" not in await me(api, result["accessToken"])
     clock.advance(seconds=1)
     code, message = error_of(await me(api, result["accessToken"]))
-    assert code == "UNAUTHENTICATED"
+    assert code == "TOKEN_EXPIRED"
     assert message == "令牌已过期,请用 refreshToken 换取新令牌 (access token expired; refresh it)"
+
+
+async def test_token_of_a_revoked_session_is_session_revoked(
+    api: Api, world: World, clock: FrozenClock, sessionmaker: Sessionmaker
+) -> None:
+    result = await signed_in(api, "inspector")
+    async with sessionmaker.begin() as db:
+        await db.execute(update(DeviceSession).values(revoked_at=clock()))
+
+    code, message = error_of(await me(api, result["accessToken"]))
+
+    # Not TOKEN_EXPIRED: refreshing cannot help, the app must sign in again.
+    assert code == "SESSION_REVOKED"
+    assert "sign in again" in message
+    assert (await refresh(api, result["refreshToken"]))["code"] == "SESSION_REVOKED"
 
 
 async def test_anonymous_requests_are_asked_to_sign_in(api: Api, world: World) -> None:
@@ -348,7 +363,7 @@ async def test_anonymous_requests_are_asked_to_sign_in(api: Api, world: World) -
         ("Bearer {valid}x", "invalid access token"),
     ],
 )
-async def test_malformed_authorization_header_is_unauthenticated(
+async def test_malformed_authorization_header_is_token_invalid(
     api: Api, world: World, clock: FrozenClock, header: str, expected: str
 ) -> None:
     valid = (await signed_in(api, "admin"))["accessToken"]
@@ -368,7 +383,7 @@ async def test_malformed_authorization_header_is_unauthenticated(
         headers={"Authorization": header.format(valid=valid, forged=forged)},
     )
     code, message = error_of(response.json())
-    assert code == "UNAUTHENTICATED"
+    assert code == "TOKEN_INVALID"
     assert expected in message
     # A refused header never gets in the way of signing in.
     login = await api.client.post(
@@ -406,8 +421,8 @@ async def test_disabled_account_cannot_sign_in_or_keep_its_sessions(
         await db.execute(
             update(Account).where(Account.id == world.officer.id).values(disabled=True)
         )
-    assert error_of(await me(api, live["accessToken"]))[0] == "UNAUTHENTICATED"
-    assert (await refresh(api, live["refreshToken"]))["code"] == "INVALID_TOKEN"
+    assert error_of(await me(api, live["accessToken"]))[0] == "SESSION_REVOKED"
+    assert (await refresh(api, live["refreshToken"]))["code"] == "ACCOUNT_DISABLED"
 
 
 async def test_admin_creates_an_account_that_can_sign_in(api: Api, world: World) -> None:
