@@ -45,8 +45,7 @@ async def login(
     device_id: str | None = "phone",
     device_name: str | None = None,
 ) -> SignedIn | AuthFailure:
-    async with sessionmaker.begin() as db:
-        return await ops.login(db, clock, POLICY, username, password, device_id, device_name)
+    return await ops.login(sessionmaker, clock, POLICY, username, password, device_id, device_name)
 
 
 async def signed_in(

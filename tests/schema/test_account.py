@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,9 +15,10 @@ from sqlalchemy import func, select, update
 from app.auth import ViewerCache
 from app.clock import FrozenClock
 from app.db import Sessionmaker
-from app.security import decode_access_token
+from app.security import decode_access_token, verify_password
 from app.settings import DEV_SECRET_KEY, Settings
 from models import Account, DeviceSession, Role
+from resolvers import account as account_ops
 from resolvers.account import REFRESH_GRACE
 from resolvers.viewer import Viewer
 from schema.node import to_global_id
@@ -179,6 +182,81 @@ async def test_repeated_failures_lock_the_account(
     assert (await sign_in(api, "officer.meigui"))["code"] == "ACCOUNT_LOCKED"
     clock.advance(seconds=2)
     await signed_in(api, "officer.meigui")
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Waits (up to about 10 s) for requests running in this loop to reach `condition`."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    pytest.fail("the requests never got that far")
+
+
+async def test_parallel_guesses_check_at_most_max_failures_passwords_before_the_lock(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wrong passwords at once, then the right one while they are all in flight.
+
+    Every password check is held at argon2 until each request has got as far as it can on its
+    own, so the requests overlap as much as they ever could: the worst interleaving. (A dozen
+    guesses, not the forty of tests/e2e/test_login_lockout.py: before the fix each one held a
+    pooled connection while held here, and the pool would have run out first.)
+    """
+    max_failures = Settings().login_max_failures
+    real_verify = verify_password
+    gate = asyncio.Event()
+    held: list[str] = []
+    checked: list[str] = []
+
+    async def held_verify(password_hash: str | None, password: str) -> bool:
+        held.append(password)
+        await gate.wait()
+        checked.append(password)
+        return await real_verify(password_hash, password)
+
+    monkeypatch.setattr(account_ops, "verify_password", held_verify)
+    guesses = [asyncio.create_task(sign_in(api, "officer.meigui", f"guess-{n}")) for n in range(12)]
+    await until(lambda: len(held) + sum(g.done() for g in guesses) == len(guesses))
+    right = asyncio.create_task(sign_in(api, "officer.meigui"))
+    await until(lambda: TEST_PASSWORD in held or right.done())
+    gate.set()
+    answers = [a["code"] for a in await asyncio.gather(*guesses)]
+
+    assert len(checked) == max_failures, checked
+    assert TEST_PASSWORD not in checked
+    assert (await right)["code"] == "ACCOUNT_LOCKED"
+    assert sorted(set(answers)) == ["ACCOUNT_LOCKED", "INVALID_CREDENTIALS"]
+    assert answers.count("INVALID_CREDENTIALS") == max_failures
+
+
+async def test_a_right_password_gives_back_only_the_tries_reserved_before_it(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch, sessionmaker: Sessionmaker
+) -> None:
+    """Two guesses, the owner signing in, two more guesses, all in flight at once: the owner's
+    success forgives the guesses before it, never those after it."""
+    real_verify = verify_password
+    gate = asyncio.Event()
+    held: list[str] = []
+
+    async def held_verify(password_hash: str | None, password: str) -> bool:
+        held.append(password)
+        await gate.wait()
+        return await real_verify(password_hash, password)
+
+    monkeypatch.setattr(account_ops, "verify_password", held_verify)
+    in_flight = []
+    for password in ("guess-1", "guess-2", TEST_PASSWORD, "guess-3", "guess-4"):
+        in_flight.append(asyncio.create_task(sign_in(api, "officer.meigui", password)))
+        await until(lambda: len(held) == len(in_flight))
+    gate.set()
+    answers = [a["__typename"] for a in await asyncio.gather(*in_flight)]
+
+    assert answers == ["AuthError", "AuthError", "SignInSuccess", "AuthError", "AuthError"]
+    async with sessionmaker() as db:
+        account = await db.get(Account, world.officer.id)
+    assert account is not None
+    assert (account.failed_logins, account.locked_until) == (2, None)
 
 
 async def test_phone_offline_for_days_resumes_with_refresh_token(
