@@ -14,8 +14,8 @@ from app.observability import (
     GRAPHQL_ERRORS,
     GRAPHQL_LATENCY,
     GRAPHQL_REQUESTS,
+    OperationLabels,
     log,
-    operation_label,
 )
 from resolvers.errors import AuthProblem, Forbidden, InputError, Unauthenticated
 from sync.pull import ResyncRequired
@@ -150,14 +150,21 @@ class ShapeErrors(SchemaExtension):
         yield
 
 
+ERROR_CODES = frozenset(code.value for code in GraphQLErrorCode)
+
+
 class Metrics(SchemaExtension):
-    """Counts operations and errors and times them, by operation name."""
+    """Counts operations and errors and times them, by operation name (`labels` says which
+    names count as themselves)."""
+
+    def __init__(self, labels: OperationLabels) -> None:
+        self.labels = labels
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         yield
         ctx = self.execution_context
-        name = operation_label(ctx.operation_name)
+        name = self.labels(ctx.operation_name)
         try:
             kind = ctx.operation_type.value
         except RuntimeError:  # the document did not parse
@@ -165,4 +172,5 @@ class Metrics(SchemaExtension):
         GRAPHQL_REQUESTS.labels(name, kind).inc()
         GRAPHQL_LATENCY.labels(name).observe(time.perf_counter() - started)
         for error in (ctx.result.errors if ctx.result else None) or ():
-            GRAPHQL_ERRORS.labels(name, error_code(error)).inc()
+            code = error_code(error)
+            GRAPHQL_ERRORS.labels(name, code if code in ERROR_CODES else "other").inc()
