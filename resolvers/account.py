@@ -156,6 +156,7 @@ async def _reserve_try(
     uses up the last allowed one locks the account at once, before its password is checked.
     Every SET expression sees the row as it was, so both columns test the same count.
     """
+    # A lock the WHERE clause lets through has run out: a new round of tries starts.
     lock_over = Account.locked_until.is_not(None)
     tries = case((lock_over, 1), else_=Account.failed_logins + 1)
     lock_until = literal(now + policy.lock_duration, UTCDateTime())
@@ -164,7 +165,6 @@ async def _reserve_try(
             update(Account)
             .where(
                 Account.username == username,
-                # Not locked, or locked no longer (then a new round of tries starts).
                 Account.locked_until.is_(None) | (Account.locked_until <= now),
             )
             .values(
@@ -178,9 +178,7 @@ async def _reserve_try(
     if reserved is not None:
         return _Try(*reserved)
     locked = (
-        await db.execute(
-            select(Account.id, Account.locked_until).where(Account.username == username)
-        )
+        await db.execute(select(Account.locked_until).where(Account.username == username))
     ).first()
     if locked is None:
         return None
@@ -225,6 +223,8 @@ async def login(
             "用户名或密码错误 (wrong username or password)",
             "password",
         )
+    # Hashed before the transaction, whose UPDATE holds the account's row until it commits.
+    rehashed = await hash_password(password) if needs_rehash(reserved.password_hash) else None
     async with sessionmaker.begin() as db:
         await db.execute(
             update(Account)
@@ -246,8 +246,8 @@ async def login(
         if account.disabled:
             return AuthFailure(ErrorCode.ACCOUNT_DISABLED, "账号已停用 (account disabled)")
         account.last_login_at = now
-        if needs_rehash(account.password_hash):
-            account.password_hash = await hash_password(password)
+        if rehashed is not None:
+            account.password_hash = rehashed
         device = _clean_device(device_id) or "web"
         return await _start_session(db, policy, now, account, device, _clean_device(device_name))
 
