@@ -11,6 +11,7 @@ from app.clock import Clock
 from app.db import Sessionmaker
 from app.security import TokenError, TokenExpired, decode_access_token
 from resolvers.account import load_viewer
+from resolvers.errors import AuthProblem
 from resolvers.viewer import Viewer
 
 
@@ -72,20 +73,24 @@ async def authenticate(
     sessionmaker: Sessionmaker,
     clock: Clock,
     cache: ViewerCache,
-) -> tuple[Viewer | None, str | None]:
-    """The viewer, or None with the reason a sent token was refused (None if none was sent)."""
+) -> tuple[Viewer | None, AuthProblem | None]:
+    """The viewer, or None with why the sent token was refused (None too if none was sent).
+
+    The problem is a typed value, not a message, so each caller answers it its own way: a
+    GraphQL error code, a 401 body, a WebSocket close code (`Unauthenticated(problem)` words it).
+    """
     if authorization is None or not authorization.strip():
         return None, None
     token = bearer_token(authorization)
     if token is None:
-        return None, "Authorization 须为 Bearer 令牌 (use 'Authorization: Bearer <token>')"
+        return None, AuthProblem.MALFORMED
     now = clock()
     try:
         claims = decode_access_token(secret_key, token, now)
     except TokenExpired:
-        return None, "令牌已过期,请用 refreshToken 换取新令牌 (access token expired; refresh it)"
+        return None, AuthProblem.EXPIRED
     except TokenError:
-        return None, "令牌无效,请重新登录 (invalid access token; sign in again)"
+        return None, AuthProblem.INVALID
     entry = cache.get(claims.session_id)
     if entry is not None:
         viewer = entry.viewer
@@ -94,5 +99,5 @@ async def authenticate(
             viewer = await load_viewer(db, claims.session_id, claims.account_id, now)
         cache.put(claims.session_id, viewer)
     if viewer is None or viewer.account_id != claims.account_id:
-        return None, "该设备已退出登录,请重新登录 (session revoked; sign in again)"
+        return None, AuthProblem.REVOKED
     return viewer, None

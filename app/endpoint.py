@@ -19,8 +19,16 @@ from app.db import Sessionmaker
 from app.graphql_http import request_id_of
 from app.observability import log
 from app.settings import Settings
-from resolvers.errors import ErrorCode, Forbidden, InputError, Problem, Unauthenticated
+from resolvers.errors import (
+    AuthProblem,
+    ErrorCode,
+    Forbidden,
+    InputError,
+    Problem,
+    Unauthenticated,
+)
 from resolvers.viewer import Viewer
+from schema.extensions import AUTH_CODES
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +68,20 @@ def json_error(
     )
 
 
+def www_authenticate(problem: AuthProblem | None) -> str:
+    """The challenge of a 401 (RFC 6750): a refused token is named `invalid_token`, so plain
+    HTTP clients can tell it from a request that sent none."""
+    if problem is None:
+        return "Bearer"
+    return f'Bearer error="invalid_token", error_description="{problem.value}"'
+
+
 def guarded(deps: EndpointDeps, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Wraps `handler` with authentication and the mapping of domain errors to HTTP answers."""
 
     async def endpoint(request: Request) -> Response:
         request_id = request_id_of(request.scope)
-        viewer, problem = await authenticate(
+        viewer, refused = await authenticate(
             request.headers.get("authorization"),
             deps.settings.secret_key,
             deps.sessionmaker,
@@ -74,11 +90,15 @@ def guarded(deps: EndpointDeps, handler: Handler) -> Callable[[Request], Awaitab
         )
         try:
             if viewer is None:
-                raise Unauthenticated(problem or "请先登录 (authentication required)")
+                raise Unauthenticated(refused)
             return await handler(request, viewer)
         except Unauthenticated as exc:
             return json_error(
-                401, "UNAUTHENTICATED", str(exc), request_id, headers={"www-authenticate": "Bearer"}
+                401,
+                AUTH_CODES[exc.problem].value,
+                str(exc),
+                request_id,
+                headers={"www-authenticate": www_authenticate(exc.problem)},
             )
         except Forbidden as exc:
             return json_error(403, "FORBIDDEN", str(exc), request_id)

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator
 
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -30,6 +29,7 @@ from app.files import file_routes
 from app.graphql_http import MeijingGraphQL, request_id_of
 from app.ledger_export import export_ledger
 from app.maintenance import every
+from app.metrics import metrics_routes
 from app.observability import HTTP_REQUESTS, configure_logging, log
 from app.reminders import reminder_interval_seconds, run_reminders
 from app.response_cache import ResponseCache
@@ -147,9 +147,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             return JSONResponse({"status": "ok", "database": "ok"})
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
-    async def metrics(request: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         log.info(
@@ -186,7 +183,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics, methods=["GET"]),
+            *metrics_routes(settings),
         ],
         lifespan=lifespan,
     )

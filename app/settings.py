@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEV_SECRET_KEY = "meijing-development-secret-key-not-for-production"
 DEFAULT_DEMO_PASSWORD = "meijing-demo"
+GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 
 
 class SettingsError(RuntimeError):
@@ -64,6 +66,12 @@ class Settings:
     reminder_response_days: int = 7
     log_json: bool = True
     log_level: str = "INFO"
+    # /metrics (app/observability.py): the bearer token Prometheus sends. Without one, a
+    # production server serves no /metrics at all; development serves it to anyone.
+    metrics_token: str | None = None
+    # Operation names the metrics count by, besides those the schema knows (root fields, and the
+    # names RxDB's builders give them): a client's other names are counted as "other".
+    metrics_operations: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -80,6 +88,16 @@ class Settings:
             raise SettingsError(
                 "MEIJING_SECRET_KEY must be set to a random value of at least 32 characters "
                 "when MEIJING_ENV=production"
+            )
+        if self.production and self.metrics_token is not None and len(self.metrics_token) < 32:
+            raise SettingsError(
+                "MEIJING_METRICS_TOKEN must be a random value of at least 32 characters "
+                "when MEIJING_ENV=production (or unset, to serve no /metrics)"
+            )
+        bad = [n for n in self.metrics_operations if not GRAPHQL_NAME.fullmatch(n)]
+        if bad:
+            raise SettingsError(
+                f"MEIJING_METRICS_OPERATIONS holds names GraphQL does not allow: {', '.join(bad)}"
             )
 
     @classmethod
@@ -102,6 +120,7 @@ class Settings:
             "MEIJING_RESPONSE_CACHE_ENTRIES": ("response_cache_entries", int),
             "MEIJING_RESPONSE_CACHE_SECONDS": ("response_cache_seconds", float),
             "MEIJING_LOG_LEVEL": ("log_level", str),
+            "MEIJING_METRICS_TOKEN": ("metrics_token", str),
             "MEIJING_STORAGE_DIR": ("storage_dir", str),
             "MEIJING_LEDGER_ATTACHMENT_MAX_BYTES": ("ledger_attachment_max_bytes", int),
             "MEIJING_LEDGER_GRACE_DAYS": ("ledger_grace_days", int),
@@ -118,6 +137,9 @@ class Settings:
                 kwargs[name] = kind(raw)
         if "MEIJING_LOG_JSON" in env:
             kwargs["log_json"] = env["MEIJING_LOG_JSON"].lower() not in {"0", "false", "no"}
+        if env.get("MEIJING_METRICS_OPERATIONS"):
+            names = env["MEIJING_METRICS_OPERATIONS"].split(",")
+            kwargs["metrics_operations"] = tuple(n.strip() for n in names if n.strip())
         if "database_url" in kwargs:
             kwargs["database_url"] = normalise_database_url(str(kwargs["database_url"]))
         return cls(**kwargs)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import uuid
@@ -15,6 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import Clock
+from app.db import Sessionmaker
 from app.ids import new_id
 from app.security import (
     digest,
@@ -134,25 +136,54 @@ def _locked(locked_until: datetime, now: datetime) -> AuthFailure:
     )
 
 
-async def _count_failure(
-    db: AsyncSession, policy: AuthPolicy, now: datetime, account_id: uuid.UUID
-) -> None:
-    """One atomic +1, locking on the last allowed failure.
+@dataclass(frozen=True, slots=True)
+class _Try:
+    """One of an account's `max_failures` tries, reserved before its password is checked."""
 
-    Read-then-write in Python would let guesses sent in parallel all read the same count.
+    account_id: uuid.UUID
+    password_hash: str
+    # The account's count of reserved tries, this one included.
+    number: int
+
+
+async def _reserve_try(
+    db: AsyncSession, policy: AuthPolicy, now: datetime, username: str
+) -> _Try | AuthFailure | None:
+    """Takes one try of the account, or says it is locked; None for an unknown username.
+
+    One conditional UPDATE, so guesses sent in parallel cannot all read the same count: the
+    database applies them one after another, each to the row the last one left. The try that
+    uses up the last allowed one locks the account at once, before its password is checked.
     Every SET expression sees the row as it was, so both columns test the same count.
     """
-    reached = Account.failed_logins + 1 >= policy.max_failures
+    # A lock the WHERE clause lets through has run out: a new round of tries starts.
+    lock_over = Account.locked_until.is_not(None)
+    tries = case((lock_over, 1), else_=Account.failed_logins + 1)
     lock_until = literal(now + policy.lock_duration, UTCDateTime())
-    await db.execute(
-        update(Account)
-        .where(Account.id == account_id)
-        .values(
-            failed_logins=case((reached, 0), else_=Account.failed_logins + 1),
-            locked_until=case((reached, lock_until), else_=Account.locked_until),
+    reserved = (
+        await db.execute(
+            update(Account)
+            .where(
+                Account.username == username,
+                Account.locked_until.is_(None) | (Account.locked_until <= now),
+            )
+            .values(
+                failed_logins=tries,
+                locked_until=case((tries >= policy.max_failures, lock_until), else_=None),
+            )
+            .returning(Account.id, Account.password_hash, Account.failed_logins)
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
+    ).first()
+    if reserved is not None:
+        return _Try(*reserved)
+    locked = (
+        await db.execute(select(Account.locked_until).where(Account.username == username))
+    ).first()
+    if locked is None:
+        return None
+    # A right password may have lifted the lock since the UPDATE: then wait a minute.
+    return _locked(locked.locked_until or now, now)
 
 
 def _clean_device(value: str | None) -> str | None:
@@ -160,7 +191,7 @@ def _clean_device(value: str | None) -> str | None:
 
 
 async def login(
-    db: AsyncSession,
+    sessionmaker: Sessionmaker,
     clock: Clock,
     policy: AuthPolicy,
     username: str,
@@ -170,31 +201,55 @@ async def login(
 ) -> SignedIn | AuthFailure:
     """Checks the password; after `max_failures` wrong ones the account locks for a while.
 
+    Each guess reserves one of the account's tries and commits that before argon2 runs, so
+    however many guesses arrive at once, at most `max_failures` are ever checked before the
+    lock, and a right password that comes after the lock is refused like any other. argon2
+    runs outside any transaction: no row lock is held while it works. A right password gives
+    back its own try and every one reserved before it; tries reserved after it stay counted.
+
     An unknown username and a wrong password get the same answer, after the same argon2 work.
     A disabled account says so only to someone who knows its password.
     """
     now = clock()
-    account = await db.scalar(select(Account).where(Account.username == username.strip().lower()))
-    if account is not None and account.locked_until is not None and account.locked_until > now:
-        return _locked(account.locked_until, now)
-    ok = await verify_password(account.password_hash if account else None, password)
-    if account is None or not ok:
-        if account is not None:
-            await _count_failure(db, policy, now, account.id)
+    name = username.strip().lower()
+    async with sessionmaker.begin() as db:
+        reserved = await _reserve_try(db, policy, now, name)
+    if isinstance(reserved, AuthFailure):
+        return reserved
+    ok = await verify_password(reserved.password_hash if reserved else None, password)
+    if reserved is None or not ok:
         return AuthFailure(
             ErrorCode.INVALID_CREDENTIALS,
             "用户名或密码错误 (wrong username or password)",
             "password",
         )
-    if account.disabled:
-        return AuthFailure(ErrorCode.ACCOUNT_DISABLED, "账号已停用 (account disabled)")
-    account.failed_logins = 0
-    account.locked_until = None
-    account.last_login_at = now
-    if needs_rehash(account.password_hash):
-        account.password_hash = await hash_password(password)
-    device = _clean_device(device_id) or "web"
-    return await _start_session(db, policy, now, account, device, _clean_device(device_name))
+    # Hashed before the transaction, whose UPDATE holds the account's row until it commits.
+    rehashed = await hash_password(password) if needs_rehash(reserved.password_hash) else None
+    async with sessionmaker.begin() as db:
+        await db.execute(
+            update(Account)
+            .where(Account.id == reserved.account_id)
+            .values(
+                failed_logins=case(
+                    (
+                        Account.failed_logins > reserved.number,
+                        Account.failed_logins - reserved.number,
+                    ),
+                    else_=0,
+                ),
+                locked_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        account = await db.get(Account, reserved.account_id, populate_existing=True)
+        assert account is not None, "accounts are never deleted"
+        if account.disabled:
+            return AuthFailure(ErrorCode.ACCOUNT_DISABLED, "账号已停用 (account disabled)")
+        account.last_login_at = now
+        if rehashed is not None:
+            account.password_hash = rehashed
+        device = _clean_device(device_id) or "web"
+        return await _start_session(db, policy, now, account, device, _clean_device(device_name))
 
 
 async def refresh(
@@ -206,6 +261,10 @@ async def refresh(
     again within `REFRESH_GRACE` (a phone whose answer was lost, or that sent two refreshes at
     once) gets the very same new refresh token back. Any other stale token means a copy is in
     someone else's hands: the session is revoked and the device must sign in again.
+
+    A session that has ended is named as such (SESSION_EXPIRED, SESSION_REVOKED,
+    ACCOUNT_DISABLED) only to the holder of its current or just-replaced token; anyone else
+    gets INVALID_TOKEN and learns nothing about it.
     """
     now = clock()
     invalid = AuthFailure(
@@ -233,8 +292,10 @@ async def refresh(
         if row is None:
             return invalid
         session, account = row
-        if session.revoked_at is not None or session.expires_at <= now or account.disabled:
-            return invalid
+        ended = _session_ended(session, account, now)
+        if ended is not None:
+            holder = presented in (session.refresh_hash, session.previous_refresh_hash)
+            return ended if holder else invalid
         current = session.refresh_hash
         if presented == session.previous_refresh_hash and now - session.rotated_at <= REFRESH_GRACE:
             if digest(successor) != current:
@@ -245,9 +306,7 @@ async def refresh(
         if presented != current:
             # A token that was already rotated away is being reused: assume it was stolen.
             session.revoked_at = now
-            return AuthFailure(
-                invalid.code, invalid.message, invalid.field, revoked_session_id=session.id
-            )
+            return dataclasses.replace(_revoked(), revoked_session_id=session.id)
         values = {
             "previous_refresh_hash": current,
             "refresh_hash": digest(successor),
@@ -271,6 +330,31 @@ async def refresh(
                 set_committed_value(session, key, value)
             return _tokens(policy, now, account, session, successor)
     return invalid
+
+
+def _revoked() -> AuthFailure:
+    return AuthFailure(
+        ErrorCode.SESSION_REVOKED,
+        "该设备已退出登录,请重新登录 (session revoked; sign in again)",
+        "refreshToken",
+    )
+
+
+def _session_ended(session: DeviceSession, account: Account, now: datetime) -> AuthFailure | None:
+    """Why a session can no longer be refreshed, or None while it can."""
+    if session.revoked_at is not None:
+        return _revoked()
+    if account.disabled:
+        return AuthFailure(
+            ErrorCode.ACCOUNT_DISABLED, "账号已停用 (account disabled)", "refreshToken"
+        )
+    if session.expires_at <= now:
+        return AuthFailure(
+            ErrorCode.SESSION_EXPIRED,
+            "登录已过期,请重新登录 (session expired; sign in again)",
+            "refreshToken",
+        )
+    return None
 
 
 async def load_viewer(

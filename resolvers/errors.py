@@ -26,6 +26,10 @@ class ErrorCode(enum.StrEnum):
     ACCOUNT_LOCKED = "account_locked"
     ACCOUNT_DISABLED = "account_disabled"
     INVALID_TOKEN = "invalid_token"
+    # A refresh token that was genuine, for a session that has ended: past its lifetime, or
+    # signed out (by the user, an admin, or because a rotated token was presented again).
+    SESSION_EXPIRED = "session_expired"
+    SESSION_REVOKED = "session_revoked"
     PAGE_SIZE = "page_size"
     CURSOR = "cursor"
     # Ledgers (电子台账) and study records.
@@ -60,11 +64,46 @@ class InputError(Exception):
         return cls([Problem(field, message, code)])
 
 
-class Unauthenticated(Exception):
-    """No valid viewer: the token is missing, expired or revoked."""
+class AuthProblem(enum.Enum):
+    """Why the access token a request sent was refused.
 
-    def __init__(self, message: str = "请先登录 (authentication required)") -> None:
-        super().__init__(message)
+    An app acts differently on each, so each has its own error code: it refreshes an expired
+    token, and signs in again after any other refusal.
+    """
+
+    # Not an `Authorization: Bearer <token>` header at all.
+    MALFORMED = "malformed"
+    # Not a token this server signed, or one whose claims are broken.
+    INVALID = "invalid"
+    # Genuine, but past its lifetime.
+    EXPIRED = "expired"
+    # Genuine and in time, but its session has ended: the device was signed out, the session
+    # outlived its refresh lifetime, or the account was disabled. One problem, not three: the
+    # app does the same for each (sign in again), and whether an account is disabled is told
+    # only to someone who knows its password, at sign-in.
+    REVOKED = "revoked"
+
+
+AUTH_MESSAGES: dict[AuthProblem | None, str] = {
+    None: "请先登录 (authentication required)",
+    AuthProblem.MALFORMED: "Authorization 须为 Bearer 令牌 (use 'Authorization: Bearer <token>')",
+    AuthProblem.INVALID: "令牌无效,请重新登录 (invalid access token; sign in again)",
+    AuthProblem.EXPIRED: (
+        "令牌已过期,请用 refreshToken 换取新令牌 (access token expired; refresh it)"
+    ),
+    AuthProblem.REVOKED: (
+        "该设备已退出登录或账号已停用,请重新登录 (session revoked or account disabled; "
+        "sign in again)"
+    ),
+}
+
+
+class Unauthenticated(Exception):
+    """No valid viewer: no token was sent (`problem` is None), or the one sent was refused."""
+
+    def __init__(self, problem: AuthProblem | None = None) -> None:
+        self.problem = problem
+        super().__init__(AUTH_MESSAGES[problem])
 
 
 class Forbidden(Exception):

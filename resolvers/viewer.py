@@ -55,10 +55,13 @@ class Viewer:
         return false()
 
     def sees_personal_data(self, member_id: uuid.UUID, member_branch_path: str | None) -> bool:
-        """Phone and ID numbers: admins, the member themself, and the secretary over their branch.
+        """Phone and ID numbers, the date of birth and everything that tells it (the age, the
+        retirement date): admins, the member themself, and the secretary over their branch.
 
-        Decided on the member's own branch, not on how the member reached the viewer, so a path
-        that ever returns members from outside the subtree still masks them.
+        Everyone else who may read the member (an inspector, an officer's colleagues) gets the
+        masks below and no date of birth: only its month and day, which collective birthdays
+        need. Decided on the member's own branch, not on how the member reached the viewer, so
+        a path that ever returns members from outside the subtree still masks them.
         """
         if self.is_admin or member_id == self.member_id:
             return True
@@ -82,6 +85,10 @@ class Viewer:
             raise Forbidden("该组织不在您的管辖范围内 (outside your branch subtree)")
 
 
+# GB 11643: six digits of region, eight of birth date (YYYYMMDD), three of sequence, one check.
+ID_NUMBER_LENGTH = 18
+
+
 def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return phone
@@ -91,8 +98,16 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def mask_id_number(number: str | None) -> str | None:
+    """370124****0422****: the issuing region and the month and day of birth, which a viewer
+    may know anyway (collective birthdays show them), and nothing else.
+
+    The year of birth stays hidden, and with it the sequence (whose last digit tells the sex)
+    and the check character: shown beside a known month and day, these would narrow the year
+    down to a few candidates (the check character is a sum over all the digits), and a known
+    year would give back the whole number.
+    """
     if not number:
         return number
-    if len(number) <= 10:
+    if len(number) != ID_NUMBER_LENGTH:
         return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return number[:6] + "****" + number[10:14] + "****"

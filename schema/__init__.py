@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
@@ -11,7 +11,9 @@ from strawberry.extensions import AddValidationRules, SchemaExtension, Validatio
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 
+from app.observability import OperationLabels
 from app.settings import Settings
 from schema.account import AccountMutation, AccountQuery
 from schema.assessment import AssessmentMutation, AssessmentQuery
@@ -93,10 +95,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
     max_tokens = settings.max_query_tokens
+    labels = OperationLabels(known_operation_names(settings.metrics_operations))
     extensions: list[Callable[[], SchemaExtension]] = [
         # Order matters: the first extension's `on_operation` ends last, so errors are shaped
         # before Metrics reads their codes.
-        Metrics,
+        lambda: Metrics(labels),
         ShapeErrors,
         lambda: ParseWithinLimit(max_tokens),
         lambda: AddValidationRules(rules),
@@ -113,6 +116,22 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production),
     )
+
+
+# The name RxDB's pullStreamBuilderFromRxSchema gives every stream subscription.
+RXDB_STREAM_OPERATION = "onStream"
+
+
+def known_operation_names(extra: Iterable[str] = ()) -> frozenset[str]:
+    """Operation names the metrics count by: every root field's name, as is and capitalised
+    (`pullVisit`, `PullVisit` as RxDB's builders name it), RxDB's `onStream`, and `extra`."""
+    names = {RXDB_STREAM_OPERATION, *extra}
+    converter = StrawberryConfig().name_converter
+    for root in (Query, Mutation, Subscription):
+        for field in get_object_definition(root, strict=True).fields:
+            name = converter.from_field(field)
+            names.update((name, name[:1].upper() + name[1:]))
+    return frozenset(names)
 
 
 def sdl() -> str:

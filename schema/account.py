@@ -202,10 +202,15 @@ class AccountMutation:
         device_name: str | None = None,
     ) -> SignInResult:
         ctx = info.context
-        async with ctx.sessionmaker.begin() as db:
-            result = await ops.login(
-                db, ctx.clock, auth_policy(info), username, password, device_id, device_name
-            )
+        result = await ops.login(
+            ctx.sessionmaker,
+            ctx.clock,
+            auth_policy(info),
+            username,
+            password,
+            device_id,
+            device_name,
+        )
         if isinstance(result, AuthFailure):
             return AuthError.from_failure(result)
         for replaced in result.replaced_session_ids:

@@ -42,13 +42,20 @@ class BirthdayPerson:
     celebrated_on: date = strawberry.field(
         description="The birthday this year (29 February falls on 28 February in common years)."
     )
-    age: int = strawberry.field(description="The age they turn.")
+    _age: strawberry.Private[int]
 
     @classmethod
     def from_data(cls, data: Birthday) -> BirthdayPerson:
         return cls(
-            member=Member.from_model(data.member), celebrated_on=data.celebrated_on, age=data.age
+            member=Member.from_model(data.member), celebrated_on=data.celebrated_on, _age=data.age
         )
+
+    @strawberry.field(
+        description="The age they turn; null unless you see the member's personal data (with "
+        "the month and day, the age gives away the date of birth)."
+    )
+    async def age(self, info: Info) -> int | None:
+        return self._age if await self.member.sees_personal_data(info) else None
 
 
 @strawberry.type(description="One 党支部's members celebrating together.")

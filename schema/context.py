@@ -42,7 +42,7 @@ from resolvers import supervision as supervision_ops
 from resolvers import sync_admin as sync_admin_ops
 from resolvers.care import NoteRecord
 from resolvers.directive import LevelRollup
-from resolvers.errors import Unauthenticated
+from resolvers.errors import AuthProblem, Unauthenticated
 from resolvers.member import MemberRecord
 from resolvers.supervision import ReadState
 from resolvers.sync_admin import CompetingVersion
@@ -205,7 +205,7 @@ class Context:
     request: Any = None
     response: Any = None
     # Why the viewer is missing, when a token was sent but refused.
-    auth_problem: str | None = None
+    auth_problem: AuthProblem | None = None
     feed: Feed = dataclasses.field(default_factory=Feed)
     change_cache: ChangeCache = dataclasses.field(default_factory=ChangeCache)
     device_tracker: DeviceTracker = dataclasses.field(default_factory=DeviceTracker)
@@ -217,7 +217,7 @@ class Context:
 
     def require_viewer(self) -> Viewer:
         if self.viewer is None:
-            raise Unauthenticated(self.auth_problem or "请先登录 (authentication required)")
+            raise Unauthenticated(self.auth_problem)
         return self.viewer
 
 

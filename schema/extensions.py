@@ -14,10 +14,10 @@ from app.observability import (
     GRAPHQL_ERRORS,
     GRAPHQL_LATENCY,
     GRAPHQL_REQUESTS,
+    OperationLabels,
     log,
-    operation_label,
 )
-from resolvers.errors import Forbidden, InputError, Unauthenticated
+from resolvers.errors import AuthProblem, Forbidden, InputError, Unauthenticated
 from sync.pull import ResyncRequired
 
 INTERNAL_MESSAGE = "服务器内部错误,请将请求编号告知管理员 (internal error; quote the request id)"
@@ -27,7 +27,14 @@ REQUEST_ID_KEY = "requestId"
 class GraphQLErrorCode(enum.StrEnum):
     """`extensions.code` of every GraphQL error. Clients switch on these: never rename one."""
 
+    # No token was sent: sign in.
     UNAUTHENTICATED = "UNAUTHENTICATED"
+    # The access token is past its lifetime: renew it with refreshToken.
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    # Not a bearer token this server signed: sign in again.
+    TOKEN_INVALID = "TOKEN_INVALID"
+    # The token's session has ended (signed out, expired, account disabled): sign in again.
+    SESSION_REVOKED = "SESSION_REVOKED"
     FORBIDDEN = "FORBIDDEN"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
@@ -43,6 +50,15 @@ class GraphQLErrorCode(enum.StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+
+
+AUTH_CODES: dict[AuthProblem | None, GraphQLErrorCode] = {
+    None: GraphQLErrorCode.UNAUTHENTICATED,
+    AuthProblem.MALFORMED: GraphQLErrorCode.TOKEN_INVALID,
+    AuthProblem.INVALID: GraphQLErrorCode.TOKEN_INVALID,
+    AuthProblem.EXPIRED: GraphQLErrorCode.TOKEN_EXPIRED,
+    AuthProblem.REVOKED: GraphQLErrorCode.SESSION_REVOKED,
+}
 
 
 def _is_internal(error: GraphQLError) -> bool:
@@ -69,7 +85,7 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
     extensions: dict[str, Any] = dict(error.extensions or {})
     message = error.message
     if isinstance(original, Unauthenticated):
-        extensions["code"] = GraphQLErrorCode.UNAUTHENTICATED.value
+        extensions["code"] = AUTH_CODES[original.problem].value
     elif isinstance(original, Forbidden):
         extensions["code"] = GraphQLErrorCode.FORBIDDEN.value
     elif isinstance(original, ResyncRequired):
@@ -134,14 +150,21 @@ class ShapeErrors(SchemaExtension):
         yield
 
 
+ERROR_CODES = frozenset(code.value for code in GraphQLErrorCode)
+
+
 class Metrics(SchemaExtension):
-    """Counts operations and errors and times them, by operation name."""
+    """Counts operations and errors and times them, by operation name (`labels` says which
+    names count as themselves)."""
+
+    def __init__(self, labels: OperationLabels) -> None:
+        self.labels = labels
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         yield
         ctx = self.execution_context
-        name = operation_label(ctx.operation_name)
+        name = self.labels(ctx.operation_name)
         try:
             kind = ctx.operation_type.value
         except RuntimeError:  # the document did not parse
@@ -149,4 +172,5 @@ class Metrics(SchemaExtension):
         GRAPHQL_REQUESTS.labels(name, kind).inc()
         GRAPHQL_LATENCY.labels(name).observe(time.perf_counter() - started)
         for error in (ctx.result.errors if ctx.result else None) or ():
-            GRAPHQL_ERRORS.labels(name, error_code(error)).inc()
+            code = error_code(error)
+            GRAPHQL_ERRORS.labels(name, code if code in ERROR_CODES else "other").inc()

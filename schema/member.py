@@ -45,10 +45,8 @@ class Member(Node):
     party_status_since: date
     post: Post
     police_number: str | None
-    birthday: date | None
     joined_party_on: date | None
     service_status: ServiceStatus
-    retired_on: date | None
     _row: strawberry.Private[MemberFields]
 
     @classmethod
@@ -61,10 +59,8 @@ class Member(Node):
             party_status_since=row.party_status_since,
             post=row.post,
             police_number=row.police_number,
-            birthday=row.birthday,
             joined_party_on=row.joined_party_on,
             service_status=row.service_status,
-            retired_on=row.retired_on,
             _row=row,
         )
 
@@ -80,7 +76,8 @@ class Member(Node):
     def post_label(self) -> str:
         return self._row.post.label
 
-    async def _sees_personal_data(self, info: Info) -> bool:
+    async def sees_personal_data(self, info: Info) -> bool:
+        """Whether the viewer reads this member's personal data unmasked (not a field)."""
         viewer = info.context.require_viewer()
         path = None
         if viewer.role is Role.SECRETARY:  # only their decision depends on the member's branch
@@ -92,15 +89,32 @@ class Member(Node):
         description="Masked (138****5678) unless you are an admin, their secretary or them."
     )
     async def phone(self, info: Info) -> str | None:
-        if await self._sees_personal_data(info):
+        if await self.sees_personal_data(info):
             return self._row.phone
         return mask_phone(self._row.phone)
 
-    @strawberry.field(description="身份证号; masked like the phone.")
+    @strawberry.field(
+        description="身份证号. Unless you are an admin, their secretary or them, only the region "
+        "and the birthday's month and day show (370124****0422****)."
+    )
     async def id_number(self, info: Info) -> str | None:
-        if await self._sees_personal_data(info):
+        if await self.sees_personal_data(info):
             return self._row.id_number
         return mask_id_number(self._row.id_number)
+
+    @strawberry.field(
+        description="Null unless you are an admin, their secretary or them: the year is theirs "
+        "to tell. collectiveBirthdays gives the month and day."
+    )
+    async def birthday(self, info: Info) -> date | None:
+        return self._row.birthday if await self.sees_personal_data(info) else None
+
+    @strawberry.field(
+        description="Null unless you are an admin, their secretary or them: retirement comes "
+        "at a statutory age, so its date tells the date of birth. serviceStatus says whether."
+    )
+    async def retired_on(self, info: Info) -> date | None:
+        return self._row.retired_on if await self.sees_personal_data(info) else None
 
     @strawberry.field(description="Home branch.")
     async def branch(self, info: Info) -> Branch:

@@ -799,7 +799,7 @@ def push_writer(ctx: Context) -> Writer:
         if claims is not None:
             # A valid signature on a session that no longer exists: a revoked device.
             return Writer(claims.account_id, claims.session_id, Scope("none"), revoked=True)
-    raise Unauthenticated(ctx.auth_problem or "请先登录 (authentication required)")
+    raise Unauthenticated(ctx.auth_problem)
 
 
 async def push_rows(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from app.auth import authenticate, bearer_token
 from app.db import Sessionmaker
 from app.security import TokenError, decode_access_token
-from resolvers.errors import Unauthenticated
+from resolvers.errors import AuthProblem, Unauthenticated
 from resolvers.viewer import Viewer
 from sync import audience
 from sync.collection import Collection
@@ -114,7 +114,7 @@ async def stream_subscriber(info: Info, header_token: str | None) -> Subscriber:
     """The subscriber: from the socket's headers, its connectionParams, or the headers argument."""
     ctx = info.context
     upgrade = ctx.request.headers.get("authorization") if ctx.request is not None else None
-    problem: str | None = None
+    problem: AuthProblem | None = None
     for token in (upgrade, connection_token(ctx.connection_params), header_token):
         if not token:
             continue
@@ -123,7 +123,7 @@ async def stream_subscriber(info: Info, header_token: str | None) -> Subscriber:
         )
         if viewer is not None:
             return Subscriber(viewer, _expires_at(info, token))
-    raise Unauthenticated(problem or ctx.auth_problem or "请先登录 (authentication required)")
+    raise Unauthenticated(problem or ctx.auth_problem)
 
 
 def _expires_at(info: Info, authorization: str) -> datetime:

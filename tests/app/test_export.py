@@ -6,15 +6,18 @@ import dataclasses
 import io
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from sqlalchemy import update
 
 from app.clock import FrozenClock
 from app.db import Sessionmaker
 from app.export import Column, add_table, attachment_headers
 from app.seed import seed_catalogs
 from app.settings import Settings
+from models import DeviceSession
 from schema.node import to_global_id
 from tests.conftest import Api, World
 from tests.schema.test_ledger import UPLOAD, create, gid
@@ -156,7 +159,30 @@ async def test_ledger_export_needs_a_valid_token(api: Api, world: World) -> None
     assert response.headers["www-authenticate"] == "Bearer"
     response = await download(api, "not-a-token", branch="x", period="2026")
     assert response.status_code == 401
-    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert response.json()["errors"][0]["extensions"]["code"] == "TOKEN_INVALID"
+
+
+@pytest.mark.parametrize("path", ["/export/ledger.xlsx?period=2026", f"/files/ledger/{uuid4()}"])
+async def test_exports_and_downloads_tell_an_expired_token_from_a_refused_one(
+    api: Api, world: World, clock: FrozenClock, sessionmaker: Sessionmaker, path: str
+) -> None:
+    async def refusal(token: str | None) -> tuple[int, str, str]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await api.client.get(path, headers=headers)
+        code = response.json()["errors"][0]["extensions"]["code"]
+        return response.status_code, code, response.headers["www-authenticate"]
+
+    expired = await api.login("officer.meigui", device="old-phone")
+    clock.advance(minutes=Settings().access_token_minutes)
+    revoked = await api.login("officer.meigui", device="lost-phone")
+    async with sessionmaker.begin() as db:
+        await db.execute(update(DeviceSession).values(revoked_at=clock()))
+
+    challenge = 'Bearer error="invalid_token", error_description='
+    assert await refusal(None) == (401, "UNAUTHENTICATED", "Bearer")
+    assert await refusal(expired) == (401, "TOKEN_EXPIRED", f'{challenge}"expired"')
+    assert await refusal("not-a-token") == (401, "TOKEN_INVALID", f'{challenge}"invalid"')
+    assert await refusal(revoked) == (401, "SESSION_REVOKED", f'{challenge}"revoked"')
 
 
 def test_add_table_formats_any_export_for_print() -> None:

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from app import observability
-from app.observability import configure_logging, log, operation_label
+from app.observability import OperationLabels, configure_logging, log
 
 
 @pytest.fixture
@@ -66,15 +65,17 @@ def test_level_filters_and_reconfiguring_replaces_the_handler(stream: io.StringI
     assert len(ours) == 1
 
 
-def test_operation_labels_stay_few_and_well_formed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(observability, "_seen_operations", set())
-    monkeypatch.setattr(observability, "_MAX_OPERATION_NAMES", 2)
+def test_operation_labels_are_only_names_the_server_knows() -> None:
+    label = OperationLabels({"PullVisit", "me"})
 
-    assert operation_label(None) == "anonymous"
-    assert operation_label("") == "anonymous"
-    assert operation_label("bad name; drop table") == "invalid"
-    assert operation_label("x" * 65) == "invalid"
-    assert [operation_label(n) for n in ("A", "B", "C", "A")] == ["A", "B", "other", "A"]
+    assert label(None) == "anonymous"
+    assert label("") == "anonymous"
+    assert [label(n) for n in ("PullVisit", "me", "Me", "bad name; drop table")] == [
+        "PullVisit",
+        "me",
+        "other",
+        "other",
+    ]
 
 
 def test_uvicorn_lines_come_out_as_json(stream: io.StringIO) -> None:

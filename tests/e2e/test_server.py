@@ -24,6 +24,7 @@ from tests.conftest import TEST_PASSWORD, Builders
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
+METRICS_TOKEN = secrets.token_urlsafe(48)
 WAIT_SECONDS = 20.0
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
@@ -107,6 +108,7 @@ def server(prepared_db_url: str, tmp_path: Path) -> Iterator[Server]:
         DATABASE_URL=prepared_db_url,
         MEIJING_ENV="production",
         MEIJING_SECRET_KEY=secrets.token_urlsafe(48),
+        MEIJING_METRICS_TOKEN=METRICS_TOKEN,
         MEIJING_LOG_LEVEL="INFO",
     )
     log_path = tmp_path / "server.log"
@@ -157,7 +159,10 @@ async def test_real_server_signs_in_and_answers_me_and_branches(server: Server) 
             client, "{ branches { totalCount edges { node { name kind } } } }", token
         )
         by_get = await client.get("/graphql", params={"query": "{ __typename }"})
-        metrics = (await client.get("/metrics")).text
+        unscraped = await client.get("/metrics")
+        metrics = (
+            await client.get("/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"})
+        ).text
 
     assert me == {
         "me": {"account": {"username": "admin", "role": "ADMIN"}, "member": None, "branch": None}
@@ -166,11 +171,15 @@ async def test_real_server_signs_in_and_answers_me_and_branches(server: Server) 
     assert branches["branches"]["edges"][0]["node"] == {"name": "县局党委", "kind": "COMMITTEE"}
     assert by_get.json() == {"data": {"__typename": "Query"}}
     assert 'meijing_graphql_operations_total{operation="anonymous",type="query"}' in metrics
+    # In production /metrics is for whoever holds MEIJING_METRICS_TOKEN only.
+    assert unscraped.status_code == 401
     lines = server.log_lines()
     assert "Application startup complete." in [line["event"] for line in lines]
     requests = [line for line in lines if line["event"] == "http_request"]
     assert {line["path"] for line in requests} >= {"/healthz", "/graphql", "/metrics"}
-    assert all(line["request_id"] and line["status"] == 200 for line in requests)
+    assert all(line["request_id"] for line in requests)
+    refused = [(line["path"], line["status"]) for line in requests if line["status"] != 200]
+    assert refused == [("/metrics", 401)]
 
 
 def test_real_server_refuses_to_start_in_production_without_a_secret_key(

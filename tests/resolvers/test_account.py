@@ -45,8 +45,7 @@ async def login(
     device_id: str | None = "phone",
     device_name: str | None = None,
 ) -> SignedIn | AuthFailure:
-    async with sessionmaker.begin() as db:
-        return await ops.login(db, clock, POLICY, username, password, device_id, device_name)
+    return await ops.login(sessionmaker, clock, POLICY, username, password, device_id, device_name)
 
 
 async def signed_in(
@@ -203,7 +202,7 @@ async def test_signing_in_again_on_a_device_replaces_its_session(
     assert (await get_session(sessionmaker, first.session.id)).revoked_at == clock()
     assert (await get_session(sessionmaker, other.session.id)).revoked_at is None
     refused = await refresh(sessionmaker, clock, first.refresh_token)
-    assert isinstance(refused, AuthFailure) and refused.code is ErrorCode.INVALID_TOKEN
+    assert isinstance(refused, AuthFailure) and refused.code is ErrorCode.SESSION_REVOKED
 
 
 async def test_device_names_and_ids_are_trimmed_to_fit(
@@ -238,13 +237,43 @@ async def test_refresh_rotates_the_token_and_slides_the_expiry(
     assert (stored.rotated_at, stored.last_seen_at) == (clock(), clock())
 
 
-async def test_refresh_token_of_an_expired_session_is_refused(
+async def test_refresh_token_of_an_expired_session_is_session_expired(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
     first = await signed_in(sessionmaker, clock, "officer.meigui")
     clock.advance(days=30)
     refused = await refresh(sessionmaker, clock, first.refresh_token)
-    assert isinstance(refused, AuthFailure) and refused.code is ErrorCode.INVALID_TOKEN
+    assert isinstance(refused, AuthFailure)
+    assert (refused.code, refused.field) == (ErrorCode.SESSION_EXPIRED, "refreshToken")
+    assert "session expired" in refused.message
+
+
+@pytest.mark.parametrize("ending", ["expired", "revoked", "disabled"])
+async def test_how_a_session_ended_is_told_only_to_the_holder_of_its_token(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World, ending: str
+) -> None:
+    first = await signed_in(sessionmaker, clock, "officer.meigui")
+    async with sessionmaker.begin() as db:
+        session = await db.get(DeviceSession, first.session.id)
+        account = await db.get(Account, world.officer.id)
+        assert session is not None and account is not None
+        if ending == "expired":
+            clock.advance(days=30)
+        elif ending == "revoked":
+            session.revoked_at = clock()
+        else:
+            account.disabled = True
+
+    holder = await refresh(sessionmaker, clock, first.refresh_token)
+    stranger = await refresh(sessionmaker, clock, f"{first.session.id}.a-guessed-secret")
+
+    expected = {
+        "expired": ErrorCode.SESSION_EXPIRED,
+        "revoked": ErrorCode.SESSION_REVOKED,
+        "disabled": ErrorCode.ACCOUNT_DISABLED,
+    }[ending]
+    assert isinstance(holder, AuthFailure) and holder.code is expected
+    assert isinstance(stranger, AuthFailure) and stranger.code is ErrorCode.INVALID_TOKEN
 
 
 @pytest.mark.parametrize(
@@ -300,12 +329,12 @@ async def test_reused_refresh_token_revokes_the_session(
     assert isinstance(renewed, SignedIn)
     clock.advance(seconds=REFRESH_GRACE.total_seconds() + 1)
     reused = await refresh(sessionmaker, clock, first.refresh_token)
-    assert isinstance(reused, AuthFailure) and reused.code is ErrorCode.INVALID_TOKEN
+    assert isinstance(reused, AuthFailure) and reused.code is ErrorCode.SESSION_REVOKED
     assert reused.revoked_session_id == first.session.id
     assert (await get_session(sessionmaker, first.session.id)).revoked_at == clock()
     # The rightful holder of the newest token is signed out too: the thief may hold it.
     after = await refresh(sessionmaker, clock, renewed.refresh_token)
-    assert isinstance(after, AuthFailure) and after.code is ErrorCode.INVALID_TOKEN
+    assert isinstance(after, AuthFailure) and after.code is ErrorCode.SESSION_REVOKED
     async with sessionmaker() as db:
         assert await ops.load_viewer(db, first.session.id, world.officer.id, clock()) is None
 
@@ -333,7 +362,7 @@ async def test_refresh_is_refused_for_a_disabled_account(
         assert account is not None
         account.disabled = True
     refused = await refresh(sessionmaker, clock, first.refresh_token)
-    assert isinstance(refused, AuthFailure) and refused.code is ErrorCode.INVALID_TOKEN
+    assert isinstance(refused, AuthFailure) and refused.code is ErrorCode.ACCOUNT_DISABLED
 
 
 # The viewer behind a session

@@ -39,7 +39,14 @@ def test_only_admins_and_the_member_see_personal_data_otherwise() -> None:
     assert not viewer(Role.INSPECTOR).sees_personal_data(uuid.uuid4(), MEIGUI)
 
 
-def test_masks_keep_only_the_ends() -> None:
+def test_phone_mask_keeps_only_the_ends() -> None:
     assert mask_phone("13900000003") == "139****0003"
-    assert mask_id_number("370124198505050027") == "370124********0027"
     assert mask_phone(None) is None
+
+
+def test_id_number_mask_shows_only_the_region_and_the_birthdays_month_and_day() -> None:
+    # Not the year, nor the sequence and check character that would narrow it down.
+    assert mask_id_number("370124198505050027") == "370124****0505****"
+    assert mask_id_number("37012419850505002X") == "370124****0505****"
+    assert mask_id_number("370124850505002") == "*" * 15
+    assert mask_id_number(None) is None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,9 +15,10 @@ from sqlalchemy import func, select, update
 from app.auth import ViewerCache
 from app.clock import FrozenClock
 from app.db import Sessionmaker
-from app.security import decode_access_token
+from app.security import decode_access_token, verify_password
 from app.settings import DEV_SECRET_KEY, Settings
 from models import Account, DeviceSession, Role
+from resolvers import account as account_ops
 from resolvers.account import REFRESH_GRACE
 from resolvers.viewer import Viewer
 from schema.node import to_global_id
@@ -181,6 +184,81 @@ async def test_repeated_failures_lock_the_account(
     await signed_in(api, "officer.meigui")
 
 
+async def until(condition: Callable[[], bool]) -> None:
+    """Waits (up to about 10 s) for requests running in this loop to reach `condition`."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    pytest.fail("the requests never got that far")
+
+
+async def test_parallel_guesses_check_at_most_max_failures_passwords_before_the_lock(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wrong passwords at once, then the right one while they are all in flight.
+
+    Every password check is held at argon2 until each request has got as far as it can on its
+    own, so the requests overlap as much as they ever could: the worst interleaving. (A dozen
+    guesses, not the forty of tests/e2e/test_login_lockout.py: before the fix each one held a
+    pooled connection while held here, and the pool would have run out first.)
+    """
+    max_failures = Settings().login_max_failures
+    real_verify = verify_password
+    gate = asyncio.Event()
+    held: list[str] = []
+    checked: list[str] = []
+
+    async def held_verify(password_hash: str | None, password: str) -> bool:
+        held.append(password)
+        await gate.wait()
+        checked.append(password)
+        return await real_verify(password_hash, password)
+
+    monkeypatch.setattr(account_ops, "verify_password", held_verify)
+    guesses = [asyncio.create_task(sign_in(api, "officer.meigui", f"guess-{n}")) for n in range(12)]
+    await until(lambda: len(held) + sum(g.done() for g in guesses) == len(guesses))
+    right = asyncio.create_task(sign_in(api, "officer.meigui"))
+    await until(lambda: TEST_PASSWORD in held or right.done())
+    gate.set()
+    answers = [a["code"] for a in await asyncio.gather(*guesses)]
+
+    assert len(checked) == max_failures, checked
+    assert TEST_PASSWORD not in checked
+    assert (await right)["code"] == "ACCOUNT_LOCKED"
+    assert sorted(set(answers)) == ["ACCOUNT_LOCKED", "INVALID_CREDENTIALS"]
+    assert answers.count("INVALID_CREDENTIALS") == max_failures
+
+
+async def test_a_right_password_gives_back_only_the_tries_reserved_before_it(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch, sessionmaker: Sessionmaker
+) -> None:
+    """Two guesses, the owner signing in, two more guesses, all in flight at once: the owner's
+    success forgives the guesses before it, never those after it."""
+    real_verify = verify_password
+    gate = asyncio.Event()
+    held: list[str] = []
+
+    async def held_verify(password_hash: str | None, password: str) -> bool:
+        held.append(password)
+        await gate.wait()
+        return await real_verify(password_hash, password)
+
+    monkeypatch.setattr(account_ops, "verify_password", held_verify)
+    in_flight = []
+    for password in ("guess-1", "guess-2", TEST_PASSWORD, "guess-3", "guess-4"):
+        in_flight.append(asyncio.create_task(sign_in(api, "officer.meigui", password)))
+        await until(lambda: len(held) == len(in_flight))
+    gate.set()
+    answers = [a["__typename"] for a in await asyncio.gather(*in_flight)]
+
+    assert answers == ["AuthError", "AuthError", "SignInSuccess", "AuthError", "AuthError"]
+    async with sessionmaker() as db:
+        account = await db.get(Account, world.officer.id)
+    assert account is not None
+    assert (account.failed_logins, account.locked_until) == (2, None)
+
+
 async def test_phone_offline_for_days_resumes_with_refresh_token(
     api: Api, world: World, clock: FrozenClock
 ) -> None:
@@ -189,7 +267,7 @@ async def test_phone_offline_for_days_resumes_with_refresh_token(
 
     clock.advance(days=5)
     code, message = error_of(await me(api, first["accessToken"]))
-    assert code == "UNAUTHENTICATED"
+    assert code == "TOKEN_EXPIRED"
     assert "refresh" in message
 
     renewed = await refresh(api, first["refreshToken"])
@@ -209,7 +287,7 @@ async def test_phone_offline_for_days_resumes_with_refresh_token(
     assert again["__typename"] == "SignInSuccess"
     # The first token was rotated away long ago: refused.
     stale = await refresh(api, first["refreshToken"])
-    assert (stale["__typename"], stale["code"]) == ("AuthError", "INVALID_TOKEN")
+    assert (stale["__typename"], stale["code"]) == ("AuthError", "SESSION_REVOKED")
 
 
 async def test_lost_refresh_response_can_be_retried(
@@ -239,11 +317,11 @@ async def test_reused_refresh_token_revokes_the_session(
 
     clock.advance(seconds=REFRESH_GRACE.total_seconds() + 1)
     reused = await refresh(api, first["refreshToken"])
-    assert (reused["__typename"], reused["code"]) == ("AuthError", "INVALID_TOKEN")
+    assert (reused["__typename"], reused["code"]) == ("AuthError", "SESSION_REVOKED")
     # Whoever holds the newest tokens (the phone, or a thief) is signed out at once.
-    assert (await refresh(api, renewed["refreshToken"]))["code"] == "INVALID_TOKEN"
+    assert (await refresh(api, renewed["refreshToken"]))["code"] == "SESSION_REVOKED"
     code, message = error_of(await me(api, renewed["accessToken"]))
-    assert code == "UNAUTHENTICATED"
+    assert code == "SESSION_REVOKED"
     assert "sign in again" in message
     # Other devices of the account keep working.
     assert "errors" not in await me(api, other["accessToken"])
@@ -265,8 +343,8 @@ async def test_revoking_a_device_signs_out_only_that_device(
     }
 
     code, message = error_of(await me(api, phone["accessToken"]))
-    assert (code, "session revoked" in message) == ("UNAUTHENTICATED", True)
-    assert (await refresh(api, phone["refreshToken"]))["code"] == "INVALID_TOKEN"
+    assert (code, "session revoked" in message) == ("SESSION_REVOKED", True)
+    assert (await refresh(api, phone["refreshToken"]))["code"] == "SESSION_REVOKED"
 
     remaining = await me(api, web["accessToken"])
     assert remaining["data"]["me"]["sessions"] == [{"id": web["session"]["id"], "deviceId": "web"}]
@@ -279,8 +357,8 @@ async def test_signing_in_again_on_a_device_replaces_its_session(api: Api, world
     assert "errors" not in await me(api, old["accessToken"])  # now cached as live
     new = await signed_in(api, "officer.meigui", device="phone")
     assert new["session"]["id"] != old["session"]["id"]
-    assert error_of(await me(api, old["accessToken"]))[0] == "UNAUTHENTICATED"
-    assert (await refresh(api, old["refreshToken"]))["code"] == "INVALID_TOKEN"
+    assert error_of(await me(api, old["accessToken"]))[0] == "SESSION_REVOKED"
+    assert (await refresh(api, old["refreshToken"]))["code"] == "SESSION_REVOKED"
     assert "errors" not in await me(api, new["accessToken"])
 
 
@@ -297,7 +375,7 @@ async def test_revoking_someone_elses_session_is_forbidden_for_non_admins(
     admin = await signed_in(api, "admin")
     body = await api(REVOKE, {"id": victim["session"]["id"]}, token=admin["accessToken"])
     assert body["data"]["revokeSession"]["__typename"] == "SessionPayload"
-    assert error_of(await me(api, victim["accessToken"]))[0] == "UNAUTHENTICATED"
+    assert error_of(await me(api, victim["accessToken"]))[0] == "SESSION_REVOKED"
 
 
 @pytest.mark.parametrize(
@@ -318,7 +396,7 @@ async def test_revoke_session_with_a_bad_id_is_invalid_input(
     assert [(e["field"], e["code"]) for e in result["errors"]] == [("sessionId", code)]
 
 
-async def test_expired_access_token_is_unauthenticated_with_a_message(
+async def test_expired_access_token_is_token_expired(
     api: Api, world: World, clock: FrozenClock
 ) -> None:
     result = await signed_in(api, "inspector")
@@ -326,8 +404,23 @@ async def test_expired_access_token_is_unauthenticated_with_a_message(
     assert "errors" not in await me(api, result["accessToken"])
     clock.advance(seconds=1)
     code, message = error_of(await me(api, result["accessToken"]))
-    assert code == "UNAUTHENTICATED"
+    assert code == "TOKEN_EXPIRED"
     assert message == "令牌已过期,请用 refreshToken 换取新令牌 (access token expired; refresh it)"
+
+
+async def test_token_of_a_revoked_session_is_session_revoked(
+    api: Api, world: World, clock: FrozenClock, sessionmaker: Sessionmaker
+) -> None:
+    result = await signed_in(api, "inspector")
+    async with sessionmaker.begin() as db:
+        await db.execute(update(DeviceSession).values(revoked_at=clock()))
+
+    code, message = error_of(await me(api, result["accessToken"]))
+
+    # Not TOKEN_EXPIRED: refreshing cannot help, the app must sign in again.
+    assert code == "SESSION_REVOKED"
+    assert "sign in again" in message
+    assert (await refresh(api, result["refreshToken"]))["code"] == "SESSION_REVOKED"
 
 
 async def test_anonymous_requests_are_asked_to_sign_in(api: Api, world: World) -> None:
@@ -348,7 +441,7 @@ async def test_anonymous_requests_are_asked_to_sign_in(api: Api, world: World) -
         ("Bearer {valid}x", "invalid access token"),
     ],
 )
-async def test_malformed_authorization_header_is_unauthenticated(
+async def test_malformed_authorization_header_is_token_invalid(
     api: Api, world: World, clock: FrozenClock, header: str, expected: str
 ) -> None:
     valid = (await signed_in(api, "admin"))["accessToken"]
@@ -368,7 +461,7 @@ async def test_malformed_authorization_header_is_unauthenticated(
         headers={"Authorization": header.format(valid=valid, forged=forged)},
     )
     code, message = error_of(response.json())
-    assert code == "UNAUTHENTICATED"
+    assert code == "TOKEN_INVALID"
     assert expected in message
     # A refused header never gets in the way of signing in.
     login = await api.client.post(
@@ -406,8 +499,8 @@ async def test_disabled_account_cannot_sign_in_or_keep_its_sessions(
         await db.execute(
             update(Account).where(Account.id == world.officer.id).values(disabled=True)
         )
-    assert error_of(await me(api, live["accessToken"]))[0] == "UNAUTHENTICATED"
-    assert (await refresh(api, live["refreshToken"]))["code"] == "INVALID_TOKEN"
+    assert error_of(await me(api, live["accessToken"]))[0] == "SESSION_REVOKED"
+    assert (await refresh(api, live["refreshToken"]))["code"] == "ACCOUNT_DISABLED"
 
 
 async def test_admin_creates_an_account_that_can_sign_in(api: Api, world: World) -> None:

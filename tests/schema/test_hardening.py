@@ -167,13 +167,13 @@ async def test_unauthenticated_query_is_coded_unauthenticated(api: Api) -> None:
         await post(api.client, "{ me { account { username } } }", authorization="Bearer nope")
     ).json()
 
-    for body in (anonymous, bad_token):
+    for body, code in ((anonymous, "UNAUTHENTICATED"), (bad_token, "TOKEN_INVALID")):
         assert body["data"] is None
         [error] = body["errors"]
         assert error["path"] == ["me"]
-        assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        assert error["extensions"]["code"] == code
         assert error["extensions"]["requestId"]
-    # A refused token is told apart from a missing one.
+    # A refused token is told apart from a missing one, by its code and in words.
     assert bad_token["errors"][0]["message"] != anonymous["errors"][0]["message"]
 
 

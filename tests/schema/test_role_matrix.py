@@ -372,17 +372,19 @@ def id_number(birthday: str, sequence: str) -> str:
     return body + "10X98765432"[total % 11]
 
 
-MEMBER_FIELDS = "name phone idNumber"
-Personal = tuple[str | None, str | None]  # (phone, idNumber)
+MEMBER_FIELDS = "name phone idNumber birthday retiredOn"
+Personal = tuple[str | None, ...]  # (phone, idNumber, birthday, retiredOn)
 
 
 async def personal_data_seen(api: Api, scene: Scene, token: str) -> dict[str, set[Personal]]:
-    """(phone, idNumber) of each member, from every field that returns members."""
+    """(phone, idNumber, birthday, retiredOn) of each member, from every field that returns
+    members."""
     seen: dict[str, set[Personal]] = {}
 
     def add(member: dict[str, Any] | None) -> None:
         if member:
-            seen.setdefault(member["name"], set()).add((member["phone"], member["idNumber"]))
+            personal = tuple(member[f] for f in ("phone", "idNumber", "birthday", "retiredOn"))
+            seen.setdefault(member["name"], set()).add(personal)
 
     world = scene.world
     members = [
@@ -422,7 +424,7 @@ async def personal_data_seen(api: Api, scene: Scene, token: str) -> dict[str, se
     return seen
 
 
-async def test_phone_and_id_number_are_masked_for_roles_that_need_not_see_them(
+async def test_personal_data_is_masked_for_roles_that_need_not_see_it(
     api: Api, scene: Scene, sessionmaker: Sessionmaker, clock: FrozenClock
 ) -> None:
     world = scene.world
@@ -439,16 +441,22 @@ async def test_phone_and_id_number_are_masked_for_roles_that_need_not_see_them(
             member = await db.get(Member, member_id)
             assert member is not None
             member.id_number = number
+            member.birthday = date.fromisoformat(f"{number[6:10]}-{number[10:12]}-{number[12:14]}")
+            if member_id == world.yushan_member.id:
+                member.retired_on = date(2038, 11, 11)
     full: dict[str, Personal] = {}
     async with sessionmaker() as db:
         for row in (await db.scalars(select(Member))).all():
-            assert row.phone is not None and row.id_number is not None
-            full[row.name] = (row.phone, row.id_number)
+            assert row.phone is not None and row.id_number is not None and row.birthday
+            retired = row.retired_on.isoformat() if row.retired_on else None
+            full[row.name] = (row.phone, row.id_number, row.birthday.isoformat(), retired)
     masked: dict[str, Personal] = {
-        name: (mask_phone(phone), mask_id_number(number)) for name, (phone, number) in full.items()
+        name: (mask_phone(phone), mask_id_number(number), None, None)
+        for name, (phone, number, _, _) in full.items()
     }
     assert masked["张党员"][0] == "139****0003"
-    assert masked["王书记"][1] == "370124********0013"
+    assert masked["王书记"][1] == "370124****0101****"
+    assert full["赵党员"][3] == "2038-11-11"
 
     sees_all = {name: full[name] for name in VISIBLE_MEMBERS["admin"]}
     expected: dict[str, dict[str, Personal]] = {

@@ -217,7 +217,7 @@ async def test_unauthenticated_pull_and_push_are_json_graphql_errors(api: Api) -
             headers={"Authorization": "Bearer not-a-token"},
         )
         body = response.json()
-        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert body["errors"][0]["extensions"]["code"] == "TOKEN_INVALID"
 
 
 async def test_pages_stay_full_after_scope_filtering(api: Api, world: World) -> None:

@@ -398,7 +398,7 @@ async def test_push_from_a_revoked_device_is_quarantined_not_dropped(
     refused = await api(
         "{ pullVisit(limit: 10) { checkpoint { id } } }", token=token, expect_errors=True
     )
-    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert refused["errors"][0]["extensions"]["code"] == "SESSION_REVOKED"
 
 
 async def test_notes_pushed_at_once_to_the_same_visit_are_all_kept(

@@ -220,9 +220,11 @@ async def test_stream_delivers_an_accepted_write_with_its_checkpoint(
     assert bulk["checkpoint"] == {"id": doc["id"], "updatedAt": streamed["updatedAt"]}
 
 
-@pytest.mark.parametrize("authorization", ["Bearer not-a-token", None])
+@pytest.mark.parametrize(
+    ("authorization", "code"), [("Bearer not-a-token", "TOKEN_INVALID"), (None, "UNAUTHENTICATED")]
+)
 async def test_stream_refuses_a_bad_or_missing_token_with_an_unauthenticated_error(
-    app: Any, ws_url: str, authorization: str | None
+    app: Any, ws_url: str, authorization: str | None, code: str
 ) -> None:
     params = {"Authorization": authorization} if authorization else {}
     async with GraphQLWebSocket.open(ws_url, params) as client:
@@ -231,7 +233,7 @@ async def test_stream_refuses_a_bad_or_missing_token_with_an_unauthenticated_err
     # A GraphQL error the client can read and retry on, not a socket closed without a word.
     assert message["id"] == operation_id, message
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-    assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
+    assert [e["extensions"]["code"] for e in errors] == [code]
     assert errors[0]["message"]
 
 
