@@ -149,7 +149,7 @@ async def stream_changes(
     guard = ctx.stream_guard or StreamGuard(ctx.sessionmaker, ctx.clock)
     session_id = subscriber.viewer.session_id
     if session_id is None:  # every access token names its session; nothing to watch otherwise
-        raise Unauthenticated("令牌无效,请重新登录 (invalid access token; sign in again)")
+        raise Unauthenticated(AuthProblem.INVALID)
     async with guard.watch(session_id, subscriber.token_expires_at, ctx.close_socket) as watch:
         async for notice in ctx.feed.subscribe():
             if notice.collection != collection.key:
