@@ -100,9 +100,6 @@ class _State:
     branch_id: uuid.UUID
     branch_path: str
     in_database: bool
-    # The device session that wrote this version (None: the web, a seed, or unknown).
-    written_by: uuid.UUID | None = None
-    merged: bool = False
     dirty: bool = False
     # The stored state before this batch and its branch, for a removal if the branch changes.
     original: dict[str, Any] | None = None
@@ -182,16 +179,9 @@ async def _push(
     for row, new, assumed in decoded:
         doc_id = str(new["id"])
         state = states.get(doc_id)
-        if (
-            state is not None
-            and writer.device_session_id is not None
-            and state.written_by == writer.device_session_id
-            and not state.merged
-        ):
-            # The stored version is exactly what this device last pushed (its reply was lost,
-            # say), so what it pushes now descends from it: an update, not a merge against its
-            # own past. Not so for a merge it was sent back: it may never have received that.
-            assumed = state.document
+        # Judged only by what the row says the client holds: one device session may serve
+        # several replicas (two tabs, a reinstalled app that kept its token), so who wrote the
+        # stored version says nothing about what this replica has seen.
         decision = decide_push_row(
             state.document if state else None, assumed, new, collection.policies
         )
@@ -218,8 +208,6 @@ async def _push(
             state.document = document
             state.branch_id = branch_id
             state.branch_path = references.paths[branch_id]
-            state.written_by = writer.device_session_id
-            state.merged = decision.kind == "merged"
             state.dirty = True
         for conflict in decision.conflicts:
             conflicts.append((doc_id, branch_id, conflict))
@@ -288,8 +276,6 @@ async def _load(db: AsyncSession, collection: Collection, ids: list[str]) -> dic
             stored.branch_id,
             path,
             in_database=True,
-            written_by=stored.updated_device,
-            merged=stored.merged,
             original=wire,
             original_branch=(stored.branch_id, path),
         )
@@ -376,14 +362,12 @@ async def _write(
         "updated_device": writer.device_session_id,
     }
     inserts = [
-        {**collection.to_columns(s.document), **bookkeeping, "merged": s.merged, "created_at": now}
+        {**collection.to_columns(s.document), **bookkeeping, "created_at": now}
         for s in states
         if not s.in_database
     ]
     updates = [
-        {**collection.to_columns(s.document), **bookkeeping, "merged": s.merged}
-        for s in states
-        if s.in_database
+        {**collection.to_columns(s.document), **bookkeeping} for s in states if s.in_database
     ]
     if inserts:
         # Core, not the ORM's bulk insert: that omits None values, so it sends one statement

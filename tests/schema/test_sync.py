@@ -242,18 +242,41 @@ async def test_pages_stay_full_after_scope_filtering(api: Api, world: World) -> 
     assert sorted(seen) == sorted(mine)
 
 
-async def test_edit_after_a_lost_reply_is_an_update_not_a_conflict_with_itself(
+async def test_replicas_sharing_one_sign_in_keep_each_others_writes(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    # Two RxDB databases on one access token: two browser tabs, or a reinstalled app that kept
+    # its token. The server cannot tell them apart, so it must judge by what each one sends.
+    token = await api.login("officer.meigui")
+    base = visit(world, concerns="路灯坏了")
+    await push(api, token, (None, base))
+    tab_a = {**base, "peopleReached": 9, "resolution": "已联系供电所"}
+    assert await push(api, token, (base, tab_a)) == []
+    # Tab B never saw A's write; its edit is of another field, against the older state.
+    tab_b = {**base, "concerns": "路灯坏了,夜间无照明"}
+    [returned] = await push(api, token, (base, tab_b))
+    expected = {**tab_a, "concerns": "路灯坏了,夜间无照明"}
+    assert {k: returned[k] for k in expected} == expected
+    [pulled] = (await pull(api, token))["documents"]
+    assert {k: pulled[k] for k in expected} == expected
+    assert await count(sessionmaker, SyncConflict) == 0
+
+
+async def test_edit_after_a_lost_reply_is_judged_by_content_and_kept_in_the_log(
     api: Api, world: World, sessionmaker: Sessionmaker
 ) -> None:
     token = await api.login("officer.meigui")
     doc = visit(world)
     await push(api, token, (None, doc))  # stored, but suppose the reply never arrived
-    # RxDB still has no assumed state, and the officer edits before the retry.
+    # RxDB still has no assumed state, and the officer edits before the retry. From what it
+    # sends, this is a second replica creating the same id: the stored version stays, and the
+    # edit is kept in the conflict log (who wrote the stored version proves nothing).
     edited = {**doc, "village": "玫瑰北村", "peopleReached": 7}
-    assert await push(api, token, (None, edited)) == []
-    [pulled] = (await pull(api, token))["documents"]
-    assert (pulled["village"], pulled["peopleReached"]) == ("玫瑰北村", 7)
-    assert await count(sessionmaker, SyncConflict) == 0
+    [returned] = await push(api, token, (None, edited))
+    assert (returned["village"], returned["peopleReached"]) == ("玫瑰村", 3)
+    async with sessionmaker() as db:
+        logged = {(c.field, c.client) for c in (await db.execute(select(SyncConflict))).scalars()}
+    assert logged == {("village", "玫瑰北村"), ("peopleReached", 7)}
 
 
 async def test_another_device_without_the_ancestor_still_merges_and_logs(
