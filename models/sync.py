@@ -29,8 +29,6 @@ class SyncedDocument:
     # Who wrote the current version (a phone's account and device session, or a web user).
     updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"))
     updated_device: Mapped[uuid.UUID | None]
-    # True when this version is a merge its writer was sent back rather than what it pushed.
-    merged: Mapped[bool] = mapped_column(default=False)
 
     @declared_attr
     def branch_id(cls) -> Mapped[uuid.UUID]:
