@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -29,7 +30,16 @@ from schema.node import Node, from_global_id, register_node, to_global_id
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+    return None if value is None else _json_text(value)
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        # A quarantined row may hold a lone surrogate (orjson refuses them): escaped, it still
+        # reads back as sent, so the row can be corrected and released.
+        return json.dumps(value, ensure_ascii=True)
 
 
 @strawberry.enum(description="Which logged value to keep when overriding a conflict.")
@@ -119,7 +129,7 @@ class QuarantinedRow(Node):
             account_id=to_global_id("Account", row.account_id) if row.account_id else None,
             device_session_id=str(row.device_session_id) if row.device_session_id else None,
             reasons=reasons,
-            row=orjson.dumps(row.row).decode(),
+            row=_json_text(row.row),
             received_at=row.received_at,
             resolved_at=row.resolved_at,
             resolution=row.resolution,

@@ -2,20 +2,28 @@
 
 Per row (see sync/merge.py for the rules): the pushed document is decided against the stored one
 by content, merged three-way when the client's assumed state is stale, and validated as a
-whole. A row that cannot be applied (bad value, unknown branch or member, outside the writer's
-scope, a revoked device) never blocks the others: it is kept verbatim in the quarantine with its
-reasons. Every overruled field write goes to the conflict log, once however often the push is
-retried.
+whole. A row that cannot be applied (bad value, a character no database text can hold, unknown
+branch or member, outside the writer's scope, a revoked device) never blocks the others: it is
+kept verbatim in the quarantine with its reasons. Every overruled field write goes to the
+conflict log, once however often the push is retried.
+
+The database may still refuse a row the validation let through (a limit or rule nobody
+foresaw). The client would retry that batch forever, so the push never fails for a row: when
+the batch's writes fail, it is applied again with each document written under its own
+savepoint, and the rows of a document the database refuses are quarantined with its reason.
 
 Concurrency: stored rows are read `FOR UPDATE` (in id order, so two pushes cannot deadlock), so
 two pushes with the same ancestor are decided one after the other, and the second merges against
 the first's result (compare-and-set). Two devices creating the same new id race on the primary
-key; the loser's transaction is retried and then merges. The stamp is taken last (sync/stamp.py).
+key; the loser's transaction is retried and then merges. The stamp is taken last (sync/stamp.py),
+except when documents are written one by one: then it is taken before them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,11 +33,12 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import ColumnDefault, Table, insert, select, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Sessionmaker
 from app.ids import new_id
+from app.observability import log
 from models import (
     Branch,
     DataVersion,
@@ -42,13 +51,17 @@ from models import (
 from resolvers.errors import ErrorCode, Problem
 from resolvers.upsert import insert_ignoring_duplicates
 from sync.collection import Collection, parse_global_id
-from sync.directive import Actor, push_rules
+from sync.directive import Actor, DirectivePushRules, push_rules
 from sync.feed import announce
 from sync.merge import JSON, FieldConflict, decide_push_row
 from sync.scope import Scope
 from sync.stamp import next_stamp
 
 MAX_ATTEMPTS = 3
+
+STORE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, ValueError, TypeError, OverflowError)
+"""What storing a row can raise: the database's refusals, and a driver's failure to encode a
+value (asyncpg and sqlite3 raise these for text or numbers they cannot send)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +117,22 @@ class _State:
     # The stored state before this batch and its branch, for a removal if the branch changes.
     original: dict[str, Any] | None = None
     original_branch: tuple[uuid.UUID, str] | None = None
+    # The database refused to store what this batch made of the document.
+    refused: bool = False
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What a push decided, before anything is written."""
+
+    states: dict[str, _State]
+    rules: DirectivePushRules | None
+    quarantine: list[tuple[PushRow, list[Problem]]] = field(default_factory=list)
+    conflicts: dict[str, list[tuple[uuid.UUID, FieldConflict]]] = field(default_factory=dict)
+    adopt: dict[str, dict[str, JSON]] = field(default_factory=dict)
+    # Per document, the rows that changed it or logged a conflict on it: what to quarantine if
+    # the database refuses the document.
+    touched: dict[str, list[PushRow]] = field(default_factory=dict)
 
 
 async def push(
@@ -113,42 +142,95 @@ async def push(
     rows: Sequence[PushRow],
     now: datetime,
 ) -> PushOutcome:
-    """Applies a push in one transaction (retried when a concurrent insert wins the same id)."""
+    """Applies a push in one transaction (retried when a concurrent insert wins the same id).
+
+    When the database refuses the batch's writes for another reason, the push is applied again
+    with each document under its own savepoint, so only the rows it refuses are quarantined.
+    """
     for attempt in range(MAX_ATTEMPTS):
         try:
             async with sessionmaker.begin() as db:
-                return await _push(db, collection, writer, rows, now)
+                return await apply_push(db, collection, writer, rows, now)
         except IntegrityError:
+            # Most likely a concurrent push created the same id: the retry loads it and merges.
             if attempt == MAX_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+                break
+        except STORE_ERRORS as error:
+            log.warning("sync_push_isolating", collection=collection.key, error=refusal(error))
+            break
+    async with sessionmaker.begin() as db:
+        return await apply_push(db, collection, writer, rows, now, isolate=True)
 
 
-async def _push(
+async def take_write_lock(db: AsyncSession) -> None:
+    """Makes concurrent pushes (and the admin writes that merge like them) wait for each other.
+
+    SQLite ignores FOR UPDATE and starts a transaction's write lock at its first write, so the
+    lock is taken before reading; on PostgreSQL the stored rows are locked as they are read.
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        await db.execute(
+            update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version)
+        )
+
+
+async def apply_push(
     db: AsyncSession,
     collection: Collection,
     writer: Writer,
     rows: Sequence[PushRow],
     now: datetime,
+    *,
+    isolate: bool = False,
 ) -> PushOutcome:
+    """Applies a push inside the caller's transaction; see `push`.
+
+    With `isolate`, every document is written under a savepoint of its own: one the database
+    refuses is quarantined with the rows that made it, and the others are written.
+    """
     outcome = PushOutcome()
-    if db.get_bind().dialect.name == "sqlite":
-        # SQLite ignores FOR UPDATE and starts a transaction's write lock at its first write:
-        # take it before reading, so concurrent pushes are decided one after the other.
-        await db.execute(
-            update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version)
-        )
+    await take_write_lock(db)
+    batch = await _decide(db, collection, writer, rows)
+    if isolate:
+        await _store_one_by_one(db, collection, writer, batch, outcome, now)
+    else:
+        await _store(db, collection, writer, batch, outcome, now)
+    if batch.quarantine:
+        outcome.quarantined = await _quarantine(db, collection, writer, batch.quarantine, now)
+    await _record_device(db, writer, len(rows), len(batch.quarantine), now)
+
+    for doc_id, document in batch.adopt.items():
+        state = batch.states[doc_id]
+        if state.refused:
+            if state.original is not None:
+                outcome.returned.append(state.original)
+            continue
+        stamp = outcome.stamp if state.dirty and outcome.stamp is not None else state.updated_at
+        outcome.returned.append(collection.merge_to_wire(document, stamp))
+    return outcome
+
+
+async def _decide(
+    db: AsyncSession, collection: Collection, writer: Writer, rows: Sequence[PushRow]
+) -> _Batch:
+    """Reads what the rows refer to and decides every row, writing nothing yet."""
     quarantine: list[tuple[PushRow, list[Problem]]] = []
     decoded: list[tuple[PushRow, dict[str, JSON], dict[str, JSON] | None]] = []
     for row in rows:
         problems = _refusal(writer)
         new, new_problems = collection.decode_input(row.new)
-        assumed, assumed_problems = (
-            collection.decode_input(row.assumed) if row.assumed is not None else (None, [])
-        )
-        problems += new_problems + [
-            Problem(f"assumedMasterState.{p.field}", p.message, p.code) for p in assumed_problems
-        ]
+        # Before any of it reaches a query: PostgreSQL refuses even to compare with a NUL.
+        problems += new_problems + collection.unstorable(new)
+        if row.assumed is not None:
+            assumed, assumed_problems = collection.decode_input(row.assumed)
+            # Never stored, but logged as a conflict's ancestor: it must be storable text.
+            assumed_problems += collection.unstorable(assumed)
+            problems += [
+                Problem(f"assumedMasterState.{p.field}", p.message, p.code)
+                for p in assumed_problems
+            ]
+        else:
+            assumed = None
         if not isinstance(new.get("id"), str) or not str(new["id"]).strip():
             problems.append(Problem("id", "不能为空 (required)", ErrorCode.REQUIRED))
         if problems:
@@ -173,8 +255,7 @@ async def _push(
             db, [*(new for _, new, _ in decoded), *(s.document for s in states.values())]
         )
 
-    conflicts: list[tuple[str, uuid.UUID, FieldConflict]] = []
-    adopt: dict[str, dict[str, JSON]] = {}
+    batch = _Batch(states, rules, quarantine)
     # One row after the other: a later row with the same id is decided against the earlier one.
     for row, new, assumed in decoded:
         doc_id = str(new["id"])
@@ -186,7 +267,7 @@ async def _push(
             state.document if state else None, assumed, new, collection.policies
         )
         if decision.kind == "noop":
-            adopt.pop(doc_id, None)
+            batch.adopt.pop(doc_id, None)
             continue
         document = decision.document
         problems = collection.validate(document) + references.check(collection, document)
@@ -198,7 +279,7 @@ async def _push(
             quarantine.append((row, problems))
             if state is not None:
                 # The client keeps its write in the quarantine; meanwhile it adopts the server's.
-                adopt[doc_id] = state.document
+                batch.adopt[doc_id] = state.document
             continue
         branch_id = references.branch_of(document)
         if decision.changes_stored:
@@ -209,34 +290,102 @@ async def _push(
             state.branch_id = branch_id
             state.branch_path = references.paths[branch_id]
             state.dirty = True
+        if decision.changes_stored or decision.conflicts:
+            batch.touched.setdefault(doc_id, []).append(row)
         for conflict in decision.conflicts:
-            conflicts.append((doc_id, branch_id, conflict))
+            batch.conflicts.setdefault(doc_id, []).append((branch_id, conflict))
         if decision.client_must_adopt:
-            adopt[doc_id] = document
+            batch.adopt[doc_id] = document
         else:
-            adopt.pop(doc_id, None)
+            batch.adopt.pop(doc_id, None)
+    return batch
 
-    dirty = [s for s in states.values() if s.dirty]
+
+async def _store(
+    db: AsyncSession,
+    collection: Collection,
+    writer: Writer,
+    batch: _Batch,
+    outcome: PushOutcome,
+    now: datetime,
+) -> None:
+    """Writes the whole batch in a few statements (the usual case)."""
+    dirty = [s for s in batch.states.values() if s.dirty]
     if dirty:
         outcome.stamp = await next_stamp(db, now)
         await _write(db, collection, writer, dirty, outcome.stamp, now)
-        if rules is not None:
-            outcome.also_written = await rules.applied(
+        if batch.rules is not None:
+            outcome.also_written = await batch.rules.applied(
                 db, writer.actor, [s.document for s in dirty], outcome.stamp, now
             )
         await announce(db, collection.key, outcome.stamp)
         outcome.written = len(dirty)
+    conflicts = [(d, b, c) for d, logged in batch.conflicts.items() for b, c in logged]
     if conflicts:
         outcome.conflicts = await _log_conflicts(db, collection, writer, conflicts, now)
-    if quarantine:
-        outcome.quarantined = await _quarantine(db, collection, writer, quarantine, now)
-    await _record_device(db, writer, len(rows), len(quarantine), now)
 
-    for doc_id, document in adopt.items():
-        state = states[doc_id]
-        stamp = outcome.stamp if state.dirty and outcome.stamp is not None else state.updated_at
-        outcome.returned.append(collection.merge_to_wire(document, stamp))
-    return outcome
+
+async def _store_one_by_one(
+    db: AsyncSession,
+    collection: Collection,
+    writer: Writer,
+    batch: _Batch,
+    outcome: PushOutcome,
+    now: datetime,
+) -> None:
+    """Writes each document (with its directive updates and conflicts) under its own savepoint;
+    the rows of a document the database refuses go to the quarantine with its reason."""
+    stamp = await next_stamp(db, now) if any(s.dirty for s in batch.states.values()) else None
+    for doc_id in sorted(batch.touched):
+        state = batch.states[doc_id]
+        conflicts = [(doc_id, b, c) for b, c in batch.conflicts.get(doc_id, [])]
+        also: list[str] = []
+        try:
+            async with db.begin_nested():
+                if state.dirty:
+                    assert stamp is not None
+                    await _write(db, collection, writer, [state], stamp, now)
+                    if batch.rules is not None:
+                        also = await batch.rules.applied(
+                            db, writer.actor, [state.document], stamp, now
+                        )
+                logged = (
+                    await _log_conflicts(db, collection, writer, conflicts, now) if conflicts else 0
+                )
+        except STORE_ERRORS as error:
+            log.warning("sync_row_refused", collection=collection.key, error=refusal(error))
+            problem = Problem(
+                None,
+                "数据库拒绝保存该记录,已暂存待管理员处理 "
+                f"(the database refused this row: {refusal(error)})",
+                ErrorCode.UNSTORABLE,
+            )
+            batch.quarantine += [(row, [problem]) for row in batch.touched[doc_id]]
+            state.refused, state.dirty = True, False
+            if state.original is not None:
+                # The client keeps its write in the quarantine; meanwhile it adopts the server's.
+                batch.adopt[doc_id] = state.document
+            else:
+                batch.adopt.pop(doc_id, None)
+            continue
+        outcome.conflicts += logged
+        outcome.also_written += [key for key in also if key not in outcome.also_written]
+        if state.dirty:
+            outcome.written += 1
+    if outcome.written:
+        assert stamp is not None
+        outcome.stamp = stamp
+        await announce(db, collection.key, stamp)
+
+
+def refusal(error: Exception) -> str:
+    """What the database (or its driver) said, in one line: no SQL and no parameters, which
+    may hold other rows' data."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines() or [type(cause).__name__]
+    # asyncpg's errors read "<class '...'>: message" once SQLAlchemy has adapted them.
+    first = lines[0].split(">: ", 1)[-1] if lines[0].startswith("<class ") else lines[0]
+    return storable_text(first)[:300]
 
 
 def _refusal(writer: Writer) -> list[Problem]:
@@ -409,7 +558,33 @@ async def _write(
 
 
 def _fingerprint(*parts: Any) -> str:
-    return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        text = orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        # A lone surrogate or a number orjson cannot write: the stdlib escapes either.
+        text = json.dumps(parts, sort_keys=True, default=repr).encode()
+    return hashlib.sha256(text).hexdigest()
+
+
+def storable_text(text: str) -> str:
+    """`text` with the characters no database text can hold written as escapes (\\u0000)."""
+    text = text.replace("\x00", "\\u0000")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def storable_json(value: Any) -> Any:
+    """A value the JSON columns can keep whatever the client sent: strings stay as they are
+    (the column's serialiser escapes NUL and lone surrogates), anything JSON cannot write
+    (NaN, an object) becomes its repr."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, Mapping):
+        return {str(k): storable_json(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, bytes):
+        return [storable_json(v) for v in value]
+    return repr(value)
 
 
 async def _log_conflicts(
@@ -454,13 +629,15 @@ async def _quarantine(
     values = []
     for row, problems in rows:
         reasons = [{"field": p.field, "message": p.message, "code": p.code.value} for p in problems]
-        verbatim = row.verbatim()
+        # Verbatim, whatever it holds: NUL and lone surrogates are escaped in the JSON text and
+        # come back as they were sent, so an admin can correct and release the row.
+        verbatim = storable_json(row.verbatim())
         doc_id = row.new.get("id")
         values.append(
             {
                 "id": new_id(),
                 "collection": collection.key,
-                "document_id": str(doc_id)[:200] if doc_id is not None else None,
+                "document_id": storable_text(str(doc_id))[:200] if doc_id is not None else None,
                 "account_id": writer.account_id,
                 "device_session_id": writer.device_session_id,
                 "reasons": reasons,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -289,3 +290,52 @@ async def test_another_device_without_the_ancestor_still_merges_and_logs(
     [returned] = await push(api, tablet, (None, {**doc, "village": "玫瑰北村"}))
     assert returned["village"] == "玫瑰村"
     assert await count(sessionmaker, SyncConflict) == 1
+
+
+MY_QUARANTINE = """
+query { myQuarantinedRows { nodes { documentId row reasons { field code message } } } }
+"""
+
+
+async def test_a_nul_in_one_row_quarantines_that_row_and_the_batch_is_written(
+    api: Api, world: World
+) -> None:
+    token = await api.login("officer.meigui")
+    first, last = visit(world), visit(world)
+    poisoned = visit(world, concerns="路灯\u0000坏了")
+    assert await push(api, token, (None, first), (None, poisoned), (None, last)) == []
+    ids = {d["id"] for d in (await pull(api, token))["documents"]}
+    assert ids == {first["id"], last["id"]}
+    [kept] = (await api(MY_QUARANTINE, token=token))["data"]["myQuarantinedRows"]["nodes"]
+    assert [(r["field"], r["code"]) for r in kept["reasons"]] == [("concerns", "INVALID_CHARACTER")]
+    assert "U+0000" in kept["reasons"][0]["message"]
+
+
+async def test_a_row_the_database_cannot_store_is_kept_verbatim_and_readable(
+    api: Api, world: World
+) -> None:
+    # A NUL in the id, a lone surrogate in a text and a NUL in the assumed state: none of them
+    # may stop the quarantine from keeping the row as received, nor the list from showing it.
+    token = await api.login("officer.meigui")
+    doc = visit(world, id="a\u0000b", village="玫瑰\ud800村")
+    assumed = visit(world, id="a\u0000b", concerns="\u0000")
+    # JSON allows a lone surrogate as an escape (a JavaScript string may hold one); httpx's own
+    # encoder would refuse it, so the body is sent as ASCII JSON text.
+    body = {"query": PUSH_VISIT, "variables": {"rows": [
+        {"assumedMasterState": assumed, "newDocumentState": doc}
+    ]}}  # fmt: skip
+    response = await api.client.post(
+        "/graphql",
+        content=json.dumps(body),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert response.json() == {"data": {"pushVisit": []}}
+    [kept] = (await api(MY_QUARANTINE, token=token))["data"]["myQuarantinedRows"]["nodes"]
+    assert json.loads(kept["row"]) == {"assumedMasterState": assumed, "newDocumentState": doc}
+    assert kept["documentId"] == "a\\u0000b"
+    codes = {(r["field"], r["code"]) for r in kept["reasons"]}
+    assert codes >= {
+        ("id", "INVALID_CHARACTER"),
+        ("village", "INVALID_CHARACTER"),
+        ("assumedMasterState.concerns", "INVALID_CHARACTER"),
+    }
