@@ -169,13 +169,14 @@ async def mark_reported(
                 (table.c.last_reported_at < moment, moment),
                 else_=table.c.last_reported_at,
             ),
+            # Two comparisons, not IN: an expanding parameter cannot run as executemany, and a
+            # phone reporting on several directives sends them in one batch.
             status=case(
                 (
-                    table.c.status.in_(
-                        [RecipientStatus.PENDING.value, RecipientStatus.SIGNED.value]
-                    ),
+                    table.c.status == RecipientStatus.PENDING.value,
                     RecipientStatus.IN_PROGRESS.value,
                 ),
+                (table.c.status == RecipientStatus.SIGNED.value, RecipientStatus.IN_PROGRESS.value),
                 else_=table.c.status,
             ),
             updated_at=stamp,

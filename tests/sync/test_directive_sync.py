@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from app.clock import FrozenClock
 from app.db import Sessionmaker
 from models import (
     DirectiveProgress,
@@ -20,8 +21,10 @@ from models import (
 from schema import sdl
 from sync.client import pull_query, push_query
 from sync.collection import DIRECTIVE, DIRECTIVE_PROGRESS, DIRECTIVE_RECEIPT, global_id
+from sync.directive import mark_reported
 from sync.pull import changes_at
 from tests.conftest import Api, World
+from tests.sync.test_push_isolation import new_recipient
 
 DEADLINE = "2026-12-20T18:00:00+08:00"
 
@@ -265,6 +268,22 @@ async def test_progress_pushed_offline_is_recorded_and_synced_back(
     codes = sorted(r["field"] + ":" + r["code"] for rs in reasons for r in rs)
     assert codes == ["deleted:invalid", "percent:invalid"]
     assert await count(sessionmaker, DirectiveProgress) == 1
+
+
+async def test_reports_on_several_directives_are_marked_in_one_statement(
+    world: World, sessionmaker: Sessionmaker, clock: FrozenClock
+) -> None:
+    # A phone that reported on two directives offline pushes both reports in one batch.
+    first = await new_recipient(sessionmaker, world, clock)
+    second = await new_recipient(sessionmaker, world, clock)
+    async with sessionmaker.begin() as db:
+        await mark_reported(db, {first: clock(), second: clock()}, world.secretary.id, 42)
+    async with sessionmaker() as db:
+        rows = [await db.get(DirectiveRecipient, rid) for rid in (first, second)]
+    assert [(r.status, r.updated_at) for r in rows if r is not None] == [
+        (RecipientStatus.IN_PROGRESS, 42),
+        (RecipientStatus.IN_PROGRESS, 42),
+    ]
 
 
 async def test_the_stream_hands_out_the_directive_documents_a_stamp_wrote(
