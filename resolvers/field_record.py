@@ -149,11 +149,13 @@ async def get_record(
 @dataclass(frozen=True, slots=True)
 class WebWrite:
     """A web write's result: the record as stored, the fields where the server's value was kept,
-    and the stamp to publish to the stream (None when nothing changed)."""
+    and the stamp to publish to the stream (None when nothing changed), with the other
+    collections it wrote (a receipt changes its Directive document)."""
 
     document: dict[str, Any]
     server_kept: list[str]
     stamp: int | None
+    also_written: list[str] = field(default_factory=list)
 
 
 def web_writer(viewer: Viewer) -> Writer:

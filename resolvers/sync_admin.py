@@ -3,7 +3,9 @@
 Who sees what: admins everything; a secretary the conflicts of records in their subtree and
 the devices of accounts whose member belongs to it; the quarantine is for admins, plus each
 account's own rows (so a phone can show what of its work is waiting). Overrides and releases
-write through `sync.push.push`, like any other write: new stamp, stream, conflict log.
+write through the sync push, like any other write: new stamp, stream, conflict log. A release
+runs in one transaction that first locks the quarantined row, so it is applied once: a second
+release waits, then finds it handled.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ from models import (
     SyncDevice,
     SyncQuarantine,
 )
-from resolvers.errors import ErrorCode, Forbidden, InputError
+from resolvers.errors import ErrorCode, Forbidden, InputError, Problem
 from resolvers.field_record import WebWrite, apply, check_document, get_record, web_writer
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
 from sync.collection import COLLECTIONS, Collection, encode_list
+from sync.push import PushRow, RowRefused, Writer, apply_push_nested, take_write_lock
 from sync.scope import scope_of
 
 Choice = Literal["client", "server", "ancestor"]
@@ -190,6 +193,13 @@ async def resolve_conflict(
     return done, ConflictRecord(row, username, viewer.username)
 
 
+async def _current(db: AsyncSession, collection: Collection, doc_id: str) -> dict[str, Any]:
+    """The record as stored now (the push wrote it with Core statements, past the ORM)."""
+    query = select(collection.model).where(collection.model.id == doc_id)
+    row = (await db.execute(query.execution_options(populate_existing=True))).scalar_one()
+    return collection.to_wire(row)
+
+
 # --- quarantine ---------------------------------------------------------------------------------
 
 
@@ -255,6 +265,7 @@ async def get_quarantined(
 
 
 async def _pending(db: AsyncSession, row_id: uuid.UUID) -> SyncQuarantine:
+    """The quarantined row, locked until the transaction ends, if still pending."""
     row = await db.get(SyncQuarantine, row_id, with_for_update=True)
     if row is None:
         raise InputError.one(
@@ -274,10 +285,11 @@ async def release_quarantined(
     override: dict[str, Any] | None,
     now: datetime,
 ) -> tuple[SyncQuarantine, WebWrite | None]:
-    """Re-applies a quarantined row through the push (with `override` as its new state if
-    given). Still invalid: the row stays quarantined with its reasons brought up to date."""
+    """Re-applies a quarantined row as a push (with `override` as its new state if given), once.
+    Still invalid: the row stays quarantined with its reasons brought up to date."""
     viewer.require_admin()
-    async with sessionmaker() as db:
+    async with sessionmaker.begin() as db:
+        await take_write_lock(db)
         row = await _pending(db, row_id)
         collection = _collection(row.collection)
         new = dict(override if override is not None else row.row.get("newDocumentState") or {})
@@ -285,28 +297,34 @@ async def release_quarantined(
         stored = await get_record(db, viewer, collection, str(new.get("id")))
         if stored is not None:
             stored.pop("updatedAt")
-        problems: list[Any] = []
+        problems: list[Problem] = []
         try:
             await check_document(db, scope_of(viewer), collection, new, stored)
         except InputError as error:
             problems = error.problems
-    if problems:
-        async with sessionmaker.begin() as db:
-            row = await _pending(db, row_id)
+        if not problems:
+            # The officer wrote the content: the write (and any conflict) is theirs; the
+            # release is the admin's, recorded on the quarantine row.
+            member_id = await db.scalar(
+                select(Account.member_id).where(Account.id == row.account_id)
+            )
+            writer = Writer(
+                row.account_id or viewer.account_id, None, scope_of(viewer), member_id=member_id
+            )
+            try:
+                outcome = await apply_push_nested(
+                    db, collection, writer, [PushRow(new, assumed)], now
+                )
+            except RowRefused as refused:
+                problems = refused.problems
+        if problems:
             row.reasons = [
                 {"field": p.field, "message": p.message, "code": p.code.value} for p in problems
             ]
-        return row, None
-    # The officer wrote the content: the write (and any conflict) is theirs; the release is the
-    # admin's, recorded on the quarantine row.
-    writer = web_writer(viewer)
-    if row.account_id is not None:
-        writer = type(writer)(row.account_id, None, writer.scope)
-    done = await apply(sessionmaker, collection, writer, assumed, new, now)
-    async with sessionmaker.begin() as db:
-        row = await _pending(db, row_id)
+            return row, None
+        document = await _current(db, collection, str(new["id"]))
         row.resolved_at, row.resolved_by, row.resolution = now, viewer.account_id, "applied"
-    return row, done
+    return row, WebWrite(document, [], outcome.stamp, outcome.also_written)
 
 
 async def discard_quarantined(
@@ -315,6 +333,7 @@ async def discard_quarantined(
     """Marks a quarantined row discarded (kept for the record, never applied)."""
     viewer.require_admin()
     async with sessionmaker.begin() as db:
+        await take_write_lock(db)
         row = await _pending(db, row_id)
         row.resolved_at, row.resolved_by, row.resolution = now, viewer.account_id, "discarded"
         row.note = (note or "").strip()[:2000] or None

@@ -15,6 +15,7 @@ from models import SyncConflict as SyncConflictRow
 from models import SyncQuarantine as SyncQuarantineRow
 from resolvers import sync_admin as ops
 from resolvers.errors import ErrorCode, InputError
+from resolvers.field_record import WebWrite
 from resolvers.sync_admin import (
     ConflictFilter,
     ConflictRecord,
@@ -303,6 +304,13 @@ async def _quarantine(
     )
 
 
+async def _publish(info: Info, collection: str, done: WebWrite) -> None:
+    """Hands a committed override or release to the stream."""
+    if done.stamp is not None:
+        for key in (collection, *done.also_written):
+            await info.context.feed.publish_stamp(key, done.stamp)
+
+
 @strawberry.type
 class SyncAdminMutation:
     @strawberry.mutation(
@@ -371,8 +379,7 @@ class SyncAdminMutation:
             return InvalidInput.from_error(error)
         if done is None:
             return StillQuarantined(row=QuarantinedRow.from_model(row))
-        if done.stamp is not None:
-            await ctx.feed.publish_stamp(row.collection, done.stamp)
+        await _publish(info, row.collection, done)
         return QuarantineReleased(
             row=QuarantinedRow.from_model(row), document=orjson.dumps(done.document).decode()
         )

@@ -102,6 +102,10 @@ class PushOutcome:
     quarantined: int = 0
     # Other collections this push's stamp wrote (a receipt changes its Directive document).
     also_written: list[str] = field(default_factory=list)
+    # Per document id, the conflicts its rows met (logged now, or already by an earlier retry).
+    field_conflicts: list[tuple[str, FieldConflict]] = field(default_factory=list)
+    # The reasons of each quarantined row, in order.
+    quarantine_reasons: list[list[Problem]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -162,6 +166,41 @@ async def push(
         return await apply_push(db, collection, writer, rows, now, isolate=True)
 
 
+class RowRefused(Exception):
+    """A row `apply_push_nested` would have quarantined; nothing of it was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+async def apply_push_nested(
+    db: AsyncSession,
+    collection: Collection,
+    writer: Writer,
+    rows: Sequence[PushRow],
+    now: datetime,
+) -> PushOutcome:
+    """`apply_push` as one step of a person's larger transaction (an admin's override or
+    release), under a savepoint: retried when a concurrent insert wins the same id. A row it
+    would quarantine raises `RowRefused` instead, with nothing written: unlike a phone, the
+    person is there to correct it."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            async with db.begin_nested():
+                outcome = await apply_push(db, collection, writer, rows, now)
+                if outcome.quarantined:
+                    raise RowRefused(outcome.quarantine_reasons[0])
+                return outcome
+        except IntegrityError as error:
+            # Most likely a concurrent push created the same id: the retry loads it and merges.
+            if attempt == MAX_ATTEMPTS - 1:
+                raise RowRefused([unstorable(error)]) from error
+        except STORE_ERRORS as error:
+            raise RowRefused([unstorable(error)]) from error
+    raise AssertionError("unreachable")
+
+
 async def take_write_lock(db: AsyncSession) -> None:
     """Makes concurrent pushes (and the admin writes that merge like them) wait for each other.
 
@@ -197,7 +236,14 @@ async def apply_push(
         await _store(db, collection, writer, batch, outcome, now)
     if batch.quarantine:
         outcome.quarantined = await _quarantine(db, collection, writer, batch.quarantine, now)
+        outcome.quarantine_reasons = [problems for _, problems in batch.quarantine]
     await _record_device(db, writer, len(rows), len(batch.quarantine), now)
+    outcome.field_conflicts = [
+        (doc_id, c)
+        for doc_id, logged in batch.conflicts.items()
+        if not batch.states[doc_id].refused
+        for _, c in logged
+    ]
 
     for doc_id, document in batch.adopt.items():
         state = batch.states[doc_id]
@@ -354,12 +400,7 @@ async def _store_one_by_one(
                 )
         except STORE_ERRORS as error:
             log.warning("sync_row_refused", collection=collection.key, error=refusal(error))
-            problem = Problem(
-                None,
-                "数据库拒绝保存该记录,已暂存待管理员处理 "
-                f"(the database refused this row: {refusal(error)})",
-                ErrorCode.UNSTORABLE,
-            )
+            problem = unstorable(error)
             batch.quarantine += [(row, [problem]) for row in batch.touched[doc_id]]
             state.refused, state.dirty = True, False
             if state.original is not None:
@@ -376,6 +417,15 @@ async def _store_one_by_one(
         assert stamp is not None
         outcome.stamp = stamp
         await announce(db, collection.key, stamp)
+
+
+def unstorable(error: Exception) -> Problem:
+    """The reason a row the database refused is kept aside."""
+    return Problem(
+        None,
+        f"数据库拒绝保存该记录 (the database refused this row: {refusal(error)})",
+        ErrorCode.UNSTORABLE,
+    )
 
 
 def refusal(error: Exception) -> str:
