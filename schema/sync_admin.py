@@ -50,6 +50,21 @@ class ConflictChoice(enum.Enum):
     ANCESTOR = "ancestor"
 
 
+@strawberry.enum(description="What overriding a conflict did to the record.")
+class ConflictSettlement(enum.Enum):
+    APPLIED = strawberry.enum_value("applied", description="The field now holds the value chosen.")
+    MERGED = strawberry.enum_value(
+        "merged", description="The value chosen was merged with writes made since the conflict."
+    )
+    CONFLICTED = strawberry.enum_value(
+        "conflicted",
+        description=(
+            "The field was written since the conflict and the value chosen clashed with it: the "
+            "later write was kept and the clash logged as `nextConflict`."
+        ),
+    )
+
+
 @strawberry.type(
     description=(
         "A field whose concurrent writes could not all be kept. Values are JSON text as on the "
@@ -72,6 +87,9 @@ class SyncConflict(Node):
     resolved_at: datetime | None
     resolved_by: str | None = strawberry.field(description="Username of who overrode it.")
     resolution: str | None = strawberry.field(description="The value chosen, JSON text.")
+    settlement: ConflictSettlement | None = strawberry.field(
+        description="What the override did to the record; null while unresolved."
+    )
     _row: strawberry.Private[SyncConflictRow]
 
     @classmethod
@@ -93,6 +111,7 @@ class SyncConflict(Node):
             resolved_at=row.resolved_at,
             resolved_by=record.resolved_by_username,
             resolution=_json(row.resolution) if row.resolved_at else None,
+            settlement=ConflictSettlement(row.settlement) if row.settlement else None,
             _row=row,
         )
 
@@ -100,6 +119,15 @@ class SyncConflict(Node):
     async def branch(self, info: Info) -> Branch | None:
         row = await info.context.loaders.branch.load(self._row.branch_id)
         return Branch.from_model(row) if row else None
+
+    @strawberry.field(
+        description="The conflict the override's clash with a later write was logged as."
+    )
+    async def next_conflict(self, info: Info) -> SyncConflict | None:
+        next_id = self._row.next_conflict_id
+        if next_id is None:
+            return None
+        return await _conflict_node(info, next_id)
 
 
 @strawberry.type(description="A pushed row that could not be applied, kept verbatim with reasons.")
@@ -315,9 +343,11 @@ async def _publish(info: Info, collection: str, done: WebWrite) -> None:
 class SyncAdminMutation:
     @strawberry.mutation(
         description=(
-            "Overrides a logged conflict: writes the chosen value (CLIENT / SERVER / ANCESTOR, "
-            "or any value as JSON text) into the record through the sync push, and marks the "
-            "conflict resolved."
+            "Overrides a logged conflict, once: writes the chosen value (CLIENT / SERVER / "
+            "ANCESTOR, or any value as JSON text) through the sync push, merged against the "
+            "record as it is now with the conflict's result as the ancestor, and marks the "
+            "conflict resolved with its settlement. A write made since the conflict is never "
+            "overwritten: a clash with it is logged as a new conflict (`nextConflict`)."
         )
     )
     async def resolve_sync_conflict(
@@ -346,8 +376,7 @@ class SyncAdminMutation:
             )
         except InputError as error:
             return InvalidInput.from_error(error)
-        if done.stamp is not None:
-            await ctx.feed.publish_stamp(record.row.collection, done.stamp)
+        await _publish(info, record.row.collection, done)
         return ConflictResolved(
             conflict=SyncConflict.from_record(record), document=orjson.dumps(done.document).decode()
         )

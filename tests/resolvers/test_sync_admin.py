@@ -1,5 +1,5 @@
-"""Releasing a quarantined row is a write like a phone's push (resolvers/sync_admin.py), done
-once."""
+"""Overriding a logged conflict and releasing a quarantined row are writes like a phone's push
+(resolvers/sync_admin.py): merged against the row as it stands, under the same lock, logged."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 
 from app.clock import FrozenClock
@@ -14,12 +15,12 @@ from app.db import Sessionmaker
 from models import Account, SyncConflict, SyncQuarantine, Visit
 from resolvers import sync_admin as ops
 from resolvers.account import viewer_for
-from resolvers.errors import InputError
+from resolvers.errors import ErrorCode, InputError
 from resolvers.viewer import Viewer
 from sync.collection import VISIT, global_id
-from sync.push import PushRow, Writer, push
+from sync.push import PushRow, Writer, apply_push, push
 from sync.scope import Scope
-from tests.conftest import World
+from tests.conftest import World, wait_until_blocked
 
 
 def as_viewer(account: Account) -> Viewer:
@@ -46,6 +47,145 @@ def visit(world: World, **overrides: Any) -> dict[str, Any]:
 def officer(world: World) -> Writer:
     scope = Scope("branch", world.meigui.id, world.meigui.path, True, world.officer_member.id)
     return Writer(world.officer.id, None, scope, member_id=world.officer_member.id)
+
+
+async def concerns_conflict(
+    sessionmaker: Sessionmaker, world: World, clock: FrozenClock
+) -> tuple[dict[str, Any], SyncConflict]:
+    """The issue's story: A creates V (c0); B writes "B", A writes "A", both from c0. The server
+    keeps B's and logs A's; B, which never heard of A, then writes "C" and is acknowledged."""
+    v = visit(world)
+    await push(sessionmaker, VISIT, officer(world), [PushRow(v)], clock())
+    b = {**v, "concerns": "B"}
+    await push(sessionmaker, VISIT, officer(world), [PushRow(b, v)], clock())
+    outcome = await push(
+        sessionmaker, VISIT, officer(world), [PushRow({**v, "concerns": "A"}, v)], clock()
+    )
+    assert outcome.conflicts == 1
+    async with sessionmaker() as db:
+        [conflict] = (await db.execute(select(SyncConflict))).scalars()
+    assert (conflict.ancestor, conflict.client, conflict.server, conflict.result) == (
+        "c0",
+        "A",
+        "B",
+        "B",
+    )
+    return b, conflict
+
+
+async def stored_concerns(sessionmaker: Sessionmaker, doc_id: str) -> str | None:
+    async with sessionmaker() as db:
+        return await db.scalar(select(Visit.concerns).where(Visit.id == doc_id))
+
+
+async def conflicts(sessionmaker: Sessionmaker) -> dict[uuid.UUID, SyncConflict]:
+    async with sessionmaker() as db:
+        return {c.id: c for c in (await db.execute(select(SyncConflict))).scalars()}
+
+
+async def test_resolving_a_conflict_never_overwrites_a_write_made_after_it(
+    sessionmaker: Sessionmaker, world: World, clock: FrozenClock
+) -> None:
+    b, conflict = await concerns_conflict(sessionmaker, world, clock)
+    c = {**b, "concerns": "C"}
+    assert (
+        await push(sessionmaker, VISIT, officer(world), [PushRow(c, b)], clock())
+    ).returned == []
+
+    done, record = await ops.resolve_conflict(
+        sessionmaker, as_viewer(world.admin), conflict.id, "client", None, False, clock()
+    )
+
+    # C was acknowledged after the conflict: choosing A clashes with it, and C stays.
+    assert await stored_concerns(sessionmaker, b["id"]) == "C"
+    assert done.document["concerns"] == "C"
+    logged = await conflicts(sessionmaker)
+    [clash] = [x for x in logged.values() if x.id != conflict.id]
+    assert (clash.ancestor, clash.client, clash.server, clash.result) == ("B", "A", "C", "C")
+    assert clash.resolved_at is None and clash.account_id == world.admin.id
+    # The original records how it was settled: the choice clashed, see the new conflict.
+    settled = logged[conflict.id]
+    assert (settled.resolution, settled.settlement, settled.next_conflict_id) == (
+        "A",
+        "conflicted",
+        clash.id,
+    )
+    assert record.row.settlement == "conflicted" and settled.resolved_by == world.admin.id
+
+
+async def test_resolving_a_conflict_nobody_moved_on_from_applies_the_choice(
+    sessionmaker: Sessionmaker, world: World, clock: FrozenClock
+) -> None:
+    b, conflict = await concerns_conflict(sessionmaker, world, clock)
+    done, _ = await ops.resolve_conflict(
+        sessionmaker, as_viewer(world.admin), conflict.id, "client", None, False, clock()
+    )
+    assert await stored_concerns(sessionmaker, b["id"]) == "A" == done.document["concerns"]
+    settled = (await conflicts(sessionmaker))[conflict.id]
+    assert (settled.settlement, settled.next_conflict_id) == ("applied", None)
+    assert len(await conflicts(sessionmaker)) == 1
+    # Settled once: a second resolution is refused and changes nothing.
+    with pytest.raises(InputError) as again:
+        await ops.resolve_conflict(
+            sessionmaker, as_viewer(world.admin), conflict.id, "server", None, False, clock()
+        )
+    assert again.value.problems[0].code is ErrorCode.INVALID_TRANSITION
+    assert await stored_concerns(sessionmaker, b["id"]) == "A"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_resolution_racing_a_push_keeps_the_push_and_says_how_it_was_settled(
+    sessionmaker: Sessionmaker, world: World, clock: FrozenClock
+) -> None:
+    """A push holds the visit's row lock (C, from B) while an admin resolves the conflict for
+    A: the resolution waits, then merges against C, so C stays and the clash is logged."""
+    b, conflict = await concerns_conflict(sessionmaker, world, clock)
+    c = {**b, "concerns": "C"}
+    async with sessionmaker.begin() as db:
+        pushed = await apply_push(db, VISIT, officer(world), [PushRow(c, b)], clock())
+        assert pushed.returned == []
+        resolving = asyncio.create_task(
+            ops.resolve_conflict(
+                sessionmaker, as_viewer(world.admin), conflict.id, "client", None, False, clock()
+            )
+        )
+        await wait_until_blocked(sessionmaker, resolving)
+        assert not resolving.done()
+    await resolving
+
+    assert await stored_concerns(sessionmaker, b["id"]) == "C"
+    logged = await conflicts(sessionmaker)
+    [clash] = [x for x in logged.values() if x.id != conflict.id]
+    assert (clash.ancestor, clash.client, clash.server, clash.result) == ("B", "A", "C", "C")
+    settled = logged[conflict.id]
+    assert (settled.settlement, settled.next_conflict_id) == ("conflicted", clash.id)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_push_racing_a_resolution_merges_against_the_resolved_value(
+    sessionmaker: Sessionmaker, world: World, clock: FrozenClock
+) -> None:
+    """The other order: the resolution commits A first; B's push of C, from B, then meets A and
+    is a conflict of its own (logged, B's phone adopts A), never a silent overwrite of A."""
+    b, conflict = await concerns_conflict(sessionmaker, world, clock)
+    c = {**b, "concerns": "C"}
+    async with sessionmaker.begin() as db:
+        holder = await db.execute(text("SELECT id FROM visit WHERE id = :id FOR UPDATE"), b)
+        assert holder.scalar() == b["id"]
+        resolving = asyncio.create_task(
+            ops.resolve_conflict(
+                sessionmaker, as_viewer(world.admin), conflict.id, "client", None, False, clock()
+            )
+        )
+        await wait_until_blocked(sessionmaker, resolving)
+    await resolving
+    outcome = await push(sessionmaker, VISIT, officer(world), [PushRow(c, b)], clock())
+    assert [d["concerns"] for d in outcome.returned] == ["A"]
+    assert await stored_concerns(sessionmaker, b["id"]) == "A"
+    logged = await conflicts(sessionmaker)
+    assert logged[conflict.id].settlement == "applied"
+    [late] = [x for x in logged.values() if x.id != conflict.id]
+    assert (late.ancestor, late.client, late.server, late.result) == ("B", "C", "A", "A")
 
 
 async def both_waiting(
