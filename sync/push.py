@@ -306,6 +306,12 @@ async def _decide(
     for row, new, assumed in decoded:
         doc_id = str(new["id"])
         state = states.get(doc_id)
+        if state is not None and not _visible(writer.scope, state, rules):
+            # Another scope's document: never written, never shown in the answer, and not even
+            # a no-op (which would confirm that a guessed content is the stored one).
+            problems = rules.problems(writer.actor, new, state.document) if rules else []
+            quarantine.append((row, problems or [_outside_scope()]))
+            continue
         # Judged only by what the row says the client holds: one device session may serve
         # several replicas (two tabs, a reinstalled app that kept its token), so who wrote the
         # stored version says nothing about what this replica has seen.
@@ -526,6 +532,13 @@ class _References:
         return problems
 
 
+def _visible(scope: Scope, state: _State, rules: DirectivePushRules | None) -> bool:
+    """Whether the pusher may see the stored document (and so get it in the answer)."""
+    if not scope.covers(state.branch_id, state.branch_path):
+        return False
+    return rules is None or rules.reaches(scope, state.document)
+
+
 def _scope_problems(
     scope: Scope,
     references: _References,
@@ -537,13 +550,15 @@ def _scope_problems(
     was_inside = state is None or scope.covers(state.branch_id, state.branch_path)
     if inside and was_inside:
         return []
-    return [
-        Problem(
-            "branchId",
-            "该记录不在您的同步范围内 (record outside your branch scope)",
-            ErrorCode.OUT_OF_SCOPE,
-        )
-    ]
+    return [_outside_scope()]
+
+
+def _outside_scope() -> Problem:
+    return Problem(
+        "branchId",
+        "该记录不在您的同步范围内 (record outside your branch scope)",
+        ErrorCode.OUT_OF_SCOPE,
+    )
 
 
 async def _write(

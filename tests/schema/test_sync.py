@@ -339,3 +339,51 @@ async def test_a_row_the_database_cannot_store_is_kept_verbatim_and_readable(
         ("village", "INVALID_CHARACTER"),
         ("assumedMasterState.concerns", "INVALID_CHARACTER"),
     }
+
+
+ISSUE_TO_YUSHAN = """
+mutation($b: ID!) {
+  issueDirective(input: {title: "夏季治安巡防", content: "每周反馈进展", priority: URGENT,
+                         deadline: "2026-12-20T18:00:00+08:00", targetBranchIds: [$b]}) {
+    ... on DirectiveIssued { directive { recipients { id levelLabel branch { name } } } }
+  }
+}"""
+PUSH_RECEIPT = """
+mutation($rows: [DirectiveReceiptInputPushRow!]) {
+  pushDirectiveReceipt(directiveReceiptPushRow: $rows) { id branchId officerId signedAt }
+}"""
+
+
+async def test_push_answers_never_carry_documents_outside_the_pushers_scope(
+    api: Api, world: World
+) -> None:
+    admin = await api.login("admin")
+    officer = await api.login("officer.meigui")
+    yushan = to_global_id("Branch", world.yushan.id)
+    theirs = visit(
+        world,
+        branchId=yushan,
+        officerId=to_global_id("Member", world.yushan_member.id),
+        village="榆山村",
+        concerns="邻里纠纷,涉及个人隐私",
+    )
+    await push(api, admin, (None, theirs))
+    # An edit of another branch's visit, and a push of exactly its content (which must not
+    # confirm a guess either): neither is written, and neither answer shows the visit.
+    assert await push(api, officer, (theirs, {**theirs, "status": "resolved"})) == []
+    assert await push(api, officer, (None, theirs)) == []
+    # Another branch's directive receipt, signed there.
+    issued = await api(ISSUE_TO_YUSHAN, {"b": yushan}, token=admin)
+    recipients = issued["data"]["issueDirective"]["directive"]["recipients"]
+    [row] = [r["id"] for r in recipients if r["branch"]["name"] == "榆山第二派出所党支部"]
+    signed = {"id": row, "branchId": yushan, "signedAt": "2026-11-28T09:00:00+08:00"}
+    assert (await api(PUSH_RECEIPT, {"rows": [{"newDocumentState": signed}]}, token=admin))["data"][
+        "pushDirectiveReceipt"
+    ] == []
+    mine = {**signed, "officerId": to_global_id("Member", world.officer_member.id)}
+    answer = await api(PUSH_RECEIPT, {"rows": [{"newDocumentState": mine}]}, token=officer)
+    assert answer["data"]["pushDirectiveReceipt"] == []
+    # The phone learns why from its quarantine list.
+    kept = (await api(MY_QUARANTINE, token=officer))["data"]["myQuarantinedRows"]["nodes"]
+    codes = sorted(r["code"] for k in kept for r in k["reasons"])
+    assert codes == ["NOT_RECIPIENT", "OUT_OF_SCOPE", "OUT_OF_SCOPE"]

@@ -15,6 +15,7 @@ from models import (
     DirectiveReceipt,
     DirectiveRecipient,
     RecipientStatus,
+    Role,
     SyncConflict,
     SyncQuarantine,
 )
@@ -23,7 +24,7 @@ from sync.client import pull_query, push_query
 from sync.collection import DIRECTIVE, DIRECTIVE_PROGRESS, DIRECTIVE_RECEIPT, global_id
 from sync.directive import mark_reported
 from sync.pull import changes_at
-from tests.conftest import Api, World
+from tests.conftest import Api, Builders, World
 from tests.sync.test_push_isolation import new_recipient
 
 DEADLINE = "2026-12-20T18:00:00+08:00"
@@ -234,6 +235,36 @@ async def test_a_receipt_for_a_directive_never_received_is_quarantined_not_dropp
         row = await db.get(DirectiveRecipient, branch_row)
     # The branch's row stays signed by its secretary (through dispatching), not by the officer.
     assert row is not None and row.signed_by == world.secretary.id
+
+
+async def test_a_receipt_for_a_colleagues_directive_answers_nothing_of_it(
+    api: Api, world: World, make: Builders, sessionmaker: Sessionmaker
+) -> None:
+    # A directive dispatched to a colleague of the same branch, and signed by them: another
+    # officer pushing a receipt with its id gets neither the signature nor the signer back.
+    branch_row, secretary = await issue_to_meigui(api, world)
+    dispatched = await api(
+        """mutation($r: ID!, $m: ID!) {
+             dispatchDirective(input: {recipientId: $r, memberIds: [$m]}) {
+               ... on DirectiveDispatched { recipients { id } }
+             } }""",
+        {"r": branch_row, "m": global_id("Member", world.meigui_member.id)},
+        token=secretary,
+    )
+    (colleague_row,) = dispatched["data"]["dispatchDirective"]["recipients"]
+    await make.account(Role.OFFICER, username="zhang.meigui", member_id=world.meigui_member.id)
+    colleague = await api.login("zhang.meigui")
+    signed = receipt(
+        world, colleague_row["id"], officerId=global_id("Member", world.meigui_member.id)
+    )
+    assert await push(api, colleague, "DirectiveReceipt", [{"newDocumentState": signed}]) == []
+
+    token = await api.login("officer.meigui")
+    mine = receipt(world, colleague_row["id"], signedAt="2026-11-28T17:00:00+08:00")
+    assert await push(api, token, "DirectiveReceipt", [{"newDocumentState": mine}]) == []
+    async with sessionmaker() as db:
+        [kept] = await db.scalars(select(SyncQuarantine))
+    assert [r["code"] for r in kept.reasons] == ["not_recipient"]
 
 
 async def test_progress_pushed_offline_is_recorded_and_synced_back(
