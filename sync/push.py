@@ -50,6 +50,7 @@ from models import (
 )
 from resolvers.errors import ErrorCode, Problem
 from resolvers.upsert import insert_ignoring_duplicates
+from sync.authorship import Placement, authorship_problems
 from sync.collection import Collection, parse_global_id
 from sync.directive import Actor, DirectivePushRules, push_rules
 from sync.feed import announce
@@ -327,6 +328,14 @@ async def _decide(
             problems = _scope_problems(writer.scope, references, document, state)
         if not problems and rules is not None:
             problems = rules.problems(writer.actor, document, state.document if state else None)
+        elif not problems:
+            problems = authorship_problems(
+                writer.scope,
+                collection,
+                document,
+                state.document if state else None,
+                references.members,
+            )
         if problems:
             quarantine.append((row, problems))
             if state is not None:
@@ -494,7 +503,7 @@ class _References:
         self.branch_ids: set[uuid.UUID] = set()
         self.member_ids: set[uuid.UUID] = set()
         self.paths: dict[uuid.UUID, str] = {}
-        self.members: set[uuid.UUID] = set()
+        self.members: dict[uuid.UUID, Placement] = {}
 
     def add(self, refs: tuple[set[uuid.UUID], set[uuid.UUID]]) -> None:
         self.branch_ids |= refs[0]
@@ -507,8 +516,12 @@ class _References:
             )
             self.paths = {branch_id: path for branch_id, path in rows}
         if self.member_ids:
-            found = await db.execute(select(Member.id).where(Member.id.in_(self.member_ids)))
-            self.members = set(found.scalars())
+            found = await db.execute(
+                select(Member.id, Member.branch_id, Branch.path)
+                .join(Branch, Branch.id == Member.branch_id)
+                .where(Member.id.in_(self.member_ids))
+            )
+            self.members = {m: Placement(branch, path) for m, branch, path in found}
 
     def branch_of(self, document: Mapping[str, JSON]) -> uuid.UUID:
         raw = parse_global_id(str(document.get("branchId")), "Branch")
@@ -520,7 +533,7 @@ class _References:
         branches, members = collection.references(document)
         if branches - self.paths.keys():
             problems.append(Problem("branchId", "支部不存在 (unknown branch)", ErrorCode.NOT_FOUND))
-        missing = members - self.members
+        missing = members - self.members.keys()
         if missing:
             for f in collection.fields:
                 if f.kind in ("member", "json"):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.db import Sessionmaker
-from models import SyncConflict, SyncQuarantine
+from models import SyncConflict, SyncQuarantine, Visit
 from schema.node import to_global_id
 from tests.conftest import Api, World
 
@@ -387,3 +387,51 @@ async def test_push_answers_never_carry_documents_outside_the_pushers_scope(
     kept = (await api(MY_QUARANTINE, token=officer))["data"]["myQuarantinedRows"]["nodes"]
     codes = sorted(r["code"] for k in kept for r in k["reasons"])
     assert codes == ["NOT_RECIPIENT", "OUT_OF_SCOPE", "OUT_OF_SCOPE"]
+
+
+async def test_officers_record_as_themselves_and_with_their_own_branch(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    officer = await api.login("officer.meigui")
+    me = to_global_id("Member", world.officer_member.id)
+    colleague = to_global_id("Member", world.meigui_member.id)
+    stranger = to_global_id("Member", world.yushan_member.id)
+    mine = visit(world, officerId=me)
+    assert await push(api, officer, (None, mine)) == []
+    assert await push(api, officer, (None, visit(world, officerId=colleague))) == []
+    assert await push(api, officer, (None, visit(world, officerId=stranger))) == []
+    # A colleague's visit keeps its officer when another officer adds a note to it.
+    secretary = await api.login("secretary.meigui")
+    theirs = visit(world, officerId=colleague)
+    assert await push(api, secretary, (None, theirs)) == []
+    assert await push(api, officer, (theirs, {**theirs, "concerns": "补充:已回访"})) == []
+    # A patrol crew: members of the officer's own branch only.
+    branch = to_global_id("Branch", world.meigui.id)
+    patrol = {
+        "id": str(uuid.uuid4()),
+        "branchId": branch,
+        "officerId": me,
+        "kind": "night",
+        "area": "玫瑰镇",
+        "startedAt": "2026-05-01T21:00:00+08:00",
+        "participants": json.dumps([me, colleague]),
+        "deleted": False,
+    }
+    crossed = {**patrol, "id": str(uuid.uuid4()), "participants": json.dumps([me, stranger])}
+    query = "mutation($r: [PatrolInputPushRow!]) { pushPatrol(patrolPushRow: $r) { id } }"
+    rows = [{"newDocumentState": patrol}, {"newDocumentState": crossed}]
+    assert (await api(query, {"r": rows}, token=officer))["data"]["pushPatrol"] == []
+
+    ids = {d["id"] for d in (await pull(api, officer))["documents"]}
+    assert ids == {mine["id"], theirs["id"]}
+    kept = (await api(MY_QUARANTINE, token=officer))["data"]["myQuarantinedRows"]["nodes"]
+    reasons = sorted((r["field"], r["code"]) for k in kept for r in k["reasons"])
+    assert reasons == [
+        ("officerId", "OUT_OF_SCOPE"),
+        ("officerId", "OUT_OF_SCOPE"),
+        ("participants", "OUT_OF_SCOPE"),
+    ]
+    async with sessionmaker() as db:
+        noted = await db.get(Visit, theirs["id"])
+    assert noted is not None and noted.officer_id == world.meigui_member.id
+    assert noted.concerns == "补充:已回访"
