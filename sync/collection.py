@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,8 +53,6 @@ INSTANT_TEXT_LENGTH = 40
 """The text columns that keep an instant as sent are this long; Python reads any fraction length."""
 MAX_LIST_TEXT = 100_000
 """A list field's JSON text at most (its elements may carry free text: names, notes)."""
-JSON_INT_RANGE = range(-(2**63), 2**64)
-"""The integers a list field's JSON text can keep (orjson encodes no wider ones)."""
 
 
 @lru_cache(maxsize=65536)
@@ -311,36 +310,42 @@ def invalid_character(field_name: str | None, character: str) -> Problem:
     )
 
 
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+"""A NUL in orjson's output: `\u0000` after an even number of backslashes (a literal backslash
+is written `\\`, so `\\u0000` is text, not a NUL)."""
+
+
 def _unstorable_in(value: JSON) -> str | None:
     """`unstorable_character` anywhere in a JSON value: strings, object keys, nested."""
     if isinstance(value, str):
         return unstorable_character(value)
+    if value is None or isinstance(value, bool | int | float):
+        return None
+    try:
+        # One pass in C: orjson escapes a NUL and refuses a lone surrogate.
+        encoded = orjson.dumps(value)
+    except TypeError:
+        return _unstorable_walk(value)
+    return "U+0000" if b"\\u0000" in encoded and _ESCAPED_NUL.search(encoded) else None
+
+
+def _unstorable_walk(value: JSON) -> str | None:
+    """`_unstorable_in`, element by element (only for what orjson refuses to encode)."""
+    if isinstance(value, str):
+        return unstorable_character(value)
     if isinstance(value, Mapping):
         for key, item in value.items():
-            bad = unstorable_character(key) or _unstorable_in(item)
+            bad = (unstorable_character(key) if isinstance(key, str) else None) or (
+                _unstorable_walk(item)
+            )
             if bad is not None:
                 return bad
     elif isinstance(value, Sequence):
         for item in value:
-            bad = _unstorable_in(item)
+            bad = _unstorable_walk(item)
             if bad is not None:
                 return bad
     return None
-
-
-def _unencodable_number(value: JSON) -> bool:
-    """Whether a JSON value holds a number its JSON text cannot keep (too wide, not finite)."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return False
-    if isinstance(value, int):
-        return value not in JSON_INT_RANGE
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, Mapping):
-        return any(_unencodable_number(item) for item in value.values())
-    if isinstance(value, Sequence):
-        return any(_unencodable_number(item) for item in value)
-    return True
 
 
 def encode_list(value: JSON) -> str:
@@ -391,9 +396,17 @@ def _check_field(f: WireField, value: JSON) -> Problem | None:
             message = f.element(element) if f.element else None
             if message is not None:
                 return Problem(f.name, message, ErrorCode.INVALID)
-        if _unencodable_number(value):
-            return Problem(f.name, "数值超出范围 (a number out of range)", ErrorCode.INVALID)
-        if len(encode_list(value)) > f.max_length:
+        try:
+            text = encode_list(value)
+        except TypeError:
+            # Its strings are storable (checked above): orjson refused a number wider than
+            # 64 bits (or a value that is not JSON), which the JSON text could not keep.
+            return Problem(
+                f.name,
+                "含有无法保存的数值 (holds a number JSON text cannot keep)",
+                ErrorCode.INVALID,
+            )
+        if len(text) > f.max_length:
             return Problem(f.name, f"最多 {f.max_length} 个字符 (too long)", ErrorCode.TOO_LONG)
         return None
     if not isinstance(value, str):
