@@ -241,7 +241,7 @@ async def apply(
     the quarantine for an admin like any phone's.
     """
     outcome = await push(sessionmaker, collection, writer, [PushRow(new, assumed)], now)
-    if outcome.quarantined:
+    if outcome.quarantine_reasons:
         raise InputError.one(
             None,
             "记录已被并发修改,无法保存,已暂存待管理员处理 "

@@ -105,7 +105,8 @@ class PushOutcome:
     also_written: list[str] = field(default_factory=list)
     # Per document id, the conflicts its rows met (logged now, or already by an earlier retry).
     field_conflicts: list[tuple[str, FieldConflict]] = field(default_factory=list)
-    # The reasons of each quarantined row, in order.
+    # The reasons of each row kept in the quarantine, in order (kept now, or already by an
+    # earlier identical push: `quarantined` counts only the new ones).
     quarantine_reasons: list[list[Problem]] = field(default_factory=list)
 
 
@@ -190,7 +191,9 @@ async def apply_push_nested(
         try:
             async with db.begin_nested():
                 outcome = await apply_push(db, collection, writer, rows, now)
-                if outcome.quarantined:
+                # Not `quarantined`, which counts new quarantine rows: an identical one may
+                # already be kept (the officer's own push, refused for the same reasons).
+                if outcome.quarantine_reasons:
                     raise RowRefused(outcome.quarantine_reasons[0])
                 return outcome
         except IntegrityError as error:

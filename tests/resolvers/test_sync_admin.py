@@ -12,15 +12,16 @@ from sqlalchemy import select, text
 
 from app.clock import FrozenClock
 from app.db import Sessionmaker
-from models import Account, SyncConflict, SyncQuarantine, Visit
+from models import Account, DirectiveProgress, SyncConflict, SyncQuarantine, Visit
 from resolvers import sync_admin as ops
 from resolvers.account import viewer_for
 from resolvers.errors import ErrorCode, InputError
 from resolvers.viewer import Viewer
-from sync.collection import VISIT, global_id
+from sync.collection import DIRECTIVE_PROGRESS, VISIT, global_id
 from sync.push import PushRow, Writer, apply_push, push
 from sync.scope import Scope
 from tests.conftest import World, wait_until_blocked
+from tests.sync.test_push_isolation import new_recipient
 
 
 def as_viewer(account: Account) -> Viewer:
@@ -255,3 +256,42 @@ async def test_two_releases_of_one_quarantined_row_at_once_apply_exactly_once(
     assert stored is not None and stored.resolution == winner
     assert logged == []  # the loser's write never landed, not even as a conflict
     assert kept is not None and kept.resolution == "applied"
+
+
+async def test_releasing_a_row_the_push_still_refuses_keeps_it_quarantined(
+    sessionmaker: Sessionmaker, world: World, clock: FrozenClock
+) -> None:
+    # A report with a percent above 100: the directive rules refuse it on the push, which the
+    # release's own check (the record's fields, references, scope) does not see. Pushed again,
+    # it is refused for the very same reasons, so no second quarantine row appears: the release
+    # must still say it failed, not that it applied.
+    recipient = await new_recipient(sessionmaker, world, clock)
+    secretary = Writer(
+        world.secretary.id,
+        None,
+        Scope("subtree", world.meigui.id, world.meigui.path, writable=True),
+        member_id=world.secretary_member.id,
+    )
+    report = {
+        "id": str(uuid.uuid4()),
+        "recipientId": recipient,
+        "branchId": global_id("Branch", world.meigui.id),
+        "officerId": global_id("Member", world.secretary_member.id),
+        "text": "已完成",
+        "percent": 150,
+        "reportedAt": "2026-11-27T11:00:00+08:00",
+        "deleted": False,
+    }
+    pushed = await push(sessionmaker, DIRECTIVE_PROGRESS, secretary, [PushRow(report)], clock())
+    assert pushed.quarantined == 1
+    async with sessionmaker() as db:
+        [row] = (await db.execute(select(SyncQuarantine))).scalars()
+
+    kept, done = await ops.release_quarantined(
+        sessionmaker, as_viewer(world.admin), row.id, None, clock()
+    )
+
+    assert done is None and kept.resolution is None
+    assert [r["code"] for r in kept.reasons] == ["invalid"]
+    async with sessionmaker() as db:
+        assert await db.get(DirectiveProgress, report["id"]) is None
