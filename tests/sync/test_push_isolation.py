@@ -52,11 +52,11 @@ from tests.conftest import World
 REFUSED = "拒收标记"
 """Text the trigger refuses in any row; a receipt has no free text, so its marker is an instant."""
 REFUSED_INSTANT = "2026-11-27T09:00:00.424242+08:00"
-REFUSED_COLUMN = {
+REFUSED_FIELD = {
     VISIT.key: "village",
     PATROL.key: "area",
     SERVICE_ACTION.key: "title",
-    DIRECTIVE_RECEIPT.key: "signed_at_text",
+    DIRECTIVE_RECEIPT.key: "signedAt",
     DIRECTIVE_PROGRESS.key: "text",
 }
 
@@ -89,7 +89,8 @@ async def refusing_database(sessionmaker: Sessionmaker, backend: str) -> AsyncIt
                 )
         else:
             for c in COLLECTIONS.values():
-                table, column = table_of(c), REFUSED_COLUMN[c.key]
+                f = c.by_name[REFUSED_FIELD[c.key]]
+                table, column = table_of(c), f.text_column if f.kind == "datetime" else f.column
                 marker = REFUSED_INSTANT if c is DIRECTIVE_RECEIPT else REFUSED
                 for event in ("INSERT", "UPDATE"):
                     await db.execute(
@@ -178,7 +179,7 @@ def badness(draw: st.DrawFn, key: str) -> Badness:
     if kind == "json":
         malformed = draw(st.sampled_from(["not json", '{"a": 1}', "[1, 2", "7"]))
         return Badness(kind, draw(st.sampled_from(LISTS[key])), malformed)
-    return Badness(kind, REFUSED_COLUMN[key])
+    return Badness(kind, REFUSED_FIELD[key])
 
 
 def inject(text_value: str, character: str) -> str:
@@ -223,10 +224,7 @@ def spoil(c: Collection, doc: dict[str, Any], bad: Badness) -> dict[str, Any]:
         kind = "Branch" if bad.field == "branchId" else "Member"
         out[bad.field] = global_id(kind, uuid.uuid4())
     else:
-        marker = REFUSED_INSTANT if c is DIRECTIVE_RECEIPT else REFUSED
-        out[{VISIT.key: "village", PATROL.key: "area", SERVICE_ACTION.key: "title"}.get(
-            c.key, "signedAt" if c is DIRECTIVE_RECEIPT else "text"
-        )] = marker  # fmt: skip
+        out[bad.field] = REFUSED_INSTANT if c is DIRECTIVE_RECEIPT else REFUSED
     return out
 
 
