@@ -20,6 +20,7 @@ https://graphql.github.io/graphql-over-http/draft/ — where strawberry 0.341 di
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -101,6 +102,11 @@ def negotiate(accept: str | None) -> str | None:
     return chosen
 
 
+def _refuse_constant(name: str) -> object:
+    # NaN and Infinity are not JSON; the stdlib would read them, orjson (the usual path) does not.
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+
+
 def request_id_of(scope: Scope) -> str:
     state = scope.get("state") or {}
     return str(state.get("request_id", ""))
@@ -173,10 +179,21 @@ class MeijingGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         # orjson: a county overview is ~60 KiB of JSON per response; the stdlib takes ~5x longer.
-        return orjson.dumps(data)
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            # A lone surrogate a client sent, echoed back (orjson refuses them): escaped as JSON
+            # allows, so the answer still reaches the client.
+            return json.dumps(data, ensure_ascii=True, allow_nan=False).encode()
 
     def parse_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            # JSON allows an escaped lone surrogate (JavaScript strings may hold one, and
+            # JSON.stringify writes it so); orjson refuses it. One such character must not fail
+            # a whole push batch: the sync quarantines that row instead.
+            return json.loads(data, parse_constant=_refuse_constant)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         viewer, problem = await authenticate(

@@ -165,13 +165,13 @@ async def prepare_database(url: str, visits: int) -> County:
                 (
                     doc["id"], branch, member, doc["village"], doc["household"],
                     doc["category"], doc["concerns"], None, "open", doc["peopleReached"],
-                    doc["visitedAt"], now - timedelta(days=8), stamp, False, False, now,
+                    doc["visitedAt"], now - timedelta(days=8), stamp, False, now,
                 )
             )  # fmt: skip
         columns = [
             "id", "branch_id", "officer_id", "village", "household", "category", "concerns",
             "resolution", "status", "people_reached", "visited_at_text", "visited_at",
-            "updated_at", "deleted", "merged", "created_at",
+            "updated_at", "deleted", "created_at",
         ]  # fmt: skip
         await conn.copy_records_to_table("visit", records=rows, columns=columns)
         await conn.execute(
@@ -399,8 +399,8 @@ async def direct_push(url: str, county: County, devices: int, batch: int, second
             await conn.executemany(
                 "INSERT INTO visit (id, branch_id, officer_id, village, household, category,"
                 " concerns, resolution, status, people_reached, visited_at_text, visited_at,"
-                " updated_at, deleted, merged, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-                " $9, $10, $11, $12, $13, $14, false, $15) ON CONFLICT (id) DO UPDATE SET"
+                " updated_at, deleted, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+                " $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO UPDATE SET"
                 " status = excluded.status, resolution = excluded.resolution,"
                 " updated_at = excluded.updated_at",
                 records,

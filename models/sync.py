@@ -29,8 +29,6 @@ class SyncedDocument:
     # Who wrote the current version (a phone's account and device session, or a web user).
     updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"))
     updated_device: Mapped[uuid.UUID | None]
-    # True when this version is a merge its writer was sent back rather than what it pushed.
-    merged: Mapped[bool] = mapped_column(default=False)
 
     @declared_attr
     def branch_id(cls) -> Mapped[uuid.UUID]:
@@ -69,10 +67,15 @@ class SyncConflict(Base):
     device_session_id: Mapped[uuid.UUID | None]
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(index=True)
-    # An admin or the record's secretary may override the result with another value.
+    # An admin or the record's secretary may override the result with another value, once.
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"))
     resolution: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
+    # What the override did to the record (resolvers/sync_admin.py): "applied" (the field now
+    # holds it), "merged" (combined with later writes) or "conflicted" (it clashed with a later
+    # write, logged as `next_conflict_id`).
+    settlement: Mapped[str | None] = mapped_column(String(16))
+    next_conflict_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sync_conflict.id"))
 
 
 class SyncQuarantine(Base):

@@ -161,7 +161,6 @@ def _recipient_row(
         dispatched_by=viewer.account_id,
         updated_at=stamp,
         deleted=False,
-        merged=False,
         created_at=now,
         updated_by=viewer.account_id,
     )
@@ -488,7 +487,6 @@ async def sign_directive(
                 signed_at=now,
                 updated_at=stamp,
                 deleted=False,
-                merged=False,
                 created_at=now,
                 updated_by=viewer.account_id,
             )
@@ -539,7 +537,6 @@ async def report_progress(
         reported_at=now,
         updated_at=stamp,
         deleted=False,
-        merged=False,
         created_at=now,
         updated_by=viewer.account_id,
     )

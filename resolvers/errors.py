@@ -41,6 +41,10 @@ class ErrorCode(enum.StrEnum):
     OPEN_RECIPIENTS = "open_recipients"
     # Assessment (智能考核): the active items' points must add up to 100.
     POINTS_TOTAL = "points_total"
+    # Sync: a character no database text can hold (NUL, a lone surrogate), and a row the
+    # database refused for a reason the validation did not foresee.
+    INVALID_CHARACTER = "invalid_character"
+    UNSTORABLE = "unstorable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,10 @@
 The records are the synced documents (sync/collection.py). Lists show what the viewer's sync
 scope shows (sync/scope.py), so the web and the phone never disagree about who sees what.
 Web edits are pushes: they go through `sync.push.push`, so they get the same merge, conflict
-log, stamp and stream as a phone's, with one difference: bad input is refused with field errors
-before anything is written, because a person at a form can correct it (a phone cannot, so its
-rows are quarantined instead).
+log, stamp and stream as a phone's, and the same rule on whose names a record may carry
+(sync/authorship.py), with one difference: bad input is refused with field errors before
+anything is written, because a person at a form can correct it (a phone cannot, so its rows
+are quarantined instead).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from models import Branch, Member
 from resolvers.errors import ErrorCode, InputError, Problem
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
+from sync.authorship import Placement, authorship_problems
 from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection, parse_global_id
+from sync.directive import push_rules
 from sync.merge import JSON, SERVER_WINS, TextPolicy, same_content
 from sync.push import PushRow, Writer, push
 from sync.scope import Scope, scope_of
@@ -149,11 +152,13 @@ async def get_record(
 @dataclass(frozen=True, slots=True)
 class WebWrite:
     """A web write's result: the record as stored, the fields where the server's value was kept,
-    and the stamp to publish to the stream (None when nothing changed)."""
+    and the stamp to publish to the stream (None when nothing changed), with the other
+    collections it wrote (a receipt changes its Directive document)."""
 
     document: dict[str, Any]
     server_kept: list[str]
     stamp: int | None
+    also_written: list[str] = field(default_factory=list)
 
 
 def web_writer(viewer: Viewer) -> Writer:
@@ -236,7 +241,7 @@ async def apply(
     the quarantine for an admin like any phone's.
     """
     outcome = await push(sessionmaker, collection, writer, [PushRow(new, assumed)], now)
-    if outcome.quarantined:
+    if outcome.quarantine_reasons:
         raise InputError.one(
             None,
             "记录已被并发修改,无法保存,已暂存待管理员处理 "
@@ -307,7 +312,13 @@ async def _reference_problems(
     wanted = branches | ({old_branch} if old_branch else set())
     rows = await db.execute(select(Branch.id, Branch.path).where(Branch.id.in_(wanted)))
     paths = {branch_id: path for branch_id, path in rows}
-    found = set((await db.execute(select(Member.id).where(Member.id.in_(members)))).scalars())
+    placed = await db.execute(
+        select(Member.id, Member.branch_id, Branch.path)
+        .join(Branch, Branch.id == Member.branch_id)
+        .where(Member.id.in_(members))
+    )
+    places = {member: Placement(branch, path) for member, branch, path in placed}
+    found = set(places)
     problems: list[Problem] = []
     if branches - paths.keys():
         problems.append(Problem("branchId", "支部不存在 (unknown branch)", ErrorCode.NOT_FOUND))
@@ -324,6 +335,9 @@ async def _reference_problems(
             refs = collection.references({f.name: document.get(f.name)})[1]
             if refs - found:
                 problems.append(Problem(f.name, "党员不存在 (unknown member)", ErrorCode.NOT_FOUND))
+    if push_rules(collection) is None:
+        before = collection.wire_to_merge(stored) if stored is not None else None
+        problems += authorship_problems(scope, collection, document, before, places)
     return problems
 
 

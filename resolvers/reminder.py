@@ -519,7 +519,6 @@ def _row(c: Candidate, now: datetime, stamp: int) -> dict[str, Any]:
         "status": ReminderStatus.OPEN,
         "updated_at": stamp,
         "deleted": False,
-        "merged": False,
         "created_at": now,
     }
 

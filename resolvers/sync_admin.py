@@ -2,8 +2,15 @@
 
 Who sees what: admins everything; a secretary the conflicts of records in their subtree and
 the devices of accounts whose member belongs to it; the quarantine is for admins, plus each
-account's own rows (so a phone can show what of its work is waiting). Overrides and releases
-write through `sync.push.push`, like any other write: new stamp, stream, conflict log.
+account's own rows (so a phone can show what of its work is waiting).
+
+Overrides and releases are writes like any phone's push (`sync.push.apply_push_nested`): merged
+three-way against the record as it stands when its row lock is held, new stamp, stream, conflict
+log. Each runs in one transaction that first locks the conflict or quarantined row, so it is
+settled once: a second override or release waits, then finds it handled. An override's ancestor
+is the conflict's result, which is what the override means to change; a value written since
+then is a change the override did not see, so it is kept if the two clash, and the clash is
+logged as a new conflict that the overridden one points to.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -29,15 +36,17 @@ from models import (
     SyncDevice,
     SyncQuarantine,
 )
-from resolvers.errors import ErrorCode, Forbidden, InputError
-from resolvers.field_record import WebWrite, apply, check_document, get_record, web_writer
+from resolvers.errors import ErrorCode, Forbidden, InputError, Problem
+from resolvers.field_record import WebWrite, check_document, get_record, web_writer
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
 from sync.collection import COLLECTIONS, Collection, encode_list
-from sync.merge import ConflictReason, FieldConflict, TextPolicy
+from sync.merge import JSON, SERVER_WINS, ConflictReason, FieldConflict, TextPolicy
+from sync.push import PushOutcome, PushRow, RowRefused, Writer, apply_push_nested, take_write_lock
 from sync.scope import scope_of
 
 Choice = Literal["client", "server", "ancestor"]
+Settlement = Literal["applied", "merged", "conflicted"]
 
 
 def _require_admin_or_secretary(viewer: Viewer) -> None:
@@ -148,48 +157,111 @@ async def resolve_conflict(
     has_value: bool,
     now: datetime,
 ) -> tuple[WebWrite, ConflictRecord]:
-    """Writes the chosen value of a conflicted field into the document (a push: new stamp,
-    streamed) and marks the conflict resolved by the viewer."""
+    """Overrides a conflict's result with the chosen value, once (see the module docstring).
+
+    The conflict records the choice and its settlement: `applied` (the field now holds it),
+    `merged` (combined with writes made since) or `conflicted` (it clashed with one; the clash
+    is logged and linked as the next conflict, the later write kept).
+    """
     writer = web_writer(viewer)
-    async with sessionmaker() as db:
-        conflict = await db.get(SyncConflict, conflict_id)
-        if conflict is None or not writer.scope.covers(
-            conflict.branch_id,
-            (await db.execute(select(Branch.path).where(Branch.id == conflict.branch_id)))
-            .scalars()
-            .first(),
-        ):
+    if (choice is None) == (not has_value):
+        raise InputError.one(
+            None,
+            "请给出 choice 或 value 之一 (give exactly one of choice and value)",
+            ErrorCode.INVALID,
+        )
+    async with sessionmaker.begin() as db:
+        await take_write_lock(db)
+        conflict = await db.get(SyncConflict, conflict_id, with_for_update=True)
+        path = None
+        if conflict is not None:
+            path = await db.scalar(select(Branch.path).where(Branch.id == conflict.branch_id))
+        if conflict is None or not writer.scope.covers(conflict.branch_id, path):
             raise InputError.one("id", "冲突记录不存在 (conflict not found)", ErrorCode.NOT_FOUND)
-        if (choice is None) == (not has_value):
+        if conflict.resolved_at is not None:
             raise InputError.one(
-                None,
-                "请给出 choice 或 value 之一 (give exactly one of choice and value)",
-                ErrorCode.INVALID,
+                "id",
+                "该冲突已处理 (this conflict was already resolved)",
+                ErrorCode.INVALID_TRANSITION,
             )
-        chosen = value if choice is None else getattr(conflict, choice)
         collection = _collection(conflict.collection)
         stored = await get_record(db, viewer, collection, conflict.document_id)
         if stored is None:
             raise InputError.one("id", "记录不存在 (record not found)", ErrorCode.NOT_FOUND)
         stored.pop("updatedAt")
-        spec = collection.by_name.get(conflict.field)
-        if conflict.field == "deleted":
-            chosen = bool(chosen)
-        elif spec is not None and spec.kind == "json" and not isinstance(chosen, str):
-            chosen = encode_list(chosen if chosen is not None else [])
-        new = {**stored, conflict.field: chosen}
-        await check_document(db, writer.scope, collection, new, stored)
-    done = await apply(sessionmaker, collection, writer, stored, new, now)
-    async with sessionmaker.begin() as db:
-        await db.execute(
-            update(SyncConflict)
-            .where(SyncConflict.id == conflict_id)
-            .values(resolved_at=now, resolved_by=viewer.account_id, resolution=chosen)
+        name = conflict.field
+        chosen = _wire_value(
+            collection, name, value if choice is None else getattr(conflict, choice)
         )
-        row = await db.get(SyncConflict, conflict_id)
-        assert row is not None
-        username = await db.scalar(select(Account.username).where(Account.id == row.account_id))
-    return done, ConflictRecord(row, username, viewer.username)
+        new = {**stored, name: chosen}
+        # What the conflict left in the field is what the override changes; the rest of the
+        # record is as read, and the merge keeps whatever moved on before the lock was held.
+        assumed = {**stored, name: _wire_value(collection, name, conflict.result)}
+        await check_document(db, writer.scope, collection, new, stored)
+        try:
+            outcome = await apply_push_nested(db, collection, writer, [PushRow(new, assumed)], now)
+        except RowRefused as refused:
+            raise InputError(refused.problems) from refused
+        document = await _current(db, collection, conflict.document_id)
+        conflict.settlement, conflict.next_conflict_id = await _settlement(
+            db, collection, conflict, outcome, chosen, document
+        )
+        conflict.resolved_at, conflict.resolved_by, conflict.resolution = (
+            now,
+            viewer.account_id,
+            chosen,
+        )
+        username = await db.scalar(
+            select(Account.username).where(Account.id == conflict.account_id)
+        )
+    return (
+        WebWrite(document, [], outcome.stamp, outcome.also_written),
+        ConflictRecord(conflict, username, viewer.username),
+    )
+
+
+def _wire_value(collection: Collection, name: str, value: Any) -> Any:
+    """A logged value (list fields decoded) as the wire carries it."""
+    spec = collection.by_name.get(name)
+    if name == "deleted":
+        return bool(value)
+    if spec is not None and spec.kind == "json" and not isinstance(value, str):
+        return encode_list(value if value is not None else [])
+    return value
+
+
+async def _current(db: AsyncSession, collection: Collection, doc_id: str) -> dict[str, Any]:
+    """The record as stored now (the push wrote it with Core statements, past the ORM)."""
+    query = select(collection.model).where(collection.model.id == doc_id)
+    row = (await db.execute(query.execution_options(populate_existing=True))).scalar_one()
+    return collection.to_wire(row)
+
+
+async def _settlement(
+    db: AsyncSession,
+    collection: Collection,
+    conflict: SyncConflict,
+    outcome: PushOutcome,
+    chosen: Any,
+    document: dict[str, Any],
+) -> tuple[Settlement, uuid.UUID | None]:
+    """How an override ended, and the conflict its clash was logged as (if it clashed)."""
+    name = conflict.field
+    for doc_id, clash in outcome.field_conflicts:
+        if doc_id == conflict.document_id and clash.field == name:
+            # Logged by this push, or by an earlier identical clash: found by its fingerprint.
+            next_id = await db.scalar(
+                select(SyncConflict.id).where(
+                    SyncConflict.collection == conflict.collection,
+                    SyncConflict.document_id == conflict.document_id,
+                    SyncConflict.fingerprint == clash.fingerprint(),
+                )
+            )
+            return "conflicted", next_id
+    wanted: dict[str, JSON] = collection.wire_to_merge({name: chosen})
+    now: dict[str, JSON] = collection.wire_to_merge(document)
+    same = collection.policies.get(name, SERVER_WINS).same(wanted.get(name), now.get(name))
+    return ("applied" if same else "merged"), None
 
 
 # --- competing versions ---------------------------------------------------------------------------
@@ -331,6 +403,7 @@ async def get_quarantined(
 
 
 async def _pending(db: AsyncSession, row_id: uuid.UUID) -> SyncQuarantine:
+    """The quarantined row, locked until the transaction ends, if still pending."""
     row = await db.get(SyncQuarantine, row_id, with_for_update=True)
     if row is None:
         raise InputError.one(
@@ -350,10 +423,11 @@ async def release_quarantined(
     override: dict[str, Any] | None,
     now: datetime,
 ) -> tuple[SyncQuarantine, WebWrite | None]:
-    """Re-applies a quarantined row through the push (with `override` as its new state if
-    given). Still invalid: the row stays quarantined with its reasons brought up to date."""
+    """Re-applies a quarantined row as a push (with `override` as its new state if given), once.
+    Still invalid: the row stays quarantined with its reasons brought up to date."""
     viewer.require_admin()
-    async with sessionmaker() as db:
+    async with sessionmaker.begin() as db:
+        await take_write_lock(db)
         row = await _pending(db, row_id)
         collection = _collection(row.collection)
         new = dict(override if override is not None else row.row.get("newDocumentState") or {})
@@ -361,28 +435,34 @@ async def release_quarantined(
         stored = await get_record(db, viewer, collection, str(new.get("id")))
         if stored is not None:
             stored.pop("updatedAt")
-        problems: list[Any] = []
+        problems: list[Problem] = []
         try:
             await check_document(db, scope_of(viewer), collection, new, stored)
         except InputError as error:
             problems = error.problems
-    if problems:
-        async with sessionmaker.begin() as db:
-            row = await _pending(db, row_id)
+        if not problems:
+            # The officer wrote the content: the write (and any conflict) is theirs; the
+            # release is the admin's, recorded on the quarantine row.
+            member_id = await db.scalar(
+                select(Account.member_id).where(Account.id == row.account_id)
+            )
+            writer = Writer(
+                row.account_id or viewer.account_id, None, scope_of(viewer), member_id=member_id
+            )
+            try:
+                outcome = await apply_push_nested(
+                    db, collection, writer, [PushRow(new, assumed)], now
+                )
+            except RowRefused as refused:
+                problems = refused.problems
+        if problems:
             row.reasons = [
                 {"field": p.field, "message": p.message, "code": p.code.value} for p in problems
             ]
-        return row, None
-    # The officer wrote the content: the write (and any conflict) is theirs; the release is the
-    # admin's, recorded on the quarantine row.
-    writer = web_writer(viewer)
-    if row.account_id is not None:
-        writer = type(writer)(row.account_id, None, writer.scope)
-    done = await apply(sessionmaker, collection, writer, assumed, new, now)
-    async with sessionmaker.begin() as db:
-        row = await _pending(db, row_id)
+            return row, None
+        document = await _current(db, collection, str(new["id"]))
         row.resolved_at, row.resolved_by, row.resolution = now, viewer.account_id, "applied"
-    return row, done
+    return row, WebWrite(document, [], outcome.stamp, outcome.also_written)
 
 
 async def discard_quarantined(
@@ -391,6 +471,7 @@ async def discard_quarantined(
     """Marks a quarantined row discarded (kept for the record, never applied)."""
     viewer.require_admin()
     async with sessionmaker.begin() as db:
+        await take_write_lock(db)
         row = await _pending(db, row_id)
         row.resolved_at, row.resolved_by, row.resolution = now, viewer.account_id, "discarded"
         row.note = (note or "").strip()[:2000] or None

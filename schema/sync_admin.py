@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from models import SyncConflict as SyncConflictRow
 from models import SyncQuarantine as SyncQuarantineRow
 from resolvers import sync_admin as ops
 from resolvers.errors import ErrorCode, InputError
+from resolvers.field_record import WebWrite
 from resolvers.sync_admin import (
     ConflictFilter,
     ConflictRecord,
@@ -29,7 +31,16 @@ from schema.node import Node, from_global_id, register_node, to_global_id
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+    return None if value is None else _json_text(value)
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        # A quarantined row may hold a lone surrogate (orjson refuses them): escaped, it still
+        # reads back as sent, so the row can be corrected and released.
+        return json.dumps(value, ensure_ascii=True)
 
 
 @strawberry.enum(description="Which logged value to keep when overriding a conflict.")
@@ -37,6 +48,21 @@ class ConflictChoice(enum.Enum):
     CLIENT = "client"
     SERVER = "server"
     ANCESTOR = "ancestor"
+
+
+@strawberry.enum(description="What overriding a conflict did to the record.")
+class ConflictSettlement(enum.Enum):
+    APPLIED = strawberry.enum_value("applied", description="The field now holds the value chosen.")
+    MERGED = strawberry.enum_value(
+        "merged", description="The value chosen was merged with writes made since the conflict."
+    )
+    CONFLICTED = strawberry.enum_value(
+        "conflicted",
+        description=(
+            "The field was written since the conflict and the value chosen clashed with it: the "
+            "later write was kept and the clash logged as `nextConflict`."
+        ),
+    )
 
 
 @strawberry.type(
@@ -61,6 +87,9 @@ class SyncConflict(Node):
     resolved_at: datetime | None
     resolved_by: str | None = strawberry.field(description="Username of who overrode it.")
     resolution: str | None = strawberry.field(description="The value chosen, JSON text.")
+    settlement: ConflictSettlement | None = strawberry.field(
+        description="What the override did to the record; null while unresolved."
+    )
     _row: strawberry.Private[SyncConflictRow]
 
     @classmethod
@@ -82,6 +111,7 @@ class SyncConflict(Node):
             resolved_at=row.resolved_at,
             resolved_by=record.resolved_by_username,
             resolution=_json(row.resolution) if row.resolved_at else None,
+            settlement=ConflictSettlement(row.settlement) if row.settlement else None,
             _row=row,
         )
 
@@ -89,6 +119,15 @@ class SyncConflict(Node):
     async def branch(self, info: Info) -> Branch | None:
         row = await info.context.loaders.branch.load(self._row.branch_id)
         return Branch.from_model(row) if row else None
+
+    @strawberry.field(
+        description="The conflict the override's clash with a later write was logged as."
+    )
+    async def next_conflict(self, info: Info) -> SyncConflict | None:
+        next_id = self._row.next_conflict_id
+        if next_id is None:
+            return None
+        return await _conflict_node(info, next_id)
 
 
 @strawberry.type(description="A pushed row that could not be applied, kept verbatim with reasons.")
@@ -119,7 +158,7 @@ class QuarantinedRow(Node):
             account_id=to_global_id("Account", row.account_id) if row.account_id else None,
             device_session_id=str(row.device_session_id) if row.device_session_id else None,
             reasons=reasons,
-            row=orjson.dumps(row.row).decode(),
+            row=_json_text(row.row),
             received_at=row.received_at,
             resolved_at=row.resolved_at,
             resolution=row.resolution,
@@ -293,13 +332,22 @@ async def _quarantine(
     )
 
 
+async def _publish(info: Info, collection: str, done: WebWrite) -> None:
+    """Hands a committed override or release to the stream."""
+    if done.stamp is not None:
+        for key in (collection, *done.also_written):
+            await info.context.feed.publish_stamp(key, done.stamp)
+
+
 @strawberry.type
 class SyncAdminMutation:
     @strawberry.mutation(
         description=(
-            "Overrides a logged conflict: writes the chosen value (CLIENT / SERVER / ANCESTOR, "
-            "or any value as JSON text) into the record through the sync push, and marks the "
-            "conflict resolved."
+            "Overrides a logged conflict, once: writes the chosen value (CLIENT / SERVER / "
+            "ANCESTOR, or any value as JSON text) through the sync push, merged against the "
+            "record as it is now with the conflict's result as the ancestor, and marks the "
+            "conflict resolved with its settlement. A write made since the conflict is never "
+            "overwritten: a clash with it is logged as a new conflict (`nextConflict`)."
         )
     )
     async def resolve_sync_conflict(
@@ -328,8 +376,7 @@ class SyncAdminMutation:
             )
         except InputError as error:
             return InvalidInput.from_error(error)
-        if done.stamp is not None:
-            await ctx.feed.publish_stamp(record.row.collection, done.stamp)
+        await _publish(info, record.row.collection, done)
         return ConflictResolved(
             conflict=SyncConflict.from_record(record), document=orjson.dumps(done.document).decode()
         )
@@ -361,8 +408,7 @@ class SyncAdminMutation:
             return InvalidInput.from_error(error)
         if done is None:
             return StillQuarantined(row=QuarantinedRow.from_model(row))
-        if done.stamp is not None:
-            await ctx.feed.publish_stamp(row.collection, done.stamp)
+        await _publish(info, row.collection, done)
         return QuarantineReleased(
             row=QuarantinedRow.from_model(row), document=orjson.dumps(done.document).decode()
         )

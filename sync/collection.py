@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,10 @@ FieldKind = Literal["text", "enum", "int", "datetime", "branch", "member", "json
 MAX_TEXT = 2000
 MAX_LIST = 500
 MAX_PEOPLE = 1_000_000
+INSTANT_TEXT_LENGTH = 40
+"""The text columns that keep an instant as sent are this long; Python reads any fraction length."""
+MAX_LIST_TEXT = 100_000
+"""A list field's JSON text at most (its elements may carry free text: names, notes)."""
 
 FREE_TEXT = TextPolicy(max_length=MAX_TEXT)
 """Officers' prose (concerns, observations, notes), which they add to line by line over time.
@@ -217,12 +222,24 @@ class Collection:
     # --- validation -----------------------------------------------------------------------
 
     def decode_input(self, doc: Mapping[str, Any]) -> tuple[dict[str, JSON], list[Problem]]:
-        """A pushed wire document in merge form, or the problems that stop it being read."""
+        """A pushed wire document in merge form, or the problems that stop it being read.
+
+        A field the collection does not have is a problem too (only a hand-written document,
+        such as an admin's correction of a quarantined row, can carry one).
+        """
         problems: list[Problem] = []
         out: dict[str, JSON] = {}
+        known = self.wire_names
         for name, value in doc.items():
+            if name not in known:
+                problems.append(Problem(name, "未知字段 (unknown field)", ErrorCode.INVALID))
+                continue
             spec = self.by_name.get(name)
             if spec is not None and spec.kind == "json" and isinstance(value, str):
+                bad = unstorable_character(value)
+                if bad is not None:
+                    problems.append(invalid_character(name, bad))
+                    continue
                 try:
                     out[name] = orjson.loads(value)
                 except orjson.JSONDecodeError:
@@ -234,6 +251,19 @@ class Collection:
                 out[name] = value
         return out, problems
 
+    def unstorable(self, doc: Mapping[str, JSON]) -> list[Problem]:
+        """The fields of a merge-form document holding a character no database text can hold.
+
+        For an assumed state, which is never stored but may be logged as a conflict's ancestor:
+        everything else about it may be stale or odd without harm.
+        """
+        problems: list[Problem] = []
+        for name, value in doc.items():
+            bad = _unstorable_in(value)
+            if bad is not None:
+                problems.append(invalid_character(name, bad))
+        return problems
+
     def validate(self, doc: Mapping[str, JSON]) -> list[Problem]:
         """Everything wrong with a merge-form document that would be stored, without the database.
 
@@ -243,6 +273,8 @@ class Collection:
         doc_id = doc.get("id")
         if not isinstance(doc_id, str) or not doc_id.strip():
             problems.append(Problem("id", "不能为空 (required)", ErrorCode.REQUIRED))
+        elif (bad := unstorable_character(doc_id)) is not None:
+            problems.append(invalid_character("id", bad))
         elif len(doc_id) > DOCUMENT_ID_LENGTH:
             problems.append(
                 Problem("id", f"最多 {DOCUMENT_ID_LENGTH} 个字符 (too long)", ErrorCode.TOO_LONG)
@@ -275,6 +307,68 @@ class Collection:
         return branches, members
 
 
+def unstorable_character(text: str) -> str | None:
+    """The first character of `text` that no database text can hold, as "U+XXXX", or None.
+
+    PostgreSQL text refuses NUL; UTF-8 has no lone surrogates (JSON may escape one, and
+    JavaScript strings hold them), so no driver can send one.
+    """
+    if "\x00" in text:
+        return "U+0000"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return f"U+{ord(text[error.start]):04X}"
+    return None
+
+
+def invalid_character(field_name: str | None, character: str) -> Problem:
+    """The problem of a value holding a character no database text can hold."""
+    return Problem(
+        field_name,
+        f"含有无法保存的字符 {character} (contains a character that cannot be stored: {character})",
+        ErrorCode.INVALID_CHARACTER,
+    )
+
+
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+"""A NUL in orjson's output: `\u0000` after an even number of backslashes (a literal backslash
+is written `\\`, so `\\u0000` is text, not a NUL)."""
+
+
+def _unstorable_in(value: JSON) -> str | None:
+    """`unstorable_character` anywhere in a JSON value: strings, object keys, nested."""
+    if isinstance(value, str):
+        return unstorable_character(value)
+    if value is None or isinstance(value, bool | int | float):
+        return None
+    try:
+        # One pass in C: orjson escapes a NUL and refuses a lone surrogate.
+        encoded = orjson.dumps(value)
+    except TypeError:
+        return _unstorable_walk(value)
+    return "U+0000" if b"\\u0000" in encoded and _ESCAPED_NUL.search(encoded) else None
+
+
+def _unstorable_walk(value: JSON) -> str | None:
+    """`_unstorable_in`, element by element (only for what orjson refuses to encode)."""
+    if isinstance(value, str):
+        return unstorable_character(value)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            bad = (unstorable_character(key) if isinstance(key, str) else None) or (
+                _unstorable_walk(item)
+            )
+            if bad is not None:
+                return bad
+    elif isinstance(value, Sequence):
+        for item in value:
+            bad = _unstorable_walk(item)
+            if bad is not None:
+                return bad
+    return None
+
+
 def encode_list(value: JSON) -> str:
     """Canonical JSON text of a list field (compact, UTF-8, order kept)."""
     return orjson.dumps(value).decode()
@@ -301,6 +395,9 @@ def _member_refs(elements: Sequence[JSON]) -> set[uuid.UUID]:
 
 
 def _check_field(f: WireField, value: JSON) -> Problem | None:
+    bad = _unstorable_in(value)
+    if bad is not None:
+        return invalid_character(f.name, bad)
     if value is None or (isinstance(value, str) and not value.strip() and f.kind != "json"):
         if f.required:
             return Problem(f.name, "不能为空 (required)", ErrorCode.REQUIRED)
@@ -320,6 +417,18 @@ def _check_field(f: WireField, value: JSON) -> Problem | None:
             message = f.element(element) if f.element else None
             if message is not None:
                 return Problem(f.name, message, ErrorCode.INVALID)
+        try:
+            text = encode_list(value)
+        except TypeError:
+            # Its strings are storable (checked above): orjson refused a number wider than
+            # 64 bits (or a value that is not JSON), which the JSON text could not keep.
+            return Problem(
+                f.name,
+                "含有无法保存的数值 (holds a number JSON text cannot keep)",
+                ErrorCode.INVALID,
+            )
+        if len(text) > f.max_length:
+            return Problem(f.name, f"最多 {f.max_length} 个字符 (too long)", ErrorCode.TOO_LONG)
         return None
     if not isinstance(value, str):
         return Problem(f.name, "须为文本 (must be a string)", ErrorCode.INVALID)
@@ -402,7 +511,7 @@ VISIT = Collection(
         WireField("resolution", "resolution", "text", required=False),
         WireField("status", "status", "enum", choices=frozenset(("open", "escalated", "resolved"))),
         WireField("peopleReached", "people_reached", "int"),
-        WireField("visitedAt", "visited_at", "datetime"),
+        WireField("visitedAt", "visited_at", "datetime", max_length=INSTANT_TEXT_LENGTH),
     ),
     policies={**VISIT_POLICIES, "concerns": FREE_TEXT, "resolution": FREE_TEXT},
 )
@@ -416,10 +525,26 @@ PATROL = Collection(
         OFFICER,
         WireField("kind", "kind", "enum", choices=_values(PatrolKind)),
         WireField("area", "area", "text", max_length=100),
-        WireField("startedAt", "started_at", "datetime"),
-        WireField("endedAt", "ended_at", "datetime", required=False),
-        WireField("participants", "participants", "json", required=False, element=_member_element),
-        WireField("track", "track", "json", required=False, element=_track_point),
+        WireField("startedAt", "started_at", "datetime", max_length=INSTANT_TEXT_LENGTH),
+        WireField(
+            "endedAt", "ended_at", "datetime", required=False, max_length=INSTANT_TEXT_LENGTH
+        ),
+        WireField(
+            "participants",
+            "participants",
+            "json",
+            required=False,
+            max_length=MAX_LIST_TEXT,
+            element=_member_element,
+        ),
+        WireField(
+            "track",
+            "track",
+            "json",
+            required=False,
+            max_length=MAX_LIST_TEXT,
+            element=_track_point,
+        ),
         WireField("observations", "observations", "text", required=False),
     ),
     policies={
@@ -439,9 +564,14 @@ SERVICE_ACTION = Collection(
         WireField("type", "type", "enum", choices=_values(ServiceActionType)),
         WireField("title", "title", "text", max_length=200),
         WireField("place", "place", "text", required=False, max_length=100),
-        WireField("happenedAt", "happened_at", "datetime"),
+        WireField("happenedAt", "happened_at", "datetime", max_length=INSTANT_TEXT_LENGTH),
         WireField(
-            "participants", "participants", "json", required=False, element=_service_participant
+            "participants",
+            "participants",
+            "json",
+            required=False,
+            max_length=MAX_LIST_TEXT,
+            element=_service_participant,
         ),
         WireField("peopleReached", "people_reached", "int"),
         WireField("difficultiesSolved", "difficulties_solved", "int"),
@@ -511,7 +641,11 @@ DIRECTIVE_RECEIPT = Collection(
     name="DirectiveReceipt",
     key="directive_receipt",
     model=DirectiveReceipt,
-    fields=(BRANCH, SIGNER, WireField("signedAt", "signed_at", "datetime")),
+    fields=(
+        BRANCH,
+        SIGNER,
+        WireField("signedAt", "signed_at", "datetime", max_length=INSTANT_TEXT_LENGTH),
+    ),
 )
 
 DIRECTIVE_PROGRESS = Collection(
@@ -525,7 +659,7 @@ DIRECTIVE_PROGRESS = Collection(
         WireField("text", "text", "text"),
         WireField("percent", "percent", "int", required=False),
         WireField("stage", "stage", "text", required=False, max_length=50),
-        WireField("reportedAt", "reported_at", "datetime"),
+        WireField("reportedAt", "reported_at", "datetime", max_length=INSTANT_TEXT_LENGTH),
     ),
     # A report is one member's, but they may edit it on two devices: no line of it is lost.
     policies={"text": FREE_TEXT},

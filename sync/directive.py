@@ -48,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import DirectiveLevel, DirectiveRecipient, RecipientStatus
 from resolvers.errors import ErrorCode, Problem
+from sync import audience
 from sync.collection import (
     DIRECTIVE,
     DIRECTIVE_PROGRESS,
@@ -169,13 +170,14 @@ async def mark_reported(
                 (table.c.last_reported_at < moment, moment),
                 else_=table.c.last_reported_at,
             ),
+            # Two comparisons, not IN: an expanding parameter cannot run as executemany, and a
+            # phone reporting on several directives sends them in one batch.
             status=case(
                 (
-                    table.c.status.in_(
-                        [RecipientStatus.PENDING.value, RecipientStatus.SIGNED.value]
-                    ),
+                    table.c.status == RecipientStatus.PENDING.value,
                     RecipientStatus.IN_PROGRESS.value,
                 ),
+                (table.c.status == RecipientStatus.SIGNED.value, RecipientStatus.IN_PROGRESS.value),
                 else_=table.c.status,
             ),
             updated_at=stamp,
@@ -205,6 +207,15 @@ class DirectivePushRules:
         """Reads every recipient the batch names, in one statement."""
         ids = {rid for doc in documents if (rid := self.recipient_id(doc)) is not None}
         self.recipients = await recipient_facts(db, ids)
+
+    def reaches(self, scope: Scope, document: Mapping[str, JSON]) -> bool:
+        """Whether a receipt or report is in the scope's audience (sync/audience.py): an
+        officer's own and their branch's, not a colleague's."""
+        recipient = self.recipients.get(self.recipient_id(document) or "")
+        if recipient is None:
+            return audience.reaches(scope, frozenset())
+        named = None if recipient.member_id is None else frozenset((recipient.member_id,))
+        return audience.reaches(scope, named)
 
     def problems(
         self, actor: Actor, document: Mapping[str, JSON], stored: Mapping[str, JSON] | None

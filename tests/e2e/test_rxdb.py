@@ -214,12 +214,6 @@ async def test_graphql_ws_client_is_told_why_its_stream_ends_when_the_session_is
     assert result["end"] == {"error": told}, result
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="issue 10 item 1: sync/push.py takes the stored version as the assumed state when "
-    "the same device session wrote it; fixed on another branch (remove this mark on merge)",
-)
 async def test_rxdb_two_replicas_on_one_session_keep_every_edit(
     node: str, server: Server, world: World
 ) -> None:

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from models import BranchKind, Role
+from sync.collection import global_id
 from tests.conftest import TEST_PASSWORD, Builders
 
 pytestmark = pytest.mark.e2e
@@ -198,3 +199,62 @@ def test_real_server_refuses_to_start_in_production_without_a_secret_key(
     assert process.returncode != 0
     assert "MEIJING_SECRET_KEY" in log_path.read_text()
     assert not (tmp_path / "never.db").exists()
+
+
+async def test_a_poisoned_row_never_stalls_a_phones_push_on_the_real_server(
+    server: Server, make: Builders
+) -> None:
+    """RxDB's JSON.stringify escapes a NUL and a lone surrogate; PostgreSQL stores neither. The
+    batch is written but for those rows, which wait in the quarantine, readable."""
+    branch = await make.branch(None, BranchKind.COMMITTEE, name="县局机关")
+    member = await make.member(branch, name="李民警")
+    fields = "id village concerns deleted"
+    push = f"""mutation($rows: [VisitInputPushRow!]) {{
+                 pushVisit(visitPushRow: $rows) {{ {fields} }} }}"""
+
+    def visit(concerns: str) -> dict[str, Any]:
+        return {
+            "id": secrets.token_hex(8),
+            "branchId": global_id("Branch", branch.id),
+            "officerId": global_id("Member", member.id),
+            "village": "玫瑰村",
+            "category": "household",
+            "concerns": concerns,
+            "status": "open",
+            "peopleReached": 2,
+            "visitedAt": "2026-05-01T10:00:00+08:00",
+            "deleted": False,
+        }
+
+    good, nul, surrogate, last = (visit(c) for c in ("路灯坏了", "a\x00b", "\ud83d", "噪音"))
+    rows = [{"newDocumentState": doc} for doc in (good, nul, surrogate, last)]
+    async with httpx.AsyncClient(base_url=server.url, timeout=10.0) as client:
+        signed_in = await graphql(
+            client,
+            """mutation($p: String!) { login(username: "admin", password: $p, deviceId: "e2e") {
+                 ... on SignInSuccess { accessToken } } }""",
+            p=TEST_PASSWORD,
+        )
+        token = signed_in["login"]["accessToken"]
+        response = await client.post(
+            "/graphql",
+            content=json.dumps({"query": push, "variables": {"rows": rows}}),  # ASCII escapes
+            headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+        )
+        pulled = await graphql(
+            client, f"{{ pullVisit(limit: 10) {{ documents {{ {fields} }} }} }}", token
+        )
+        kept = await graphql(
+            client, "{ syncQuarantine { nodes { documentId row reasons { field code } } } }", token
+        )
+
+    assert response.status_code == 200 and response.json() == {"data": {"pushVisit": []}}
+    assert {d["id"] for d in pulled["pullVisit"]["documents"]} == {good["id"], last["id"]}
+    quarantined = {
+        n["documentId"]: (json.loads(n["row"])["newDocumentState"]["concerns"], n["reasons"])
+        for n in kept["syncQuarantine"]["nodes"]
+    }
+    assert quarantined == {
+        nul["id"]: ("a\x00b", [{"field": "concerns", "code": "INVALID_CHARACTER"}]),
+        surrogate["id"]: ("\ud83d", [{"field": "concerns", "code": "INVALID_CHARACTER"}]),
+    }

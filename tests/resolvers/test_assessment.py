@@ -100,7 +100,6 @@ class Records:
             "updated_at": 1,
             "deleted": False,
             "created_at": self.clock(),
-            "merged": False,
             "branch_id": branch.id,
             "officer_id": officer.id,
             **values,
@@ -235,7 +234,6 @@ class Records:
                     updated_at=1,
                     deleted=False,
                     created_at=now,
-                    merged=False,
                     branch_id=branch.id,
                     officer_id=member.id if member else None,
                     directive_id=directive_id,
@@ -870,7 +868,6 @@ async def rich_year(
                     answered_on=answered,
                     updated_at=1,
                     deleted=False,
-                    merged=False,
                     created_at=clock(),
                 )
             )

@@ -280,7 +280,6 @@ async def dispatch(
             dispatched_at=now,
             updated_at=1,
             deleted=False,
-            merged=False,
             created_at=now,
         )
 

@@ -66,7 +66,6 @@ def reminder(
         answered_on=answered_on,
         updated_at=1,
         deleted=False,
-        merged=False,
         created_at=clock(),
     )
 

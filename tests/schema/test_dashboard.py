@@ -62,7 +62,6 @@ def _synced(branch: Branch, officer: Member, when: datetime) -> dict[str, Any]:
         "updated_at": 1,
         "deleted": False,
         "created_at": when,
-        "merged": False,
     }
 
 
@@ -255,7 +254,6 @@ async def _directives(d: Data, now: datetime) -> None:
                     updated_at=1,
                     deleted=False,
                     created_at=now,
-                    merged=False,
                     directive_id=directive.id,
                     level=level,
                     target=f"b:{branch.id}",
@@ -495,7 +493,6 @@ async def _assess_and_remind(d: Data, clock: FrozenClock) -> None:
             status=status,
             updated_at=1,
             deleted=False,
-            merged=False,
             created_at=clock(),
         )
 

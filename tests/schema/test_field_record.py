@@ -355,3 +355,26 @@ async def test_patrol_and_service_action_participants_resolve_to_members(
     inspector = await api.login("inspector")
     body = await api("{ serviceActions { nodes { volunteers { phone } } } }", token=inspector)
     assert body["data"]["serviceActions"]["nodes"][0]["volunteers"] == [{"phone": "137****1111"}]
+
+
+async def test_a_web_record_names_only_members_of_the_editors_subtree(
+    api: Api, world: World
+) -> None:
+    secretary = await api.login("secretary.meigui")
+    stranger = to_global_id("Member", world.yushan_member.id)
+    created = await api(CREATE_VISIT, {"input": visit(world, officerId=stranger)}, token=secretary)
+    assert created["data"]["createVisit"]["errors"] == [
+        {"field": "officerId", "code": "OUT_OF_SCOPE"}
+    ]
+    mine = visit(world)
+    assert (await api(CREATE_VISIT, {"input": mine}, token=secretary))["data"]["createVisit"][
+        "__typename"
+    ] == "VisitSaved"
+    edited = await api(
+        EDIT_VISIT,
+        {"input": {"id": mine["id"], "before": mine, "after": {**mine, "officerId": stranger}}},
+        token=secretary,
+    )
+    assert edited["data"]["editVisit"]["errors"] == [{"field": "officerId", "code": "OUT_OF_SCOPE"}]
+    [stored] = (await visits(api, secretary))["nodes"]
+    assert stored["officer"]["name"] == "李民警"

@@ -95,7 +95,6 @@ async def add_reminder(
         status=status,
         updated_at=1,
         deleted=False,
-        merged=False,
         created_at=clock(),
     )
     async with sessionmaker.begin() as db:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from sqlalchemy import func, select
 
 from app.db import Sessionmaker
-from models import SyncConflict, SyncQuarantine
+from models import SyncConflict, SyncQuarantine, Visit
 from schema.node import to_global_id
 from tests.conftest import Api, World
 
@@ -242,18 +243,41 @@ async def test_pages_stay_full_after_scope_filtering(api: Api, world: World) -> 
     assert sorted(seen) == sorted(mine)
 
 
-async def test_edit_after_a_lost_reply_is_an_update_not_a_conflict_with_itself(
+async def test_replicas_sharing_one_sign_in_keep_each_others_writes(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    # Two RxDB databases on one access token: two browser tabs, or a reinstalled app that kept
+    # its token. The server cannot tell them apart, so it must judge by what each one sends.
+    token = await api.login("officer.meigui")
+    base = visit(world, concerns="路灯坏了")
+    await push(api, token, (None, base))
+    tab_a = {**base, "peopleReached": 9, "resolution": "已联系供电所"}
+    assert await push(api, token, (base, tab_a)) == []
+    # Tab B never saw A's write; its edit is of another field, against the older state.
+    tab_b = {**base, "concerns": "路灯坏了,夜间无照明"}
+    [returned] = await push(api, token, (base, tab_b))
+    expected = {**tab_a, "concerns": "路灯坏了,夜间无照明"}
+    assert {k: returned[k] for k in expected} == expected
+    [pulled] = (await pull(api, token))["documents"]
+    assert {k: pulled[k] for k in expected} == expected
+    assert await count(sessionmaker, SyncConflict) == 0
+
+
+async def test_edit_after_a_lost_reply_is_judged_by_content_and_kept_in_the_log(
     api: Api, world: World, sessionmaker: Sessionmaker
 ) -> None:
     token = await api.login("officer.meigui")
     doc = visit(world)
     await push(api, token, (None, doc))  # stored, but suppose the reply never arrived
-    # RxDB still has no assumed state, and the officer edits before the retry.
+    # RxDB still has no assumed state, and the officer edits before the retry. From what it
+    # sends, this is a second replica creating the same id: the stored version stays, and the
+    # edit is kept in the conflict log (who wrote the stored version proves nothing).
     edited = {**doc, "village": "玫瑰北村", "peopleReached": 7}
-    assert await push(api, token, (None, edited)) == []
-    [pulled] = (await pull(api, token))["documents"]
-    assert (pulled["village"], pulled["peopleReached"]) == ("玫瑰北村", 7)
-    assert await count(sessionmaker, SyncConflict) == 0
+    [returned] = await push(api, token, (None, edited))
+    assert (returned["village"], returned["peopleReached"]) == ("玫瑰村", 3)
+    async with sessionmaker() as db:
+        logged = {(c.field, c.client) for c in (await db.execute(select(SyncConflict))).scalars()}
+    assert logged == {("village", "玫瑰北村"), ("peopleReached", 7)}
 
 
 async def test_another_device_without_the_ancestor_still_merges_and_logs(
@@ -291,3 +315,148 @@ async def test_notes_two_phones_appended_to_the_same_visit_are_both_in_the_recor
     assert await push(api, officer, (base, by_officer)) == [returned]
     assert (await pull(api, secretary))["documents"] == [pulled]
     assert await count(sessionmaker, SyncConflict) == 0
+
+
+MY_QUARANTINE = """
+query { myQuarantinedRows { nodes { documentId row reasons { field code message } } } }
+"""
+
+
+async def test_a_nul_in_one_row_quarantines_that_row_and_the_batch_is_written(
+    api: Api, world: World
+) -> None:
+    token = await api.login("officer.meigui")
+    first, last = visit(world), visit(world)
+    poisoned = visit(world, concerns="路灯\u0000坏了")
+    assert await push(api, token, (None, first), (None, poisoned), (None, last)) == []
+    ids = {d["id"] for d in (await pull(api, token))["documents"]}
+    assert ids == {first["id"], last["id"]}
+    [kept] = (await api(MY_QUARANTINE, token=token))["data"]["myQuarantinedRows"]["nodes"]
+    assert [(r["field"], r["code"]) for r in kept["reasons"]] == [("concerns", "INVALID_CHARACTER")]
+    assert "U+0000" in kept["reasons"][0]["message"]
+
+
+async def test_a_row_the_database_cannot_store_is_kept_verbatim_and_readable(
+    api: Api, world: World
+) -> None:
+    # A NUL in the id, a lone surrogate in a text and a NUL in the assumed state: none of them
+    # may stop the quarantine from keeping the row as received, nor the list from showing it.
+    token = await api.login("officer.meigui")
+    doc = visit(world, id="a\u0000b", village="玫瑰\ud800村")
+    assumed = visit(world, id="a\u0000b", concerns="\u0000")
+    # JSON allows a lone surrogate as an escape (a JavaScript string may hold one); httpx's own
+    # encoder would refuse it, so the body is sent as ASCII JSON text.
+    body = {"query": PUSH_VISIT, "variables": {"rows": [
+        {"assumedMasterState": assumed, "newDocumentState": doc}
+    ]}}  # fmt: skip
+    response = await api.client.post(
+        "/graphql",
+        content=json.dumps(body),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert response.json() == {"data": {"pushVisit": []}}
+    [kept] = (await api(MY_QUARANTINE, token=token))["data"]["myQuarantinedRows"]["nodes"]
+    assert json.loads(kept["row"]) == {"assumedMasterState": assumed, "newDocumentState": doc}
+    assert kept["documentId"] == "a\\u0000b"
+    codes = {(r["field"], r["code"]) for r in kept["reasons"]}
+    assert codes >= {
+        ("id", "INVALID_CHARACTER"),
+        ("village", "INVALID_CHARACTER"),
+        ("assumedMasterState.concerns", "INVALID_CHARACTER"),
+    }
+
+
+ISSUE_TO_YUSHAN = """
+mutation($b: ID!) {
+  issueDirective(input: {title: "夏季治安巡防", content: "每周反馈进展", priority: URGENT,
+                         deadline: "2026-12-20T18:00:00+08:00", targetBranchIds: [$b]}) {
+    ... on DirectiveIssued { directive { recipients { id levelLabel branch { name } } } }
+  }
+}"""
+PUSH_RECEIPT = """
+mutation($rows: [DirectiveReceiptInputPushRow!]) {
+  pushDirectiveReceipt(directiveReceiptPushRow: $rows) { id branchId officerId signedAt }
+}"""
+
+
+async def test_push_answers_never_carry_documents_outside_the_pushers_scope(
+    api: Api, world: World
+) -> None:
+    admin = await api.login("admin")
+    officer = await api.login("officer.meigui")
+    yushan = to_global_id("Branch", world.yushan.id)
+    theirs = visit(
+        world,
+        branchId=yushan,
+        officerId=to_global_id("Member", world.yushan_member.id),
+        village="榆山村",
+        concerns="邻里纠纷,涉及个人隐私",
+    )
+    await push(api, admin, (None, theirs))
+    # An edit of another branch's visit, and a push of exactly its content (which must not
+    # confirm a guess either): neither is written, and neither answer shows the visit.
+    assert await push(api, officer, (theirs, {**theirs, "status": "resolved"})) == []
+    assert await push(api, officer, (None, theirs)) == []
+    # Another branch's directive receipt, signed there.
+    issued = await api(ISSUE_TO_YUSHAN, {"b": yushan}, token=admin)
+    recipients = issued["data"]["issueDirective"]["directive"]["recipients"]
+    [row] = [r["id"] for r in recipients if r["branch"]["name"] == "榆山第二派出所党支部"]
+    signed = {"id": row, "branchId": yushan, "signedAt": "2026-11-28T09:00:00+08:00"}
+    assert (await api(PUSH_RECEIPT, {"rows": [{"newDocumentState": signed}]}, token=admin))["data"][
+        "pushDirectiveReceipt"
+    ] == []
+    mine = {**signed, "officerId": to_global_id("Member", world.officer_member.id)}
+    answer = await api(PUSH_RECEIPT, {"rows": [{"newDocumentState": mine}]}, token=officer)
+    assert answer["data"]["pushDirectiveReceipt"] == []
+    # The phone learns why from its quarantine list.
+    kept = (await api(MY_QUARANTINE, token=officer))["data"]["myQuarantinedRows"]["nodes"]
+    codes = sorted(r["code"] for k in kept for r in k["reasons"])
+    assert codes == ["NOT_RECIPIENT", "OUT_OF_SCOPE", "OUT_OF_SCOPE"]
+
+
+async def test_officers_record_as_themselves_and_with_their_own_branch(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    officer = await api.login("officer.meigui")
+    me = to_global_id("Member", world.officer_member.id)
+    colleague = to_global_id("Member", world.meigui_member.id)
+    stranger = to_global_id("Member", world.yushan_member.id)
+    mine = visit(world, officerId=me)
+    assert await push(api, officer, (None, mine)) == []
+    assert await push(api, officer, (None, visit(world, officerId=colleague))) == []
+    assert await push(api, officer, (None, visit(world, officerId=stranger))) == []
+    # A colleague's visit keeps its officer when another officer adds a note to it.
+    secretary = await api.login("secretary.meigui")
+    theirs = visit(world, officerId=colleague)
+    assert await push(api, secretary, (None, theirs)) == []
+    assert await push(api, officer, (theirs, {**theirs, "concerns": "补充:已回访"})) == []
+    # A patrol crew: members of the officer's own branch only.
+    branch = to_global_id("Branch", world.meigui.id)
+    patrol = {
+        "id": str(uuid.uuid4()),
+        "branchId": branch,
+        "officerId": me,
+        "kind": "night",
+        "area": "玫瑰镇",
+        "startedAt": "2026-05-01T21:00:00+08:00",
+        "participants": json.dumps([me, colleague]),
+        "deleted": False,
+    }
+    crossed = {**patrol, "id": str(uuid.uuid4()), "participants": json.dumps([me, stranger])}
+    query = "mutation($r: [PatrolInputPushRow!]) { pushPatrol(patrolPushRow: $r) { id } }"
+    rows = [{"newDocumentState": patrol}, {"newDocumentState": crossed}]
+    assert (await api(query, {"r": rows}, token=officer))["data"]["pushPatrol"] == []
+
+    ids = {d["id"] for d in (await pull(api, officer))["documents"]}
+    assert ids == {mine["id"], theirs["id"]}
+    kept = (await api(MY_QUARANTINE, token=officer))["data"]["myQuarantinedRows"]["nodes"]
+    reasons = sorted((r["field"], r["code"]) for k in kept for r in k["reasons"])
+    assert reasons == [
+        ("officerId", "OUT_OF_SCOPE"),
+        ("officerId", "OUT_OF_SCOPE"),
+        ("participants", "OUT_OF_SCOPE"),
+    ]
+    async with sessionmaker() as db:
+        noted = await db.get(Visit, theirs["id"])
+    assert noted is not None and noted.officer_id == world.meigui_member.id
+    assert noted.concerns == "补充:已回访"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -23,7 +24,11 @@ RESOLVE = """
 mutation($id: ID!, $choice: ConflictChoice, $value: String) {
   resolveSyncConflict(id: $id, choice: $choice, value: $value) {
     __typename
-    ... on ConflictResolved { conflict { resolvedBy resolution } document }
+    ... on ConflictResolved {
+      conflict { resolvedBy resolution settlement
+                 nextConflict { id ancestor client server } }
+      document
+    }
     ... on InvalidInput { errors { field code } }
   }
 }"""
@@ -105,22 +110,53 @@ async def test_resolving_a_conflict_writes_the_value_through_the_push_and_marks_
     [c] = (await api(CONFLICTS, token=secretary))["data"]["syncConflicts"]["nodes"]
     officer = await api.login("officer.meigui")
     before = (await pull(api, officer))["checkpoint"]
-    result = (await api(RESOLVE, {"id": c["id"], "choice": "CLIENT"}, token=secretary))["data"]
-    resolved = result["resolveSyncConflict"]
-    assert resolved["__typename"] == "ConflictResolved"
-    assert resolved["conflict"] == {"resolvedBy": "secretary.meigui", "resolution": '"玫瑰西村"'}
-    # A new version phones pull after their checkpoint.
-    [pulled] = (await pull(api, officer, before))["documents"]
-    assert (pulled["id"], pulled["village"]) == (doc["id"], "玫瑰西村")
-    left = await api(CONFLICTS, {"unresolved": True}, token=secretary)
-    assert left["data"]["syncConflicts"]["totalCount"] == 0
     # Any value, as JSON text; an invalid one is refused and nothing is written.
     bad = await api(RESOLVE, {"id": c["id"], "value": '""'}, token=secretary)
     assert bad["data"]["resolveSyncConflict"]["errors"] == [
         {"field": "village", "code": "REQUIRED"}
     ]
-    ok = await api(RESOLVE, {"id": c["id"], "value": '"玫瑰南村"'}, token=secretary)
-    assert ok["data"]["resolveSyncConflict"]["conflict"]["resolution"] == '"玫瑰南村"'
+    result = (await api(RESOLVE, {"id": c["id"], "choice": "CLIENT"}, token=secretary))["data"]
+    resolved = result["resolveSyncConflict"]
+    assert resolved["__typename"] == "ConflictResolved"
+    assert resolved["conflict"] == {
+        "resolvedBy": "secretary.meigui",
+        "resolution": '"玫瑰西村"',
+        "settlement": "APPLIED",
+        "nextConflict": None,
+    }
+    # A new version phones pull after their checkpoint.
+    [pulled] = (await pull(api, officer, before))["documents"]
+    assert (pulled["id"], pulled["village"]) == (doc["id"], "玫瑰西村")
+    left = await api(CONFLICTS, {"unresolved": True}, token=secretary)
+    assert left["data"]["syncConflicts"]["totalCount"] == 0
+    # A conflict is settled once.
+    again = await api(RESOLVE, {"id": c["id"], "value": '"玫瑰南村"'}, token=secretary)
+    assert again["data"]["resolveSyncConflict"]["errors"] == [
+        {"field": "id", "code": "INVALID_TRANSITION"}
+    ]
+
+
+async def test_an_override_that_clashes_with_a_later_write_points_to_the_new_conflict(
+    api: Api, world: World
+) -> None:
+    doc = await conflicted_visit(api, world)
+    secretary = await api.login("secretary.meigui")
+    [c] = (await api(CONFLICTS, token=secretary))["data"]["syncConflicts"]["nodes"]
+    # The secretary's phone, which won the conflict, edits the village again: acknowledged.
+    east = {**doc, "village": "玫瑰东村"}
+    assert await push(api, secretary, (east, {**east, "village": "玫瑰东一村"})) == []
+    result = (await api(RESOLVE, {"id": c["id"], "choice": "CLIENT"}, token=secretary))["data"]
+    resolved = result["resolveSyncConflict"]
+    assert json.loads(resolved["document"])["village"] == "玫瑰东一村"
+    assert resolved["conflict"]["settlement"] == "CONFLICTED"
+    clash = resolved["conflict"]["nextConflict"]
+    assert (clash["ancestor"], clash["client"], clash["server"]) == (
+        '"玫瑰东村"',
+        '"玫瑰西村"',
+        '"玫瑰东一村"',
+    )
+    left = (await api(CONFLICTS, {"unresolved": True}, token=secretary))["data"]
+    assert [n["id"] for n in left["syncConflicts"]["nodes"]] == [clash["id"]]
 
 
 async def test_quarantine_is_for_admins_and_each_account_sees_its_own(

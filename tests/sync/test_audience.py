@@ -316,7 +316,8 @@ async def test_the_fast_path_and_normal_execution_pull_the_same_audience(
     # A fragment always takes normal execution; RxDB's plain query takes the fast path where
     # there is one (schema/fast_pull.py). Both must give an officer the same documents.
     token = await api.login("officer.meigui")
-    await push_visit(api, await api.login("colleague.meigui"), (None, visit(world)))
+    theirs = visit(world, officerId=global_id("Member", world.meigui_member.id))
+    await push_visit(api, await api.login("colleague.meigui"), (None, theirs))
     plain = await api(
         pull_query(ALL_BY_NAME[name]), {"checkpoint": None, "limit": 100}, token=token
     )

@@ -1,8 +1,10 @@
 """Stateful property: phones writing offline and syncing in any order, with lost replies, converge.
 
-3–5 devices (officers and a secretary of one branch, so all see everything) create, edit and
+3–5 replicas (officers and a secretary of one branch, so all see everything) create, edit and
 delete visits and patrols offline, and push (sometimes losing the reply, sometimes every retry's
-reply) and pull in random orders. After a final sync of every device, repeated until nothing moves:
+reply) and pull in random orders. Some replicas share one sign-in (two browser tabs with their
+own databases, or an app reinstalled that kept its token), so the server cannot tell them apart
+by their device session. After a final sync of every replica, repeated until nothing moves:
 
 * every device holds exactly the server's documents (compared with an admin's full pull);
 * every write a device sent (a field value, an element it added to a list field, or a line it
@@ -11,7 +13,11 @@ reply) and pull in random orders. After a final sync of every device, repeated u
   committed state — or is in the conflict log as the client's value. A write replaced locally
   before it was pushed was superseded by its own device and is not checked. Free text merges
   line by line, so there a line counts: a note two devices appended is in some server state
-  (the merge of both), never only in the log.
+  (the merge of both), never only in the log;
+* no write the server took is silently reverted: whenever a field of a stored document changes,
+  some row of that push changed the field from what its sender assumed (or assumed nothing), or
+  the push logged a conflict on that field; and a list element (a participant, a track point)
+  leaves the list only if such a row removed it, or a conflict on that field was logged.
 
 Why a private event loop per example: hypothesis drives a state machine synchronously, and the
 conftest fixtures are per-test async. Each example therefore builds its own database, app,
@@ -66,12 +72,13 @@ from tests.conftest import PG_URL, START, TEST_PASSWORD, Api, Builders, _reset_p
 
 T = TypeVar("T")
 
+# (username, device id): replicas with the same device id share one sign-in (one access token).
 DEVICES = [
     ("officer.meigui", "officer-a"),
     ("secretary.meigui", "secretary-a"),
-    ("officer.meigui", "officer-b"),
+    ("officer.meigui", "officer-a"),
+    ("secretary.meigui", "secretary-a"),
     ("officer2.meigui", "officer2-a"),
-    ("secretary.meigui", "secretary-b"),
 ]
 ATTEMPTS = 3
 VILLAGES = ["东村", "西村", "南村"]
@@ -151,6 +158,53 @@ class Phone:
     client: SyncClient
     transport: LossyTransport
     http: httpx.AsyncClient
+    username: str
+
+
+@dataclass(frozen=True)
+class SentRow:
+    """One push row as it reached the server (its reply may have been lost)."""
+
+    collection: str
+    assumed: dict[str, Any] | None
+    new: dict[str, Any]
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Notes every push row a replica sends before passing the request on."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, rows: list[SentRow]) -> None:
+        self.inner = inner
+        self.rows = rows
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content or b"{}")
+        for name, value in (body.get("variables") or {}).items():
+            if name.endswith("PushRow"):
+                key = next(c.key for c in (VISIT, PATROL) if name == f"{c.key}PushRow")
+                for row in value:
+                    self.rows.append(
+                        SentRow(key, row.get("assumedMasterState"), row["newDocumentState"])
+                    )
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def field_value(c: Collection, doc: dict[str, Any] | None, name: str) -> str:
+    """A field's value by content: null = absent, deleted absent = false, lists as sets."""
+    value = decoded(c, doc or {}).get(name)
+    if name == "deleted":
+        return canon(bool(value))
+    if isinstance(value, list):
+        return canon(sorted(canon(e) for e in value))
+    return canon(value)
+
+
+def elements(c: Collection, doc: dict[str, Any] | None, name: str) -> set[str]:
+    value = decoded(c, doc or {}).get(name)
+    return {canon(e) for e in value} if isinstance(value, list) else set()
 
 
 def run_convergence(backend: str, tmp_path: Path) -> None:
@@ -165,6 +219,10 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
             self.sent: list[Write] = []
             self.history: dict[tuple[str, str, str], set[str]] = defaultdict(set)
             self.admin_checkpoints: dict[str, dict[str, Any] | None] = {}
+            # The server's documents as last pulled, the rows sent since, the conflicts seen.
+            self.stored: dict[tuple[str, str], dict[str, Any]] = {}
+            self.step_rows: list[SentRow] = []
+            self.seen_conflicts: set[Any] = set()
             self.app: Any = None
             self.api_http: httpx.AsyncClient | None = None
             self.admin: SyncClient | None = None
@@ -213,13 +271,23 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
             self.branch = to_global_id("Branch", meigui.id)
             self.members = [to_global_id("Member", m.id) for m in (secretary, officer, officer2)]
 
+            self.own_member = {
+                "officer.meigui": to_global_id("Member", officer.id),
+                "officer2.meigui": to_global_id("Member", officer2.id),
+            }
+
             self.app = create_app(Settings(database_url=url, log_level="WARNING"), clock=clock)
             self.api_http = self._http(httpx.ASGITransport(app=self.app))
             api = Api(self.api_http)
+            tokens: dict[str, str] = {}
             for username, name in DEVICES[:devices]:
-                transport = LossyTransport(httpx.ASGITransport(app=self.app))
+                transport = LossyTransport(
+                    RecordingTransport(httpx.ASGITransport(app=self.app), self.step_rows)
+                )
                 http = self._http(transport)
-                token = await api.login(username, device=name)
+                if name not in tokens:
+                    tokens[name] = await api.login(username, device=name)
+                token = tokens[name]
                 client = SyncClient(
                     http,
                     token,
@@ -229,12 +297,43 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
                     clock=clock,
                     collections=(VISIT, PATROL),
                 )
-                self.phones.append(Phone(client, transport, http))
+                self.phones.append(Phone(client, transport, http, username))
                 self.pending.append({})
             token = await api.login("admin", device="auditor")
             self.admin = SyncClient(
                 self.api_http, token, store=LocalStore(), collections=(VISIT, PATROL)
             )
+            await self._seed()
+
+        async def _seed(self) -> None:
+            """The branch's records before the examples' writes: a visit and a patrol on every
+            replica, so replicas edit the same documents from the first step."""
+            officer = self.phones[0].username
+            visit = {
+                "branchId": self.branch,
+                "officerId": self.own_member[officer],
+                "category": "household",
+                "visitedAt": "2026-05-01T10:00:00+08:00",
+                "village": VILLAGES[0],
+                "status": "open",
+                "peopleReached": 1,
+            }
+            patrol = {
+                "branchId": self.branch,
+                "officerId": self.own_member[officer],
+                "kind": "night",
+                "area": AREAS[0],
+                "startedAt": TIMES[0],
+                "participants": [self.own_member[officer]],
+                "track": [{"t": TIMES[0], "lat": 36.1, "lng": 116.4}],
+            }
+            for c, fields in ((VISIT, visit), (PATROL, patrol)):
+                doc_id = str(uuid.uuid4())
+                self.note(0, c, doc_id, fields)
+                self.phone(0).create(c, {"id": doc_id, **fields})
+            await self._push(0)
+            for phone in self.phones:
+                await phone.client.pull()
 
         @staticmethod
         def _http(transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
@@ -290,6 +389,12 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
                 else:
                     pending[(c.key, doc_id, name, None)] = Write(index, c.key, doc_id, name, value)
 
+        def officer_id(self, device: int, data: st.DataObject) -> str:
+            """Officers record as themselves; the secretary names any member of the branch."""
+            username = self.phones[device % len(self.phones)].username
+            own = self.own_member.get(username)
+            return own if own is not None else data.draw(st.sampled_from(self.members))
+
         def visit_fields(self, data: st.DataObject) -> dict[str, Any]:
             return {
                 "village": data.draw(st.sampled_from(VILLAGES)),
@@ -305,7 +410,7 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
         def create_visit(self, device: int, data: st.DataObject) -> None:
             fields = {
                 "branchId": self.branch,
-                "officerId": data.draw(st.sampled_from(self.members)),
+                "officerId": self.officer_id(device, data),
                 "category": "household",
                 "visitedAt": "2026-05-01T10:00:00+08:00",
                 **self.visit_fields(data),
@@ -318,7 +423,7 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
         def create_patrol(self, device: int, data: st.DataObject) -> None:
             fields = {
                 "branchId": self.branch,
-                "officerId": data.draw(st.sampled_from(self.members)),
+                "officerId": self.officer_id(device, data),
                 "kind": data.draw(st.sampled_from(["day", "night"])),
                 "area": data.draw(st.sampled_from(AREAS)),
                 "startedAt": TIMES[0],
@@ -340,6 +445,14 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
             changes = {n: every[n] for n in names}
             self.note(device, VISIT, doc_id, changes)
             self.phone(device).edit(VISIT, doc_id, changes)
+
+        @rule(device=st.integers(0, 4), pick=st.integers(0, 100), data=st.data())
+        def edit_visit_online(self, device: int, pick: int, data: st.DataObject) -> None:
+            """An online replica: live replication pushes the write at once, then pulls what the
+            others wrote meanwhile (another tab's write may be on its way: no pull first)."""
+            self.edit_visit(device, pick, data)
+            self.run(self._push(device))
+            self.run(self.phone(device).pull())
 
         @rule(device=st.integers(0, 4), pick=st.integers(0, 100), data=st.data())
         def edit_patrol(self, device: int, pick: int, data: st.DataObject) -> None:
@@ -446,8 +559,19 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
                 del self.pending[index][key]
 
         async def _record_history(self) -> None:
-            """Every committed state since the last look, as the admin sees it."""
+            """Every committed state since the last look, as the admin sees it; and every change
+            of a stored field since then explained by a row sent or a conflict logged."""
             assert self.admin is not None
+            async with self.app.state.sessionmaker() as db:
+                conflicts = (await db.execute(select(SyncConflict))).scalars().all()
+            logged = {
+                (row.collection, row.document_id, row.field)
+                for row in conflicts
+                if row.id not in self.seen_conflicts
+            }
+            self.seen_conflicts.update(row.id for row in conflicts)
+            rows, self.step_rows[:] = list(self.step_rows), []
+            unexplained: list[str] = []
             for c in (VISIT, PATROL):
                 checkpoint = self.admin_checkpoints.get(c.key)
                 while True:
@@ -462,10 +586,62 @@ def run_convergence(backend: str, tmp_path: Path) -> None:
                             slot = self.history[(c.key, doc["id"], name)]
                             slot.add(canon(value))
                             slot.update(canon(e) for e in parts(c, name, value))
+                        before = self.stored.get((c.key, doc["id"]))
+                        if before is not None:
+                            sent = [r for r in rows if r.collection == c.key]
+                            unexplained += self._explain(c, before, doc, sent, logged)
+                        self.stored[(c.key, doc["id"])] = doc
                     checkpoint = bulk["checkpoint"] or checkpoint
                     if len(bulk["documents"]) < 100:
                         break
                 self.admin_checkpoints[c.key] = checkpoint
+            # Asserted once everything is recorded, so teardown's final sync starts consistent.
+            assert not unexplained, unexplained
+
+        @staticmethod
+        def _explain(
+            c: Collection,
+            before: dict[str, Any],
+            after: dict[str, Any],
+            rows: list[SentRow],
+            logged: set[tuple[str, str, str]],
+        ) -> list[str]:
+            """Stored values that changed with no row changing them and nothing logged."""
+            unexplained: list[str] = []
+            doc_id = after["id"]
+            mine = [r for r in rows if r.new.get("id") == doc_id]
+            lists = {f.name for f in c.json_fields}
+            for name in (*(f.name for f in c.fields), "deleted"):
+                if (c.key, doc_id, name) in logged:
+                    continue
+                if field_value(c, before, name) != field_value(c, after, name):
+                    changed = [
+                        r
+                        for r in mine
+                        if r.assumed is None
+                        or field_value(c, r.assumed, name) != field_value(c, r.new, name)
+                    ]
+                    if not changed:
+                        unexplained.append(
+                            f"{c.name} {doc_id}: {name} silently went from "
+                            f"{field_value(c, before, name)} to {field_value(c, after, name)}; "
+                            f"rows sent: {mine}"
+                        )
+                if name in lists:
+                    for element in elements(c, before, name) - elements(c, after, name):
+                        removed = [
+                            r
+                            for r in mine
+                            if r.assumed is not None
+                            and element in elements(c, r.assumed, name)
+                            and element not in elements(c, r.new, name)
+                        ]
+                        if not removed:
+                            unexplained.append(
+                                f"{c.name} {doc_id}: {element} silently left {name}; "
+                                f"rows sent: {mine}"
+                            )
+            return unexplained
 
         async def _final_sync(self) -> None:
             for _ in range(10):

@@ -8,20 +8,24 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from app.clock import FrozenClock
 from app.db import Sessionmaker
 from models import (
     DirectiveProgress,
     DirectiveReceipt,
     DirectiveRecipient,
     RecipientStatus,
+    Role,
     SyncConflict,
     SyncQuarantine,
 )
 from schema import sdl
 from sync.client import pull_query, push_query
 from sync.collection import DIRECTIVE, DIRECTIVE_PROGRESS, DIRECTIVE_RECEIPT, global_id
+from sync.directive import mark_reported
 from sync.pull import changes_at
-from tests.conftest import Api, World
+from tests.conftest import Api, Builders, World
+from tests.sync.test_push_isolation import new_recipient
 
 DEADLINE = "2026-12-20T18:00:00+08:00"
 
@@ -233,6 +237,36 @@ async def test_a_receipt_for_a_directive_never_received_is_quarantined_not_dropp
     assert row is not None and row.signed_by == world.secretary.id
 
 
+async def test_a_receipt_for_a_colleagues_directive_answers_nothing_of_it(
+    api: Api, world: World, make: Builders, sessionmaker: Sessionmaker
+) -> None:
+    # A directive dispatched to a colleague of the same branch, and signed by them: another
+    # officer pushing a receipt with its id gets neither the signature nor the signer back.
+    branch_row, secretary = await issue_to_meigui(api, world)
+    dispatched = await api(
+        """mutation($r: ID!, $m: ID!) {
+             dispatchDirective(input: {recipientId: $r, memberIds: [$m]}) {
+               ... on DirectiveDispatched { recipients { id } }
+             } }""",
+        {"r": branch_row, "m": global_id("Member", world.meigui_member.id)},
+        token=secretary,
+    )
+    (colleague_row,) = dispatched["data"]["dispatchDirective"]["recipients"]
+    await make.account(Role.OFFICER, username="zhang.meigui", member_id=world.meigui_member.id)
+    colleague = await api.login("zhang.meigui")
+    signed = receipt(
+        world, colleague_row["id"], officerId=global_id("Member", world.meigui_member.id)
+    )
+    assert await push(api, colleague, "DirectiveReceipt", [{"newDocumentState": signed}]) == []
+
+    token = await api.login("officer.meigui")
+    mine = receipt(world, colleague_row["id"], signedAt="2026-11-28T17:00:00+08:00")
+    assert await push(api, token, "DirectiveReceipt", [{"newDocumentState": mine}]) == []
+    async with sessionmaker() as db:
+        [kept] = await db.scalars(select(SyncQuarantine))
+    assert [r["code"] for r in kept.reasons] == ["not_recipient"]
+
+
 async def test_progress_pushed_offline_is_recorded_and_synced_back(
     api: Api, world: World, officer_row: str, sessionmaker: Sessionmaker
 ) -> None:
@@ -265,6 +299,22 @@ async def test_progress_pushed_offline_is_recorded_and_synced_back(
     codes = sorted(r["field"] + ":" + r["code"] for rs in reasons for r in rs)
     assert codes == ["deleted:invalid", "percent:invalid"]
     assert await count(sessionmaker, DirectiveProgress) == 1
+
+
+async def test_reports_on_several_directives_are_marked_in_one_statement(
+    world: World, sessionmaker: Sessionmaker, clock: FrozenClock
+) -> None:
+    # A phone that reported on two directives offline pushes both reports in one batch.
+    first = await new_recipient(sessionmaker, world, clock)
+    second = await new_recipient(sessionmaker, world, clock)
+    async with sessionmaker.begin() as db:
+        await mark_reported(db, {first: clock(), second: clock()}, world.secretary.id, 42)
+    async with sessionmaker() as db:
+        rows = [await db.get(DirectiveRecipient, rid) for rid in (first, second)]
+    assert [(r.status, r.updated_at) for r in rows if r is not None] == [
+        (RecipientStatus.IN_PROGRESS, 42),
+        (RecipientStatus.IN_PROGRESS, 42),
+    ]
 
 
 async def test_the_stream_hands_out_the_directive_documents_a_stamp_wrote(

@@ -196,7 +196,13 @@ async def test_tombstones_within_the_horizon_are_kept(
 
 
 def officer_scope(world: World) -> Scope:
-    return Scope("branch", world.meigui.id, world.meigui.path, writable=True)
+    return Scope(
+        "branch",
+        world.meigui.id,
+        world.meigui.path,
+        writable=True,
+        member_id=world.officer_member.id,
+    )
 
 
 async def test_record_moved_out_of_scope_reaches_the_old_viewer_as_a_removal(
