@@ -36,6 +36,8 @@ class Settings:
     max_query_tokens: int = 2000
     max_aliases: int = 30
     max_page_size: int = 100
+    # The most elements any list argument may have (a push's rows have their own limit below).
+    max_list_length: int = 1000
     default_page_size: int = 20
     session_cache_seconds: float = 5.0
     # Whole-response cache for repeated queries (0 entries turns it off); see app/response_cache.py.
@@ -96,6 +98,7 @@ class Settings:
             "MEIJING_LOGIN_LOCK_MINUTES": ("login_lock_minutes", int),
             "MEIJING_DEMO_PASSWORD": ("demo_password", str),
             "MEIJING_MAX_PAGE_SIZE": ("max_page_size", int),
+            "MEIJING_MAX_LIST_LENGTH": ("max_list_length", int),
             "MEIJING_SYNC_MAX_PULL_LIMIT": ("sync_max_pull_limit", int),
             "MEIJING_SYNC_MAX_PUSH_ROWS": ("sync_max_push_rows", int),
             "MEIJING_TOMBSTONE_DAYS": ("tombstone_days", int),

@@ -26,7 +26,7 @@ from schema.extensions import Metrics, ShapeErrors
 from schema.fast_pull import FastPull
 from schema.field_record import FieldRecordMutation, FieldRecordQuery
 from schema.ledger import LedgerMutation, LedgerQuery
-from schema.limits import ParseWithinLimit, limit_rules
+from schema.limits import ArgumentLimits, ParseWithinLimit, limit_rules, push_row_arguments
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.study import StudyMutation, StudyQuery
@@ -93,6 +93,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
     max_tokens = settings.max_query_tokens
+    max_list_length = settings.max_list_length
+    push_rows = push_row_arguments()
     extensions: list[Callable[[], SchemaExtension]] = [
         # Order matters: the first extension's `on_operation` ends last, so errors are shaped
         # before Metrics reads their codes.
@@ -101,6 +103,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ParseWithinLimit(max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
+        # Before the fast path and the cache: neither answers a request that breaks a limit.
+        lambda: ArgumentLimits(max_list_length, push_rows),
         # Before the cache: answers recognised pull<Name> queries without graphql-core, and
         # keeps their pages out of the cache (see FastPull).
         FastPull,
