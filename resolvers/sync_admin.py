@@ -28,7 +28,7 @@ from models import (
     SyncDevice,
     SyncQuarantine,
 )
-from resolvers.errors import ErrorCode, Forbidden, InputError
+from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.field_record import WebWrite, apply, check_document, get_record, web_writer
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
@@ -36,6 +36,8 @@ from sync.collection import COLLECTIONS, Collection, encode_list
 from sync.scope import scope_of
 
 Choice = Literal["client", "server", "ancestor"]
+# An admin's note on a discarded row.
+MAX_NOTE = 2000
 
 
 def _require_admin_or_secretary(viewer: Viewer) -> None:
@@ -314,10 +316,13 @@ async def discard_quarantined(
 ) -> SyncQuarantine:
     """Marks a quarantined row discarded (kept for the record, never applied)."""
     viewer.require_admin()
+    errors = Collector()
+    clean_note = errors.optional_text("note", note, MAX_NOTE)
+    errors.raise_if_any()
     async with sessionmaker.begin() as db:
         row = await _pending(db, row_id)
         row.resolved_at, row.resolved_by, row.resolution = now, viewer.account_id, "discarded"
-        row.note = (note or "").strip()[:2000] or None
+        row.note = clean_note
     return row
 
 

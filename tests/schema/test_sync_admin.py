@@ -204,3 +204,18 @@ async def test_fleet_view_shows_devices_and_who_has_not_synced(
     officer = await api.login("officer.meigui", device="phone-1")  # the old token expired
     body = await api(DEVICES, token=officer, expect_errors=True)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_discard_note_over_the_maximum_is_refused_not_cut(api: Api, world: World) -> None:
+    officer = await api.login("officer.meigui", device="phone-1")
+    await push(api, officer, (None, visit(world, peopleReached=-1)))
+    admin = await api.login("admin")
+    [row] = (await api(QUARANTINE, token=admin))["data"]["syncQuarantine"]["nodes"]
+    discard = """
+    mutation($id: ID!, $note: String) { discardQuarantinedRow(id: $id, note: $note) {
+      __typename ... on InvalidInput { errors { field code } } } }"""
+
+    result = (await api(discard, {"id": row["id"], "note": "长" * 2001}, token=admin))["data"]
+
+    assert result["discardQuarantinedRow"]["errors"] == [{"field": "note", "code": "TOO_LONG"}]
+    assert (await api(QUARANTINE, token=admin))["data"]["syncQuarantine"]["totalCount"] == 1
