@@ -29,6 +29,7 @@ from schema.ledger import LedgerMutation, LedgerQuery
 from schema.limits import ArgumentLimits, ParseWithinLimit, limit_rules, push_row_arguments
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
+from schema.scalars import SCALAR_OVERRIDES
 from schema.study import StudyMutation, StudyQuery
 from schema.supervision import SupervisionMutation, SupervisionQuery
 from schema.sync import SyncMutation, SyncQuery, SyncSubscription
@@ -116,6 +117,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 
