@@ -38,6 +38,9 @@ from sync.scope import scope_of
 Choice = Literal["client", "server", "ancestor"]
 # An admin's note on a discarded row.
 MAX_NOTE = 2000
+# The fleet view's "no sync for this long": a century is more than any device has been around,
+# and far less than the calendar arithmetic can take.
+MAX_STALE_DAYS = 36_500
 
 
 def _require_admin_or_secretary(viewer: Viewer) -> None:
@@ -372,6 +375,12 @@ def _devices(query: Select[Any], viewer: Viewer, flt: DeviceFilter, now: datetim
     if flt.account_id is not None:
         query = query.where(SyncDevice.account_id == flt.account_id)
     if flt.stale_for_days is not None:
+        if not 0 <= flt.stale_for_days <= MAX_STALE_DAYS:
+            raise InputError.one(
+                "staleForDays",
+                f"须在 0 到 {MAX_STALE_DAYS} 之间 (must be between 0 and {MAX_STALE_DAYS})",
+                ErrorCode.OUT_OF_RANGE,
+            )
         cutoff = now - timedelta(days=flt.stale_for_days)
         query = query.where(
             and_(

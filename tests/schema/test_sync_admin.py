@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
 from app.clock import FrozenClock
 from models import Role
@@ -219,3 +220,29 @@ async def test_discard_note_over_the_maximum_is_refused_not_cut(api: Api, world:
 
     assert result["discardQuarantinedRow"]["errors"] == [{"field": "note", "code": "TOO_LONG"}]
     assert (await api(QUARANTINE, token=admin))["data"]["syncQuarantine"]["totalCount"] == 1
+
+
+@pytest.mark.parametrize("days", [-1, -(2**31), 2**31 - 1, 36_501])
+async def test_stale_for_days_outside_its_range_is_bad_user_input(
+    api: Api, world: World, days: int
+) -> None:
+    admin = await api.login("admin")
+
+    body = await api(DEVICES, {"stale": days}, token=admin, expect_errors=True)
+
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", body
+    assert [(p["field"], p["code"]) for p in error["extensions"]["problems"]] == [
+        ("staleForDays", "out_of_range")
+    ]
+
+
+@pytest.mark.parametrize("days", [0, 36_500])
+async def test_stale_for_days_at_the_ends_of_its_range_is_served(
+    api: Api, world: World, days: int
+) -> None:
+    admin = await api.login("admin")
+
+    body = await api(DEVICES, {"stale": days}, token=admin)
+
+    assert body["data"]["syncDevices"]["totalCount"] >= 0
