@@ -68,9 +68,7 @@ async def test_a_date_time_beyond_the_years_utc_can_hold_is_refused_as_bad_input
     assert await count(sessionmaker, Directive) == 0
 
 
-async def test_a_date_time_near_the_ends_of_the_years_still_parses(
-    api: Api, world: World
-) -> None:
+async def test_a_date_time_near_the_ends_of_the_years_still_parses(api: Api, world: World) -> None:
     token = await api.login("admin")
     hotline = {
         "category": "FAMILY",
