@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.assessment_export import export_assessment
 from app.auth import ViewerCache
 from app.clock import Clock, system_clock
+from app.compression import add_compression
 from app.dashboard_export import export_dashboard
 from app.db import create_engine, create_sessionmaker
 from app.endpoint import EndpointDeps
@@ -187,6 +188,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         ],
         lifespan=lifespan,
     )
+    add_compression(app)
+    # Outermost: every response, compressed or refused, carries the request id and is logged.
     app.add_middleware(RequestIdMiddleware)
     app.state.settings = settings
     app.state.engine = engine

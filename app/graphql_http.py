@@ -15,6 +15,8 @@ https://graphql.github.io/graphql-over-http/draft/ — where strawberry 0.341 di
 - answers every refusal and unexpected failure with a GraphQL-shaped JSON body carrying
   `extensions.code` and the request id, never with plain text or a traceback;
 - sends every WebSocket message as a text frame (strawberry sends bytes as binary frames).
+- refuses a body larger than `max_body_bytes` with 413, by its Content-Length before reading
+  any of it, or while reading it, before it is held whole.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -71,6 +73,33 @@ _HTTP_CODES = {
     406: GraphQLErrorCode.NOT_ACCEPTABLE,
     415: GraphQLErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the limit while it was being read."""
+
+
+def limit_body(receive: Receive, limit: int) -> Receive:
+    """`receive`, raising BodyTooLarge as soon as the body read so far passes `limit` bytes."""
+    received = 0
+
+    async def receive_within_limit() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge
+        return message
+
+    return receive_within_limit
+
+
+def declared_too_large(request: Request, limit: int) -> bool:
+    """The client announced a body larger than `limit` (a malformed length is left to the
+    server, which refuses it; reading then counts the bytes anyway)."""
+    length = request.headers.get("content-length", "")
+    return length.isdigit() and int(length) > limit
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -226,10 +255,14 @@ class MeijingGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope, receive)
+        request = Request(scope, limit_body(receive, self.settings.max_body_bytes))
         media = negotiate(request.headers.get("accept"))
         try:
+            if declared_too_large(request, self.settings.max_body_bytes):
+                raise BodyTooLarge
             response = await self._respond(request, media)
+        except BodyTooLarge:
+            response = self.body_too_large(request_id_of(scope), media)
         except Exception as exc:  # whatever escapes, the client sees a code and the request id
             request_id = request_id_of(scope)
             log.error("internal_error", request_id=request_id, exc_info=exc)
@@ -261,6 +294,19 @@ class MeijingGraphQL(GraphQL[Context, None]):
             if media == GRAPHQL_RESPONSE_JSON and response.status_code == 200:
                 response.status_code = status
         return response
+
+    def body_too_large(self, request_id: str, media: str | None) -> Response:
+        limit = self.settings.max_body_bytes
+        message = f"请求体超过 {limit} 字节 (the request body is larger than {limit} bytes)"
+        # The rest of the body stays unread, so the connection cannot carry another request.
+        return self.error_response(
+            413,
+            GraphQLErrorCode.PAYLOAD_TOO_LARGE,
+            message,
+            request_id,
+            media,
+            {"connection": "close"},
+        )
 
     def error_response(
         self,

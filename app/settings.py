@@ -10,6 +10,8 @@ from pathlib import Path
 DEV_SECRET_KEY = "meijing-development-secret-key-not-for-production"
 DEFAULT_DEMO_PASSWORD = "meijing-demo"
 GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+# Room in a request body for the query text and the other fields beside an attachment.
+ATTACHMENT_REQUEST_SLACK = 64 * 1024
 
 
 class SettingsError(RuntimeError):
@@ -38,6 +40,8 @@ class Settings:
     max_query_tokens: int = 2000
     max_aliases: int = 30
     max_page_size: int = 100
+    # The most elements any list argument may have (a push's rows have their own limit below).
+    max_list_length: int = 1000
     default_page_size: int = 20
     session_cache_seconds: float = 5.0
     # Whole-response cache for repeated queries (0 entries turns it off); see app/response_cache.py.
@@ -52,6 +56,10 @@ class Settings:
     # ledger period ends before an entry recorded for it counts as late.
     storage_dir: str = field(default_factory=default_storage_dir)
     ledger_attachment_max_bytes: int = 10 * 1024 * 1024
+    # The largest request body (413 beyond it). It must carry the largest attachment, which
+    # travels base64-encoded inside a mutation (`check` refuses a smaller limit), and the largest
+    # push batch a phone sends: 50 rows of the longest patrols are about 8 MB.
+    max_body_bytes: int = 16 * 1024 * 1024
     ledger_grace_days: int = 7
     # Supervision reminders (resolvers/reminder.py): minutes between in-process generation runs
     # while serving (0 turns it off, e.g. when cron runs `meijing reminders run`), and the rules:
@@ -99,6 +107,15 @@ class Settings:
             raise SettingsError(
                 f"MEIJING_METRICS_OPERATIONS holds names GraphQL does not allow: {', '.join(bad)}"
             )
+        # Base64 takes 4 bytes for every 3.
+        attachment_body = -(-self.ledger_attachment_max_bytes // 3) * 4 + ATTACHMENT_REQUEST_SLACK
+        if self.max_body_bytes < attachment_body:
+            raise SettingsError(
+                f"MEIJING_MAX_BODY_BYTES ({self.max_body_bytes}) must be at least "
+                f"{attachment_body}, so that a ledger attachment of "
+                f"MEIJING_LEDGER_ATTACHMENT_MAX_BYTES ({self.ledger_attachment_max_bytes}) fits "
+                "in a request, base64-encoded"
+            )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -114,6 +131,7 @@ class Settings:
             "MEIJING_LOGIN_LOCK_MINUTES": ("login_lock_minutes", int),
             "MEIJING_DEMO_PASSWORD": ("demo_password", str),
             "MEIJING_MAX_PAGE_SIZE": ("max_page_size", int),
+            "MEIJING_MAX_LIST_LENGTH": ("max_list_length", int),
             "MEIJING_SYNC_MAX_PULL_LIMIT": ("sync_max_pull_limit", int),
             "MEIJING_SYNC_MAX_PUSH_ROWS": ("sync_max_push_rows", int),
             "MEIJING_TOMBSTONE_DAYS": ("tombstone_days", int),
@@ -123,6 +141,7 @@ class Settings:
             "MEIJING_METRICS_TOKEN": ("metrics_token", str),
             "MEIJING_STORAGE_DIR": ("storage_dir", str),
             "MEIJING_LEDGER_ATTACHMENT_MAX_BYTES": ("ledger_attachment_max_bytes", int),
+            "MEIJING_MAX_BODY_BYTES": ("max_body_bytes", int),
             "MEIJING_LEDGER_GRACE_DAYS": ("ledger_grace_days", int),
             "MEIJING_REMINDER_INTERVAL_MINUTES": ("reminder_interval_minutes", float),
             "MEIJING_REMINDER_LEDGER_LEAD_DAYS": ("reminder_ledger_lead_days", int),

@@ -15,7 +15,10 @@ and measures, as RxDB's builders send them:
 - stream: 200 WebSocket subscribers (graphql-transport-ws) on streamVisit while one device
   pushes a visit at a time; latency from sending the push to each subscriber receiving it
   (so it includes the push's own round trip); then the server's RSS;
-- the limit: the same pull and push database work done directly with asyncpg + orjson.
+- the limit: the same pull and push database work done directly with asyncpg + orjson;
+- the wire: bytes per visit of a pull page of 100 and of 1,000 visits as sent for each
+  `Accept-Encoding` (none, gzip, br, zstd), and pages of 1,000 per second with each, which is
+  what compressing them costs the server.
 
 Prints one table. `--quick` (20,000 visits, shorter phases) checks that everything runs.
 The in-process Feed carries stream notices within one server process; with several processes
@@ -28,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gzip
 import os
 import platform
 import statistics
@@ -35,7 +39,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,9 +52,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
+import brotli  # noqa: E402
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 import websockets  # noqa: E402
+import zstandard  # noqa: E402
 
 from app.clock import system_clock  # noqa: E402
 from app.db import create_engine, create_sessionmaker  # noqa: E402
@@ -81,6 +87,20 @@ STREAM = (
     f" documents {{ {FIELDS} }} checkpoint {{ id updatedAt }} }} }}"
 )
 PAGE = 1000
+ENCODINGS = ("identity", "gzip", "br", "zstd")
+# What the server runs for each encoding (app/compression.py: level 4 throughout).
+ENCODE: dict[str, Callable[[bytes], bytes]] = {
+    "identity": lambda body: body,
+    "gzip": lambda body: gzip.compress(body, compresslevel=4),
+    "br": lambda body: brotli.compress(body, quality=4),
+    "zstd": lambda body: zstandard.ZstdCompressor(level=4).compress(body),
+}
+DECODE: dict[str, Callable[[bytes], bytes]] = {
+    "identity": lambda body: body,
+    "gzip": gzip.decompress,
+    "br": brotli.decompress,
+    "zstd": lambda body: zstandard.ZstdDecompressor().decompressobj().decompress(body),
+}
 PASSWORD = os.environ.get("MEIJING_DEMO_PASSWORD", "meijing-demo")
 
 # The pull's SQL for an admin (scope: everything), as sync/pull.py sends it.
@@ -232,21 +252,40 @@ async def login(port: int, device: str) -> str:
         return str(body["data"]["login"]["accessToken"])
 
 
+def pull_request(
+    port: int,
+    token: str,
+    query: str,
+    checkpoint: dict[str, Any] | None,
+    limit: int,
+    encoding: str = "identity",
+) -> bytes:
+    request = post_request(
+        port, token, {"query": query, "variables": {"checkpoint": checkpoint, "limit": limit}}
+    )
+    return request.replace(b"\r\n\r\n", f"\r\nAccept-Encoding: {encoding}\r\n\r\n".encode(), 1)
+
+
 async def pull_all(
-    client: KeepAliveClient, port: int, token: str, query: str, max_pages: int | None = None
+    client: KeepAliveClient,
+    port: int,
+    token: str,
+    query: str,
+    max_pages: int | None = None,
+    encoding: str = "identity",
 ) -> dict[str, Any]:
     """Pages through the collection from the start, as RxDB's initial pull does."""
     checkpoint: dict[str, Any] | None = None
-    documents = pages = 0
+    documents = pages = wire_bytes = 0
     latencies: list[float] = []
     started = time.perf_counter()
     while max_pages is None or pages < max_pages:
-        request = post_request(
-            port, token, {"query": query, "variables": {"checkpoint": checkpoint, "limit": PAGE}}
-        )
+        request = pull_request(port, token, query, checkpoint, PAGE, encoding)
         sent = time.perf_counter()
-        status, body = await client.send(request)
+        status, wire = await client.send(request)
         latencies.append(time.perf_counter() - sent)
+        wire_bytes += len(wire)
+        body = DECODE[encoding](wire)
         if status != 200 or b'"errors"' in body:
             raise RuntimeError(body[:500].decode())
         page = orjson.loads(body)["data"]["pullVisit"]
@@ -262,7 +301,35 @@ async def pull_all(
         "docs_per_s": documents / elapsed,
         "pages_per_s": pages / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
+        "bytes_per_visit": wire_bytes / documents,
     }
+
+
+async def wire_sizes(client: KeepAliveClient, port: int, token: str, pages: int) -> list[str]:
+    """Rows of the wire table: bytes per visit of a first page of 100 visits, and of `pages`
+    pages of 1,000 with their rate, for each Accept-Encoding; and the CPU one page of 1,000
+    costs to compress, timed here (the best of 20) since the rates move with the machine's load."""
+    status, plain = await client.send(pull_request(port, token, PULL, None, PAGE))
+    assert status == 200
+    rows = []
+    for encoding in ENCODINGS:
+        timings = []
+        for _ in range(20):
+            started = time.perf_counter()
+            ENCODE[encoding](plain)
+            timings.append(time.perf_counter() - started)
+        status, wire = await client.send(pull_request(port, token, PULL, None, 100, encoding))
+        assert (
+            status == 200
+            and len(orjson.loads(DECODE[encoding](wire))["data"]["pullVisit"]["documents"]) == 100
+        )
+        paged = await pull_all(client, port, token, PULL, max_pages=pages, encoding=encoding)
+        rows.append(
+            f"| {encoding} | {len(wire):,} ({len(wire) / 100:.0f}) |"
+            f" {paged['bytes_per_visit']:.0f} | {min(timings) * 1000:.1f} |"
+            f" {paged['pages_per_s']:.0f} (p50 {paged['p50_ms']:.1f} ms) |"
+        )
+    return rows
 
 
 async def direct_pull(url: str) -> dict[str, Any]:
@@ -611,6 +678,7 @@ async def main() -> None:
             client, port, token, PULL_NORMAL, max_pages=10 if args.quick else 20
         )
         fast = await pull_all(client, port, token, PULL)
+        wire = await wire_sizes(client, port, token, pages=10 if args.quick else 30)
         client.close()
         assert fast["documents"] == county.stored_visits, (fast["documents"], county)
         rss_after_pull = rss_mib(process.pid)
@@ -657,6 +725,13 @@ async def main() -> None:
         f"| server RSS, MiB | after pull {rss_after_pull:.0f}, after push {rss_after_push:.0f},"
         f" {args.subscribers} subscribers {stream['rss_after']:.0f} | | < 300 MB |"
     )
+    print(
+        "\n| Accept-Encoding | page of 100 visits, bytes (per visit) |"
+        " pages of 1,000, bytes per visit | compressing one page of 1,000, ms |"
+        " pages of 1,000 per second |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    print("\n".join(wire))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ class ErrorCode(enum.StrEnum):
     REQUIRED = "required"
     INVALID = "invalid"
     TOO_LONG = "too_long"
+    # A list argument with more elements than the server takes (MEIJING_MAX_LIST_LENGTH).
+    TOO_MANY = "too_many"
     NOT_FOUND = "not_found"
     DUPLICATE = "duplicate"
     INVALID_KIND = "invalid_kind"

@@ -36,7 +36,7 @@ from models import (
     SyncDevice,
     SyncQuarantine,
 )
-from resolvers.errors import ErrorCode, Forbidden, InputError, Problem
+from resolvers.errors import Collector, ErrorCode, Forbidden, InputError, Problem
 from resolvers.field_record import WebWrite, check_document, get_record, web_writer
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.viewer import Viewer
@@ -47,6 +47,11 @@ from sync.scope import scope_of
 
 Choice = Literal["client", "server", "ancestor"]
 Settlement = Literal["applied", "merged", "conflicted"]
+# An admin's note on a discarded row.
+MAX_NOTE = 2000
+# The fleet view's "no sync for this long": a century is more than any device has been around,
+# and far less than the calendar arithmetic can take.
+MAX_STALE_DAYS = 36_500
 
 
 def _require_admin_or_secretary(viewer: Viewer) -> None:
@@ -470,11 +475,14 @@ async def discard_quarantined(
 ) -> SyncQuarantine:
     """Marks a quarantined row discarded (kept for the record, never applied)."""
     viewer.require_admin()
+    errors = Collector()
+    clean_note = errors.optional_text("note", note, MAX_NOTE)
+    errors.raise_if_any()
     async with sessionmaker.begin() as db:
         await take_write_lock(db)
         row = await _pending(db, row_id)
         row.resolved_at, row.resolved_by, row.resolution = now, viewer.account_id, "discarded"
-        row.note = (note or "").strip()[:2000] or None
+        row.note = clean_note
     return row
 
 
@@ -524,6 +532,12 @@ def _devices(query: Select[Any], viewer: Viewer, flt: DeviceFilter, now: datetim
     if flt.account_id is not None:
         query = query.where(SyncDevice.account_id == flt.account_id)
     if flt.stale_for_days is not None:
+        if not 0 <= flt.stale_for_days <= MAX_STALE_DAYS:
+            raise InputError.one(
+                "staleForDays",
+                f"须在 0 到 {MAX_STALE_DAYS} 之间 (must be between 0 and {MAX_STALE_DAYS})",
+                ErrorCode.OUT_OF_RANGE,
+            )
         cutoff = now - timedelta(days=flt.stale_for_days)
         query = query.where(
             and_(

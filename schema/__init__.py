@@ -28,9 +28,10 @@ from schema.extensions import Metrics, ShapeErrors
 from schema.fast_pull import FastPull
 from schema.field_record import FieldRecordMutation, FieldRecordQuery
 from schema.ledger import LedgerMutation, LedgerQuery
-from schema.limits import ParseWithinLimit, limit_rules
+from schema.limits import ArgumentLimits, ParseWithinLimit, limit_rules, push_row_arguments
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
+from schema.scalars import SCALAR_OVERRIDES
 from schema.study import StudyMutation, StudyQuery
 from schema.supervision import SupervisionMutation, SupervisionQuery
 from schema.sync import SyncMutation, SyncQuery, SyncSubscription
@@ -96,6 +97,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         rules.append(NoSchemaIntrospectionCustomRule)
     max_tokens = settings.max_query_tokens
     labels = OperationLabels(known_operation_names(settings.metrics_operations))
+    max_list_length = settings.max_list_length
+    push_rows = push_row_arguments()
     extensions: list[Callable[[], SchemaExtension]] = [
         # Order matters: the first extension's `on_operation` ends last, so errors are shaped
         # before Metrics reads their codes.
@@ -104,6 +107,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ParseWithinLimit(max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
+        # Before the fast path and the cache: neither answers a request that breaks a limit.
+        lambda: ArgumentLimits(max_list_length, push_rows),
         # Before the cache: answers recognised pull<Name> queries without graphql-core, and
         # keeps their pages out of the cache (see FastPull).
         FastPull,
@@ -115,6 +120,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

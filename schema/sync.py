@@ -738,7 +738,7 @@ def from_wire(kind: type[T], document: Mapping[str, Any]) -> T:
 def _checkpoint(value: Any) -> Checkpoint | None:
     if value is None or value is strawberry.UNSET:
         return None
-    return Checkpoint(value.id, value.updated_at)
+    return Checkpoint.from_client(value.id, value.updated_at)
 
 
 def device_report(info: Info) -> DeviceReport:

@@ -37,6 +37,11 @@ class ResyncRequired(Exception):
         self.reason = reason
 
 
+# Stamps are epoch milliseconds in a BIGINT column: a checkpoint beyond them cannot be compared
+# with one (the drivers refuse the parameter). 2.0**63 is exact as a float, unlike 2**63 - 1.
+_STAMP_END = 2.0**63
+
+
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
     id: str
@@ -44,6 +49,17 @@ class Checkpoint:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "updatedAt": self.updated_at}
+
+    @classmethod
+    def from_client(cls, id: str, updated_at: float) -> Checkpoint:
+        """A checkpoint a device sent back; one no pull can have handed out is a CURSOR error."""
+        if not 0 <= updated_at < _STAMP_END:
+            raise InputError.one(
+                "checkpoint",
+                "无效的检查点 (invalid checkpoint: updatedAt must be a stamp from 0 to 2^63)",
+                ErrorCode.CURSOR,
+            )
+        return cls(id, updated_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,20 @@ status codes."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from app.clock import FrozenClock
 from app.db import Sessionmaker
+from app.factory import create_app
 from app.graphql_http import negotiate
+from app.settings import Settings, SettingsError
 from models import Account
 from tests.conftest import Api, World
 
@@ -261,3 +267,121 @@ async def test_head_is_refused_with_the_methods_allowed(api: Api) -> None:
 
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, POST"
+
+
+# --- the body limit (MEIJING_MAX_BODY_BYTES) --------------------------------------------------
+
+BODY_LIMIT = 100_000
+CHUNK = 64 * 1024
+
+
+@dataclass
+class Exchange:
+    """One request driven through the ASGI app by hand, counting the body bytes it read."""
+
+    status_code: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    bytes_read: int = 0
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+async def exchange(app: Any, body_size: int, *, declare_length: bool) -> Exchange:
+    """POSTs `body_size` bytes of a JSON query padded with spaces, in 64 KiB chunks."""
+    head = b'{"query": "{ __typename }"'
+    payload = head + b" " * (body_size - len(head) - 1) + b"}"
+    chunks = iter([payload[i : i + CHUNK] for i in range(0, len(payload), CHUNK)])
+    result = Exchange()
+
+    async def receive() -> dict[str, Any]:
+        chunk = next(chunks, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        result.bytes_read += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            result.status_code = message["status"]
+            result.headers = {k.decode(): v.decode() for k, v in message["headers"]}
+        elif message["type"] == "http.response.body":
+            result.body += message.get("body", b"")
+
+    headers = [(b"content-type", b"application/json"), (b"accept", JSON.encode())]
+    if declare_length:
+        headers.append((b"content-length", str(body_size).encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("meijing.test", 80),
+    }
+    await app(scope, receive, send)
+    return result
+
+
+@pytest.fixture
+async def limited_app(db_url: str, clock: FrozenClock) -> AsyncIterator[Any]:
+    settings = Settings(
+        database_url=db_url,
+        log_level="WARNING",
+        max_body_bytes=BODY_LIMIT,
+        ledger_attachment_max_bytes=1000,
+    )
+    application = create_app(settings, clock=clock)
+    yield application
+    await application.state.engine.dispose()
+
+
+async def test_body_declared_larger_than_the_limit_is_refused_before_it_is_read(
+    limited_app: Any,
+) -> None:
+    response = await exchange(limited_app, 10_000_000, declare_length=True)
+
+    assert response.status_code == 413
+    assert response.bytes_read == 0
+
+
+async def test_undeclared_body_is_refused_once_it_passes_the_limit(limited_app: Any) -> None:
+    response = await exchange(limited_app, 10_000_000, declare_length=False)
+
+    assert response.status_code == 413
+    assert response.bytes_read <= BODY_LIMIT + CHUNK
+
+
+@pytest.mark.parametrize("declare_length", [True, False])
+async def test_body_at_the_limit_is_served(limited_app: Any, declare_length: bool) -> None:
+    response = await exchange(limited_app, BODY_LIMIT, declare_length=declare_length)
+
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_body_too_large_answers_in_the_graphql_error_shape(limited_app: Any) -> None:
+    response = await exchange(limited_app, BODY_LIMIT + 1, declare_length=False)
+
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {
+        "code": "PAYLOAD_TOO_LARGE",
+        "requestId": response.headers["x-request-id"],
+    }
+    assert str(BODY_LIMIT) in error["message"]
+    assert response.headers["content-type"].startswith(JSON)
+    # The rest of the body was never read: the connection cannot carry another request.
+    assert response.headers["connection"] == "close"
+
+
+def test_settings_refuse_a_body_limit_too_small_for_the_largest_attachment() -> None:
+    with pytest.raises(SettingsError, match="MEIJING_MAX_BODY_BYTES"):
+        Settings(max_body_bytes=10 * 1024 * 1024).check()
+    Settings().check()  # the defaults fit together

@@ -18,7 +18,7 @@ from app.seed import seed_catalogs
 from app.settings import Settings
 from models import LedgerAttachment, LedgerEntry, Role, StudyRecord
 from schema.node import to_global_id
-from tests.conftest import Api, Builders, World
+from tests.conftest import Api, Builders, ClientFor, World
 from tests.schema.test_statement_count import counting
 
 CREATE = """
@@ -463,3 +463,34 @@ async def test_node_refetches_entries_within_read_scope(
     officer = await api.login("officer.meigui")
     body = await api(query, {"id": entry["id"]}, token=officer)
     assert body["data"]["node"] is None
+
+
+async def test_the_largest_attachment_fits_the_default_body_limit(
+    client_for: ClientFor, db_url: str, tmp_path: Path, world: World, catalog: None
+) -> None:
+    """A ledger attachment travels base64-encoded in the mutation's body: the default
+    MEIJING_MAX_BODY_BYTES must carry the largest one the default settings accept."""
+    defaults = Settings()
+    client = await client_for(
+        dataclasses.replace(defaults, database_url=db_url, storage_dir=str(tmp_path / "files"))
+    )
+    api = Api(client)
+    secretary = await api.login("secretary.meigui")
+    entry = (await create(api, secretary, world))["entry"]
+    content = bytes(range(256)) * (defaults.ledger_attachment_max_bytes // 256)
+    assert len(content) == defaults.ledger_attachment_max_bytes
+
+    body = await api(
+        UPLOAD,
+        {
+            "input": {
+                "entryId": entry["id"],
+                "fileName": "会议录音.bin",
+                "contentType": "application/octet-stream",
+                "contentBase64": base64.b64encode(content).decode(),
+            }
+        },
+        token=secretary,
+    )
+
+    assert body["data"]["addLedgerAttachment"]["attachment"]["size"] == len(content)

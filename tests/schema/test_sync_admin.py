@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import orjson
+import pytest
 
 from app.clock import FrozenClock
 from models import Role
@@ -317,3 +318,44 @@ async def test_a_text_conflict_merged_in_full_is_not_shown_as_competing(
     logged = (await api(CONFLICTS, token=secretary))["data"]["syncConflicts"]["nodes"]
     assert sorted(c["reason"] for c in logged) == ["delete_vs_edit", "edit_of_deleted"]
     assert await competing_on(api, secretary, base["id"]) == []
+
+
+async def test_discard_note_over_the_maximum_is_refused_not_cut(api: Api, world: World) -> None:
+    officer = await api.login("officer.meigui", device="phone-1")
+    await push(api, officer, (None, visit(world, peopleReached=-1)))
+    admin = await api.login("admin")
+    [row] = (await api(QUARANTINE, token=admin))["data"]["syncQuarantine"]["nodes"]
+    discard = """
+    mutation($id: ID!, $note: String) { discardQuarantinedRow(id: $id, note: $note) {
+      __typename ... on InvalidInput { errors { field code } } } }"""
+
+    result = (await api(discard, {"id": row["id"], "note": "长" * 2001}, token=admin))["data"]
+
+    assert result["discardQuarantinedRow"]["errors"] == [{"field": "note", "code": "TOO_LONG"}]
+    assert (await api(QUARANTINE, token=admin))["data"]["syncQuarantine"]["totalCount"] == 1
+
+
+@pytest.mark.parametrize("days", [-1, -(2**31), 2**31 - 1, 36_501])
+async def test_stale_for_days_outside_its_range_is_bad_user_input(
+    api: Api, world: World, days: int
+) -> None:
+    admin = await api.login("admin")
+
+    body = await api(DEVICES, {"stale": days}, token=admin, expect_errors=True)
+
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", body
+    assert [(p["field"], p["code"]) for p in error["extensions"]["problems"]] == [
+        ("staleForDays", "out_of_range")
+    ]
+
+
+@pytest.mark.parametrize("days", [0, 36_500])
+async def test_stale_for_days_at_the_ends_of_its_range_is_served(
+    api: Api, world: World, days: int
+) -> None:
+    admin = await api.login("admin")
+
+    body = await api(DEVICES, {"stale": days}, token=admin)
+
+    assert body["data"]["syncDevices"]["totalCount"] >= 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
@@ -17,7 +18,7 @@ from sync.collection import VISIT, global_id
 from sync.pull import Checkpoint, pull
 from sync.push import PushRow, Writer, push
 from sync.scope import Scope
-from tests.conftest import World
+from tests.conftest import Api, World
 
 batches = st.lists(
     st.lists(st.sampled_from(["meigui", "yushan", "meigui_group"]), min_size=1, max_size=5),
@@ -89,3 +90,62 @@ def _visit(world: World, branch: str) -> dict[str, Any]:
         "peopleReached": 1,
         "visitedAt": "2026-05-01T10:00:00+08:00",
     }
+
+
+PULL = """query($cp: VisitInputCheckpoint, $n: Int!) {
+  pullVisit(checkpoint: $cp, limit: $n) { documents { id } checkpoint { id updatedAt } }
+}"""
+# The same query, which the fast path (schema/fast_pull.py) leaves to normal execution.
+PULL_NORMAL = PULL.replace("limit: $n)", "limit: $n) @include(if: true)")
+
+
+@pytest.mark.parametrize("query", [PULL, PULL_NORMAL], ids=["fast", "normal"])
+@pytest.mark.parametrize("updated_at", [1e19, -1e19, 2.0**63, -1.0, 1e308])
+async def test_checkpoint_outside_the_stamp_range_is_a_cursor_error(
+    api: Api, world: World, query: str, updated_at: float
+) -> None:
+    token = await api.login("officer.meigui")
+
+    body = await api(
+        query, {"cp": {"id": "x", "updatedAt": updated_at}, "n": 10}, token, expect_errors=True
+    )
+
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", body
+    assert [(p["field"], p["code"]) for p in error["extensions"]["problems"]] == [
+        ("checkpoint", "cursor")
+    ]
+
+
+@pytest.mark.parametrize("updated_at", [0.0, 2.0**63 - 1024])
+async def test_checkpoint_at_the_ends_of_the_stamp_range_is_served(
+    api: Api, world: World, updated_at: float
+) -> None:
+    token = await api.login("officer.meigui")
+
+    body = await api(PULL, {"cp": {"id": "", "updatedAt": updated_at}, "n": 10}, token)
+
+    assert body["data"]["pullVisit"]["documents"] == []
+
+
+@pytest.mark.parametrize(
+    ("limit", "code"),
+    [
+        (0, "BAD_USER_INPUT"),
+        (-1, "BAD_USER_INPUT"),
+        (1001, "BAD_USER_INPUT"),
+        (2**31 - 1, "BAD_USER_INPUT"),
+        # Beyond what GraphQL's Int represents: refused while coercing the variables.
+        (2**31, "GRAPHQL_VALIDATION_FAILED"),
+        (1e19, "GRAPHQL_VALIDATION_FAILED"),
+    ],
+)
+async def test_pull_limit_outside_its_range_is_a_typed_error(
+    api: Api, world: World, limit: float, code: str
+) -> None:
+    token = await api.login("officer.meigui")
+
+    body = await api(PULL, {"cp": None, "n": limit}, token, expect_errors=True)
+
+    assert [e["extensions"]["code"] for e in body["errors"]] == [code], body
