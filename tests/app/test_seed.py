@@ -351,10 +351,11 @@ async def test_admin_pulls_the_seeded_years_oldest_first_and_a_new_push_stamps_a
     officer = await api.login("officer.meigui", settings.demo_password)
     mine = await _pull_all(api, officer, "Visit")
     assert mine and all(v["branchId"] == mine[0]["branchId"] for v in mine)
+    me = (await api("{ me { member { id } } }", token=officer))["data"]["me"]
     new = {
         "id": str(uuid.uuid4()),
         "branchId": mine[0]["branchId"],
-        "officerId": mine[0]["officerId"],
+        "officerId": me["member"]["id"],  # officers record as themselves
         "village": "玫瑰村",
         "category": "household",
         "status": "open",
