@@ -19,9 +19,7 @@ from tests.e2e.test_server import (
     Server,
     graphql,
     server_env,
-    start,
-    stop,
-    wait_until_healthy,
+    serving,
 )
 
 pytestmark = pytest.mark.e2e
@@ -56,13 +54,8 @@ def demo_env(backend: str, db_url: str, tmp_path: Path) -> dict[str, str]:
 def demo_server(demo_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
     seeded = meijing(demo_env, "seed", "--demo", "--if-empty")
     assert "admin" in seeded.stdout
-    log_path = tmp_path / "server.log"
-    process, url = start(demo_env, log_path)
-    try:
-        wait_until_healthy(process, url, log_path)
-        yield Server(process, url, log_path)
-    finally:
-        stop(process)
+    with serving(demo_env, tmp_path / "server.log") as started:
+        yield started
 
 
 DASHBOARD = """

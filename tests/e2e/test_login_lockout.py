@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +13,12 @@ import pytest
 from app.settings import Settings
 from models import Role
 from tests.conftest import TEST_PASSWORD, Builders
-from tests.e2e.test_server import Server, graphql, server_env, start, stop, wait_until_healthy
+from tests.e2e.test_server import (
+    Server,
+    graphql,
+    production_env,
+    serving,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -28,19 +32,9 @@ LOGIN = """mutation($u: String!, $p: String!) {
 @pytest.fixture
 async def lockable_server(db_url: str, make: Builders, tmp_path: Path) -> AsyncIterator[Server]:
     await make.account(Role.INSPECTOR, username="inspector")
-    env = server_env(
-        DATABASE_URL=db_url,
-        MEIJING_ENV="production",
-        MEIJING_SECRET_KEY=secrets.token_urlsafe(48),
-        MEIJING_LOG_LEVEL="WARNING",
-    )
-    log_path = tmp_path / "server.log"
-    process, url = start(env, log_path)
-    try:
-        wait_until_healthy(process, url, log_path)
-        yield Server(process, url, log_path)
-    finally:
-        stop(process)
+    env = production_env(db_url, MEIJING_LOG_LEVEL="WARNING")
+    with serving(env, tmp_path / "server.log") as started:
+        yield started
 
 
 async def test_forty_parallel_guesses_check_at_most_max_failures_passwords(

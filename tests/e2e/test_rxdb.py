@@ -9,7 +9,6 @@ that install these tests fail, since a skipped real-client test would prove noth
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -22,7 +21,12 @@ import pytest
 from schema.node import to_global_id
 from sync.stream_guard import SIGNED_OUT
 from tests.conftest import TEST_PASSWORD, World
-from tests.e2e.test_server import Server, graphql, server_env, start, stop, wait_until_healthy
+from tests.e2e.test_server import (
+    Server,
+    graphql,
+    production_env,
+    serving,
+)
 from tests.schema.test_sync import PULL_VISIT, PUSH_VISIT, visit
 
 pytestmark = pytest.mark.e2e
@@ -51,19 +55,9 @@ def node() -> str:
 
 @pytest.fixture
 def server(db_url: str, world: World, tmp_path: Path) -> Iterator[Server]:
-    env = server_env(
-        DATABASE_URL=db_url,
-        MEIJING_ENV="production",
-        MEIJING_SECRET_KEY=secrets.token_urlsafe(48),
-        MEIJING_LOG_LEVEL="INFO",
-    )
-    log_path = tmp_path / "server.log"
-    process, url = start(env, log_path)
-    try:
-        wait_until_healthy(process, url, log_path)
-        yield Server(process, url, log_path)
-    finally:
-        stop(process)
+    env = production_env(db_url, MEIJING_LOG_LEVEL="INFO")
+    with serving(env, tmp_path / "server.log") as started:
+        yield started
 
 
 async def sign_in(server: Server, username: str, device: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -64,6 +65,16 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=WAIT_SECONDS)
 
 
+def production_env(database_url: str, **overrides: str) -> dict[str, str]:
+    """A production server's environment on `database_url`, with a fresh secret key."""
+    return server_env(
+        DATABASE_URL=database_url,
+        MEIJING_ENV="production",
+        MEIJING_SECRET_KEY=secrets.token_urlsafe(48),
+        **overrides,
+    )
+
+
 def wait_until_healthy(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
@@ -95,6 +106,17 @@ class Server:
         return [json.loads(line) for line in self.stop().splitlines()]
 
 
+@contextlib.contextmanager
+def serving(env: dict[str, str], log_path: Path) -> Iterator[Server]:
+    """A uvicorn server with `env`, healthy before the block runs, stopped after it."""
+    process, url = start(env, log_path)
+    try:
+        wait_until_healthy(process, url, log_path)
+        yield Server(process, url, log_path)
+    finally:
+        stop(process)
+
+
 @pytest.fixture
 async def prepared_db_url(db_url: str, make: Builders) -> str:
     """The test database (SQLite file or PostgreSQL) with one admin account and one branch."""
@@ -105,20 +127,13 @@ async def prepared_db_url(db_url: str, make: Builders) -> str:
 
 @pytest.fixture
 def server(prepared_db_url: str, tmp_path: Path) -> Iterator[Server]:
-    env = server_env(
-        DATABASE_URL=prepared_db_url,
-        MEIJING_ENV="production",
-        MEIJING_SECRET_KEY=secrets.token_urlsafe(48),
-        MEIJING_METRICS_TOKEN=METRICS_TOKEN,
-        MEIJING_LOG_LEVEL="INFO",
+    env = production_env(
+        prepared_db_url, MEIJING_METRICS_TOKEN=METRICS_TOKEN, MEIJING_LOG_LEVEL="INFO"
     )
     log_path = tmp_path / "server.log"
-    process, url = start(env, log_path)
-    try:
-        wait_until_healthy(process, url, log_path)
-        yield Server(process, url, log_path)
-    finally:
-        stop(process)
+    with serving(env, log_path) as started:
+        yield started
+    process = started.process
     # A clean shutdown; uvicorn re-raises the SIGTERM it handled, hence -15 rather than 0.
     assert process.returncode in (0, -signal.SIGTERM), log_path.read_text()
     assert "Application shutdown complete" in log_path.read_text()

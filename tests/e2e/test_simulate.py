@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,10 +18,8 @@ from tests.e2e.test_server import (
     ROOT,
     Server,
     free_port,
-    server_env,
-    start,
-    stop,
-    wait_until_healthy,
+    production_env,
+    serving,
 )
 
 pytestmark = pytest.mark.e2e
@@ -30,18 +27,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def server(db_url: str, world: World, tmp_path: Path) -> Iterator[Server]:
-    env = server_env(
-        DATABASE_URL=db_url,
-        MEIJING_ENV="production",
-        MEIJING_SECRET_KEY=secrets.token_urlsafe(48),
-    )
-    log_path = tmp_path / "server.log"
-    process, url = start(env, log_path)
-    try:
-        wait_until_healthy(process, url, log_path)
-        yield Server(process, url, log_path)
-    finally:
-        stop(process)
+    env = production_env(db_url)
+    with serving(env, tmp_path / "server.log") as started:
+        yield started
 
 
 def run_simulate(url: str, *args: str) -> subprocess.CompletedProcess[str]:

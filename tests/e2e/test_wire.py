@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import socket
 import uuid
 from collections.abc import Iterator
@@ -20,7 +19,11 @@ from websockets.asyncio.client import connect
 from models import BranchKind, Role
 from sync.collection import global_id
 from tests.conftest import TEST_PASSWORD, Builders
-from tests.e2e.test_server import Server, server_env, start, stop, wait_until_healthy
+from tests.e2e.test_server import (
+    Server,
+    production_env,
+    serving,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -53,20 +56,13 @@ async def county(db_url: str, make: Builders) -> dict[str, str]:
 
 @pytest.fixture
 def server(county: dict[str, str], tmp_path: Path) -> Iterator[Server]:
-    env = server_env(
-        DATABASE_URL=county["db_url"],
-        MEIJING_ENV="production",
-        MEIJING_SECRET_KEY=secrets.token_urlsafe(48),
+    env = production_env(
+        county["db_url"],
         MEIJING_MAX_BODY_BYTES=str(BODY_LIMIT),
         MEIJING_LEDGER_ATTACHMENT_MAX_BYTES=str(BODY_LIMIT // 2),
     )
-    log_path = tmp_path / "server.log"
-    process, url = start(env, log_path)
-    try:
-        wait_until_healthy(process, url, log_path)
-        yield Server(process, url, log_path)
-    finally:
-        stop(process)
+    with serving(env, tmp_path / "server.log") as started:
+        yield started
 
 
 def visit(county: dict[str, str], n: int) -> dict[str, Any]:
