@@ -1,1 +1,1 @@
-"""Meijing service: settings, app factory, auth, CLI."""
+"""The composition root: the app factory, GraphQL over HTTP, auth middleware, CLI, background jobs."""

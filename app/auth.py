@@ -7,12 +7,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.clock import Clock
-from app.db import Sessionmaker
-from app.security import TokenError, TokenExpired, decode_access_token
+from access.errors import AuthProblem
+from access.viewer import Viewer
+from core.clock import Clock
+from core.db import Sessionmaker
+from core.security import TokenError, TokenExpired, decode_access_token
 from resolvers.account import load_viewer
-from resolvers.errors import AuthProblem
-from resolvers.viewer import Viewer
 
 
 @dataclass(slots=True)

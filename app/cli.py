@@ -1,6 +1,6 @@
 """The `meijing` command: serve the API, migrate the database, seed the demo, add accounts.
 
-Every command reads its configuration from the environment (app.settings), like the server.
+Every command reads its configuration from the environment (core.settings), like the server.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import system_clock
-from app.db import Sessionmaker, create_engine, create_sessionmaker
-from app.settings import Settings, SettingsError
+from access.errors import InputError
+from core.clock import system_clock
+from core.db import Sessionmaker, create_engine, create_sessionmaker
+from core.settings import Settings, SettingsError
 from models import Account, Branch, Member, Role
-from resolvers.errors import InputError
 
 T = TypeVar("T")
 
@@ -153,7 +153,7 @@ def seed(
     ] = False,
 ) -> None:
     """生成目录和演示数据 (seed the editable catalogs; with --demo also the demo county)."""
-    from app.seed import SEED_STEPS, SeedRefused, check_demo_allowed, seed_catalogs, seed_demo
+    from demo.seed import SEED_STEPS, SeedRefused, check_demo_allowed, seed_catalogs, seed_demo
 
     settings = _settings()
     if not demo:
@@ -353,8 +353,8 @@ def simulate(
     ] = "meijing-demo",
 ) -> None:
     """模拟离线设备同步 (N phones write visits offline and sync against a running server)."""
-    from app.simulate import SimulationError
-    from app.simulate import simulate as run_simulation
+    from demo.simulate import SimulationError
+    from demo.simulate import simulate as run_simulation
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=err, transient=False) as progress:

@@ -13,13 +13,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.auth import ViewerCache, authenticate
-from app.clock import Clock
-from app.db import Sessionmaker
-from app.graphql_http import request_id_of
-from app.observability import log
-from app.settings import Settings
-from resolvers.errors import (
+from access.errors import (
     AuthProblem,
     ErrorCode,
     Forbidden,
@@ -27,7 +21,13 @@ from resolvers.errors import (
     Problem,
     Unauthenticated,
 )
-from resolvers.viewer import Viewer
+from access.viewer import Viewer
+from app.auth import ViewerCache, authenticate
+from app.graphql_http import request_id_of
+from core.clock import Clock
+from core.db import Sessionmaker
+from core.observability import log
+from core.settings import Settings
 from schema.extensions import AUTH_CODES
 
 

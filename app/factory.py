@@ -18,23 +18,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.assessment_export import export_assessment
 from app.auth import ViewerCache
-from app.clock import Clock, system_clock
 from app.compression import add_compression
-from app.dashboard_export import export_dashboard
-from app.db import create_engine, create_sessionmaker
 from app.endpoint import EndpointDeps
-from app.export import ExportHandler, export_routes
 from app.files import file_routes
 from app.graphql_http import MeijingGraphQL, request_id_of
-from app.ledger_export import export_ledger
 from app.maintenance import every
 from app.metrics import metrics_routes
-from app.observability import HTTP_REQUESTS, configure_logging, log
 from app.reminders import reminder_interval_seconds, run_reminders
-from app.response_cache import ResponseCache
-from app.settings import Settings
+from core.clock import Clock, system_clock
+from core.db import create_engine, create_sessionmaker
+from core.observability import HTTP_REQUESTS, configure_logging, log
+from core.response_cache import ResponseCache
+from core.settings import Settings
+from exports.assessment import export_assessment
+from exports.dashboard import export_dashboard
+from exports.ledger import export_ledger
+from exports.workbook import ExportHandler, export_routes
 from schema import build_schema
 from sync.feed import create_feed
 from sync.tombstone import purge_tombstones
@@ -47,7 +47,7 @@ REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 HEALTH_TIMEOUT_SECONDS = 3.0
-# Spreadsheet exports, served at GET /export/<name>.xlsx (app/export.py).
+# Spreadsheet exports, served at GET /export/<name>.xlsx (exports/workbook.py).
 EXPORTS: dict[str, ExportHandler] = {
     "ledger": export_ledger,
     "dashboard": export_dashboard,

@@ -8,12 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from access.errors import ErrorCode, InputError
+from access.viewer import Viewer
 from app.endpoint import EndpointDeps, NotFound, guarded
-from app.export import attachment_headers
-from app.storage import FileMissing, storage_for
-from resolvers.errors import ErrorCode, InputError
+from core.storage import FileMissing, storage_for
+from exports.workbook import attachment_headers
 from resolvers.ledger import readable_attachment, verify_content
-from resolvers.viewer import Viewer
 from sync.collection import parse_global_id
 
 

@@ -43,11 +43,11 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from app.auth import ViewerCache, authenticate
-from app.clock import Clock
-from app.db import Sessionmaker
-from app.observability import log
-from app.response_cache import ResponseCache
-from app.settings import Settings
+from core.clock import Clock
+from core.db import Sessionmaker
+from core.observability import log
+from core.response_cache import ResponseCache
+from core.settings import Settings
 from schema.context import Context, Loaders
 from schema.extensions import (
     INTERNAL_MESSAGE,

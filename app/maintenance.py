@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from app.observability import log
+from core.observability import log
 
 Job = Callable[[], Awaitable[object]]
 

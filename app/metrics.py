@@ -12,7 +12,7 @@ from starlette.routing import Route
 from app.auth import bearer_token
 from app.endpoint import json_error
 from app.graphql_http import request_id_of
-from app.settings import Settings
+from core.settings import Settings
 from schema.extensions import GraphQLErrorCode
 
 METRICS_REFUSED = "需要监控令牌 (send 'Authorization: Bearer <MEIJING_METRICS_TOKEN>')"

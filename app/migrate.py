@@ -9,7 +9,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 import migrations
-from app.settings import normalise_database_url
+from core.settings import normalise_database_url
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 

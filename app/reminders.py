@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.db import Sessionmaker
-from app.settings import Settings
+from core.db import Sessionmaker
+from core.settings import Settings
 from resolvers.reminder import COLLECTION_KEY, GenerationResult, ReminderRules, generate_reminders
 from sync.feed import Feed
 

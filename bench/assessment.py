@@ -35,12 +35,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, insert, select  # noqa: E402
 
-from app.clock import FrozenClock  # noqa: E402
-from app.db import create_engine, create_sessionmaker  # noqa: E402
-from app.ids import new_id  # noqa: E402
+from access.viewer import Viewer  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
-from app.seed import seed_demo  # noqa: E402
-from app.settings import Settings  # noqa: E402
+from core.clock import FrozenClock  # noqa: E402
+from core.db import create_engine, create_sessionmaker  # noqa: E402
+from core.ids import new_id  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from demo.seed import seed_demo  # noqa: E402
 from models import (  # noqa: E402
     Account,
     AssessmentItem,
@@ -57,7 +58,6 @@ from resolvers.assessment import (  # noqa: E402
     score_branches,
 )
 from resolvers.period import PeriodKind, parse_period  # noqa: E402
-from resolvers.viewer import Viewer  # noqa: E402
 
 
 async def prepare(url: str, now: datetime) -> None:

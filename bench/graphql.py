@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from app.clock import system_clock  # noqa: E402
-from app.db import create_engine, create_sessionmaker  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
-from app.seed import seed_demo  # noqa: E402
-from app.settings import Settings  # noqa: E402
+from core.clock import system_clock  # noqa: E402
+from core.db import create_engine, create_sessionmaker  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from demo.seed import seed_demo  # noqa: E402
 
 OVERVIEW = """
 query CountyOverview {

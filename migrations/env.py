@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import models
-from app.settings import Settings, normalise_database_url
+from core.settings import Settings, normalise_database_url
 from models.base import UTCDateTime
 
 config = context.config
@@ -74,7 +74,7 @@ def do_run_migrations(connection: Connection) -> None:
 
 
 async def run_async_migrations() -> None:
-    # No pool and none of app.db's SQLite pragmas: batch migrations on SQLite recreate tables
+    # No pool and none of core.db's SQLite pragmas: batch migrations on SQLite recreate tables
     # and must run with foreign keys off, which is SQLite's default per connection.
     engine = create_async_engine(database_url(), poolclass=pool.NullPool)
     try:

@@ -1,6 +1,6 @@
 """A single counter that every committed write moves forward.
 
-Readers compare it with the version a cached response was computed at; see app/response_cache.py.
+Readers compare it with the version a cached response was computed at; see core/response_cache.py.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class LedgerEntryAttendee(Base):
 
 
 class LedgerAttachment(Base):
-    """A file kept with an entry; the bytes live in the storage (app/storage.py) by sha256."""
+    """A file kept with an entry; the bytes live in the storage (core/storage.py) by sha256."""
 
     __tablename__ = "ledger_attachment"
 

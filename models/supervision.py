@@ -10,7 +10,7 @@
   A reminder row is also the `Reminder` document phones pull (pull-only, like `Directive`), so it
   carries the `SyncedDocument` columns: a string id, the commit-ordered stamp in `updated_at`,
   and `branch_id`, which scopes it; `officer_id` narrows who among the branch's officers gets it
-  (sync/audience.py).
+  (access/audience.py).
 * `SpotCheck` (季抽查): an inspector's check of a branch in a period, with `SpotCheckFinding`s
   each carrying a rectification deadline (整改期限); the branch rectifies, the inspector closes.
 * `Bulletin` (通报): a commendation, criticism or notice published to a set of branches

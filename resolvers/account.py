@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.clock import Clock
-from app.db import Sessionmaker
-from app.ids import new_id
-from app.security import (
+from access.errors import Collector, ErrorCode, Forbidden, InputError
+from access.viewer import Viewer
+from core.clock import Clock
+from core.db import Sessionmaker
+from core.ids import new_id
+from core.security import (
     digest,
     hash_password,
     issue_access_token,
@@ -29,8 +31,6 @@ from app.security import (
 )
 from models import Account, Branch, DeviceSession, Member, Role
 from models.base import UTCDateTime
-from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
-from resolvers.viewer import Viewer
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 8

@@ -47,8 +47,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import Clock
-from app.ids import new_id
+from access.errors import Collector, ErrorCode, Forbidden, InputError
+from access.viewer import Viewer
+from core.clock import Clock
+from core.ids import new_id
 from models import (
     Account,
     AssessmentItem,
@@ -62,11 +64,9 @@ from models import (
 )
 from resolvers.assessment_metric import METRICS, MetricRegistry
 from resolvers.branch import get_branch
-from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.ledger_completeness import ItemCompleteness, ledger_completeness_of_periods
 from resolvers.metric_window import Window
 from resolvers.period import Period, PeriodError, PeriodKind, parse_period
-from resolvers.viewer import Viewer
 
 # Branches that are assessed and ranked: 党支部 and 党总支.
 ASSESSED_KINDS = (BranchKind.BRANCH, BranchKind.GENERAL_BRANCH)

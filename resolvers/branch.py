@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import Clock
-from app.ids import new_id
+from access.errors import Collector, ErrorCode, Forbidden, InputError
+from access.viewer import Viewer
+from core.clock import Clock
+from core.ids import new_id
 from models import Branch, BranchHonour, BranchKind, HonourLevel
 from resolvers.batch import group_by_key
-from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import local_date
-from resolvers.viewer import Viewer
 from sync.rescope import restamp_subtree
 
 # Kinds a secretary may open inside their own subtree; the rest is the committee's decision.

@@ -15,8 +15,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import Clock
-from app.ids import new_id
+from access.errors import Collector, ErrorCode
+from access.viewer import Viewer
+from core.clock import Clock
+from core.ids import new_id
+from core.upsert import insert_ignoring_duplicates
 from models import (
     Branch,
     BranchHonour,
@@ -27,9 +30,6 @@ from models import (
     HonourLevel,
 )
 from resolvers.branch import get_branch
-from resolvers.errors import Collector, ErrorCode
-from resolvers.upsert import insert_ignoring_duplicates
-from resolvers.viewer import Viewer
 
 # "六有一规范": the default catalog (code, name, order); the bureau may rename or reorder them.
 DEFAULT_CRITERIA: tuple[tuple[str, str, int], ...] = (

@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, extract, false, func, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import Clock
-from app.ids import new_id
+from access.errors import Collector, ErrorCode, Forbidden, InputError
+from access.viewer import Viewer
+from core.clock import Clock
+from core.ids import new_id
 from models import (
     Account,
     Branch,
@@ -33,11 +35,9 @@ from models import (
 )
 from resolvers.batch import group_by_key
 from resolvers.brand import BRAND_KINDS
-from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.period import BUREAU_TZ, PeriodKind, period_input
-from resolvers.viewer import Viewer
 
 MAX_SUMMARY = 2000
 MAX_NOTE = 2000

@@ -38,6 +38,9 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from access.errors import Forbidden
+from access.scope import scope_of
+from access.viewer import Viewer
 from models import (
     Branch,
     BranchHonour,
@@ -60,12 +63,9 @@ from models import (
 )
 from resolvers.assessment import RankedScore, assessment_rankings
 from resolvers.branch import get_branch
-from resolvers.errors import Forbidden
 from resolvers.ledger_completeness import ledger_completeness_of_periods
 from resolvers.period import Period, PeriodKind, day_start, local_date
 from resolvers.supervision_metrics import open_and_overdue_reminder_counts
-from resolvers.viewer import Viewer
-from sync.scope import scope_of
 
 # Kinds that keep the standard branch ledger (党支部基础工作台账标准).
 LEDGER_KINDS = (BranchKind.BRANCH, BranchKind.GENERAL_BRANCH)
@@ -277,7 +277,7 @@ async def _scope(
     if root is None:
         return None, lambda column: true()
     if scope.kind == "branch":
-        # Officers read their own branch's records only (sync/scope.py), not those below it.
+        # Officers read their own branch's records only (access/scope.py), not those below it.
         only = root.id
         return root, lambda column: column == only
     subtree = select(Branch.id).where(Branch.path.startswith(root.path))

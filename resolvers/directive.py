@@ -49,7 +49,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ids import new_id
+from access import audience
+from access.errors import Collector, ErrorCode, Forbidden, InputError
+from access.scope import scope_of
+from access.viewer import Viewer
+from core.ids import new_id
 from models import (
     Branch,
     BranchKind,
@@ -65,10 +69,7 @@ from models import (
     Role,
 )
 from resolvers.batch import group_by_key
-from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
-from resolvers.viewer import Viewer
-from sync import audience
 from sync.collection import DIRECTIVE, DIRECTIVE_PROGRESS, DIRECTIVE_RECEIPT, global_id
 from sync.directive import (
     MAX_PERCENT,
@@ -80,7 +81,6 @@ from sync.directive import (
     not_recipient,
 )
 from sync.feed import announce
-from sync.scope import scope_of
 from sync.stamp import next_stamp
 
 MAX_TITLE = 200

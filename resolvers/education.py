@@ -1,6 +1,6 @@
 """The party-building education base (党建教育基地, 615 m²): activities and their audience.
 
-Reads follow the field records' scope (sync/scope.py): admins and inspectors see every
+Reads follow the field records' scope (access/scope.py): admins and inspectors see every
 activity, a secretary their subtree's, an officer their branch's. Secretaries record the
 activities of their subtree, admins any.
 """
@@ -16,15 +16,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, extract, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import Clock
-from app.ids import new_id
+from access.errors import Collector, ErrorCode, InputError
+from access.scope import scope_of
+from access.viewer import Viewer
+from core.clock import Clock
+from core.ids import new_id
 from models import Branch, EducationActivity, EducationActivityType
 from resolvers.branch import get_branch
-from resolvers.errors import Collector, ErrorCode, InputError
 from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import local_date
-from resolvers.viewer import Viewer
-from sync.scope import scope_of
 
 # The base opened long after this; an earlier date is a typing error, not history.
 EARLIEST_DATE = date(2000, 1, 1)

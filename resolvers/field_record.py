@@ -1,7 +1,7 @@
 """Field records on the web: visits, patrols and service actions listed, filtered and edited.
 
 The records are the synced documents (sync/collection.py). Lists show what the viewer's sync
-scope shows (sync/scope.py), so the web and the phone never disagree about who sees what.
+scope shows (access/scope.py), so the web and the phone never disagree about who sees what.
 Web edits are pushes: they go through `sync.push.push`, so they get the same merge, conflict
 log, stamp and stream as a phone's, and the same rule on whose names a record may carry
 (sync/authorship.py), with one difference: bad input is refused with field errors before
@@ -22,17 +22,17 @@ from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.db import Sessionmaker
+from access.errors import ErrorCode, InputError, Problem
+from access.scope import Scope, scope_of
+from access.viewer import Viewer
+from core.db import Sessionmaker
 from models import Branch, Member
-from resolvers.errors import ErrorCode, InputError, Problem
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
-from resolvers.viewer import Viewer
 from sync.authorship import Placement, authorship_problems
 from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection, parse_global_id
 from sync.directive import push_rules
 from sync.merge import JSON, SERVER_WINS, TextPolicy, same_content
 from sync.push import PushRow, Writer, push
-from sync.scope import Scope, scope_of
 
 
 @dataclass(frozen=True, slots=True)

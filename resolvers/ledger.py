@@ -1,7 +1,7 @@
 """E-ledgers (电子台账): the item catalog, branches' entries with attendees and attachments.
 
 Reading: admins and inspectors read every branch's ledger, a secretary their subtree, an officer
-their own branch (the sync scope, sync/scope.py). Writing: admins, and secretaries within their
+their own branch (the sync scope, access/scope.py). Writing: admins, and secretaries within their
 subtree. The catalog is edited by admins only. Completeness lives in resolvers/ledger_status.py.
 """
 
@@ -18,9 +18,12 @@ from sqlalchemy import ColumnElement, Select, delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import Clock
-from app.ids import new_id
-from app.storage import Storage, sha256_hex
+from access.errors import Collector, ErrorCode, Forbidden, InputError
+from access.scope import scope_of
+from access.viewer import Viewer
+from core.clock import Clock
+from core.ids import new_id
+from core.storage import Storage, sha256_hex
 from models import (
     Branch,
     LedgerAttachment,
@@ -32,12 +35,9 @@ from models import (
 )
 from resolvers.batch import group_by_key
 from resolvers.branch import get_branch
-from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
 from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import MIN_YEAR, Period, local_date
-from resolvers.viewer import Viewer
-from sync.scope import scope_of
 
 ITEM_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 EARLIEST_DAY = date(MIN_YEAR, 1, 1)

@@ -12,8 +12,10 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import Clock
-from app.ids import new_id
+from access.errors import Collector, ErrorCode, InputError
+from access.viewer import Viewer
+from core.clock import Clock
+from core.ids import new_id
 from models import (
     Branch,
     Member,
@@ -27,10 +29,8 @@ from models import (
 )
 from resolvers.batch import group_by_key
 from resolvers.branch import get_branch
-from resolvers.errors import Collector, ErrorCode, InputError
 from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import local_date
-from resolvers.viewer import Viewer
 
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 POLICE_NUMBER_RE = re.compile(r"^[0-9A-Za-z-]{3,20}$")

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
-from resolvers.errors import ErrorCode, InputError
+from access.errors import ErrorCode, InputError
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from resolvers.errors import ErrorCode, InputError
+from access.errors import ErrorCode, InputError
 
 # The platform's calendar: periods (and ledger dates) outside these years are refused as typos.
 MIN_YEAR = 2000

@@ -31,7 +31,7 @@ longer qualifies (the member moved on, the recipient signed or closed: fulfilled
 
 People: the addressee acknowledges (知悉) or resolves (办结) a reminder — the member it is
 addressed to, the secretary over its branch, or an admin. Reading follows the sync audience
-(sync/audience.py), so the web shows what phones pull: an officer reads the reminders addressed to
+(access/audience.py), so the web shows what phones pull: an officer reads the reminders addressed to
 them and to their branch as a whole, not a colleague's; secretaries their subtree's, admins and
 inspectors all. A reminder outside it is not found, even by someone trying to answer it. Every
 write takes a sync stamp and announces the `reminder` collection, since reminder rows are the
@@ -61,8 +61,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ids import new_id
-from app.settings import Settings
+from access import audience
+from access.errors import Collector, ErrorCode, Forbidden, InputError
+from access.scope import scope_of
+from access.viewer import Viewer
+from core.ids import new_id
+from core.settings import Settings
+from core.upsert import insert_ignoring_duplicates
 from models import (
     Branch,
     BranchKind,
@@ -81,15 +86,10 @@ from models import (
     ReminderStatus,
     Role,
 )
-from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.ledger_completeness import SubPeriodStatus, ledger_completeness
 from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import Period, PeriodKind, local_date
-from resolvers.upsert import insert_ignoring_duplicates
-from resolvers.viewer import Viewer
-from sync import audience
 from sync.feed import announce
-from sync.scope import scope_of
 from sync.stamp import next_stamp
 
 COLLECTION_KEY = "reminder"

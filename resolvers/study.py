@@ -17,8 +17,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import Clock
-from app.ids import new_id
+from access.errors import Collector, ErrorCode, InputError
+from access.scope import scope_of
+from access.viewer import Viewer
+from core.clock import Clock
+from core.ids import new_id
 from models import (
     Branch,
     LedgerEntry,
@@ -32,13 +35,10 @@ from models import (
 )
 from resolvers.batch import group_by_key
 from resolvers.branch import get_branch
-from resolvers.errors import Collector, ErrorCode, InputError
 from resolvers.ledger import check_attendees, check_day
 from resolvers.member import MEMBER_COLUMNS, MemberRecord
 from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import Period, local_date
-from resolvers.viewer import Viewer
-from sync.scope import scope_of
 
 # A study is held at the meeting that has it as its first agenda item.
 LINKABLE_ITEM_CODES = ("L06", "L02")

@@ -33,7 +33,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ids import new_id
+from access.errors import Collector, ErrorCode, Forbidden, InputError
+from access.scope import scope_of
+from access.viewer import Viewer
+from core.ids import new_id
+from core.upsert import insert_ignoring_duplicates
 from models import (
     Branch,
     BranchKind,
@@ -48,13 +52,9 @@ from models import (
 )
 from resolvers.batch import group_by_key
 from resolvers.branch import get_branch
-from resolvers.errors import Collector, ErrorCode, Forbidden, InputError
 from resolvers.ledger import check_day
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from resolvers.period import PeriodError, local_date, parse_period
-from resolvers.upsert import insert_ignoring_duplicates
-from resolvers.viewer import Viewer
-from sync.scope import scope_of
 
 MAX_FINDINGS = 50
 MAX_TEXT = 5000

@@ -25,7 +25,10 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tu
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.db import Sessionmaker
+from access.errors import Collector, ErrorCode, Forbidden, InputError, Problem
+from access.scope import scope_of
+from access.viewer import Viewer
+from core.db import Sessionmaker
 from models import (
     Account,
     Branch,
@@ -36,14 +39,11 @@ from models import (
     SyncDevice,
     SyncQuarantine,
 )
-from resolvers.errors import Collector, ErrorCode, Forbidden, InputError, Problem
 from resolvers.field_record import WebWrite, check_document, get_record, web_writer
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
-from resolvers.viewer import Viewer
 from sync.collection import COLLECTIONS, Collection, encode_list
 from sync.merge import JSON, SERVER_WINS, ConflictReason, FieldConflict, TextPolicy
 from sync.push import PushOutcome, PushRow, RowRefused, Writer, apply_push_nested, take_write_lock
-from sync.scope import scope_of
 
 Choice = Literal["client", "server", "ancestor"]
 Settlement = Literal["applied", "merged", "conflicted"]

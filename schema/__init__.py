@@ -13,8 +13,8 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
-from app.observability import OperationLabels
-from app.settings import Settings
+from core.observability import OperationLabels
+from core.settings import Settings
 from schema.account import AccountMutation, AccountQuery
 from schema.assessment import AssessmentMutation, AssessmentQuery
 from schema.branch import BranchMutation, BranchQuery

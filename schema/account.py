@@ -9,13 +9,13 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.errors import ErrorCode
+from access.viewer import Viewer
 from models import Account as AccountRow
 from models import DeviceSession as DeviceSessionRow
 from models import Role
 from resolvers import account as ops
 from resolvers.account import AuthFailure, AuthPolicy, SignedIn
-from resolvers.errors import ErrorCode
-from resolvers.viewer import Viewer
 from schema.branch import Branch
 from schema.context import Info
 from schema.errors import InvalidInput, read, write

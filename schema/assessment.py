@@ -11,6 +11,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
+from access.viewer import Viewer
 from models import AssessmentItem as AssessmentItemRow
 from models import RuleKind
 from resolvers import assessment as ops
@@ -23,7 +24,6 @@ from resolvers.assessment import (
     RankedScore,
 )
 from resolvers.period import Period, PeriodKind, local_date, period_input
-from resolvers.viewer import Viewer
 from schema.branch import Branch
 from schema.context import Info
 from schema.errors import InvalidInput, read, write

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.viewer import Viewer
 from models import Branch as BranchRow
 from models import BranchHonour as BranchHonourRow
 from models import BranchKind, HonourLevel
 from resolvers import branch as ops
 from resolvers.branch import BranchFilter
-from resolvers.viewer import Viewer
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write

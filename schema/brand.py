@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.viewer import Viewer
 from models import BrandChecklistItem as BrandChecklistItemRow
 from models import BrandCriterion as BrandCriterionRow
 from models import BrandItemStatus, HonourLevel
@@ -15,7 +16,6 @@ from resolvers import brand as ops
 from resolvers.branch import get_branch
 from resolvers.brand import BrandCell, BrandRow
 from resolvers.brand import BrandMatrix as BrandMatrixData
-from resolvers.viewer import Viewer
 from schema.branch import Branch
 from schema.context import Info
 from schema.errors import InvalidInput, read, write

@@ -1,4 +1,4 @@
-"""Serves repeated queries from the response cache (app/response_cache.py)."""
+"""Serves repeated queries from the response cache (core/response_cache.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from graphql import ExecutionResult
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from app.response_cache import CacheKey, current_version
+from core.response_cache import CacheKey, current_version
 
 
 class ResponseCacheExtension(SchemaExtension):

@@ -9,10 +9,10 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.viewer import Viewer
 from models import HotlineCategory, HotlineStatus
 from resolvers import care as ops
 from resolvers.care import Birthday, HotlineFilter, HotlineRecord, NoteRecord
-from resolvers.viewer import Viewer
 from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info

@@ -13,11 +13,13 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from access.errors import AuthProblem, Unauthenticated
+from access.viewer import Viewer
 from app.auth import ViewerCache
-from app.clock import Clock
-from app.db import Sessionmaker
-from app.response_cache import ResponseCache
-from app.settings import Settings
+from core.clock import Clock
+from core.db import Sessionmaker
+from core.response_cache import ResponseCache
+from core.settings import Settings
 from models import (
     Branch,
     BranchHonour,
@@ -42,11 +44,9 @@ from resolvers import supervision as supervision_ops
 from resolvers import sync_admin as sync_admin_ops
 from resolvers.care import NoteRecord
 from resolvers.directive import LevelRollup
-from resolvers.errors import AuthProblem, Unauthenticated
 from resolvers.member import MemberRecord
 from resolvers.supervision import ReadState
 from resolvers.sync_admin import CompetingVersion
-from resolvers.viewer import Viewer
 from sync.feed import Feed
 from sync.fleet import DeviceTracker
 from sync.stream import ChangeCache

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.viewer import Viewer
 from models import (
     BranchKind,
     EducationActivityType,
@@ -20,7 +21,6 @@ from models import (
 )
 from resolvers import dashboard as ops
 from resolvers.period import period_input
-from resolvers.viewer import Viewer
 from schema.branch import Branch, BranchKindEnum, HonourLevelEnum
 from schema.context import Info
 from schema.education import EducationActivityTypeEnum

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.errors import InputError
+from access.viewer import Viewer
 from models import Directive as DirectiveRow
 from models import DirectiveLevel, DirectivePriority, DirectiveStatus, RecipientStatus
 from models import DirectiveProgress as DirectiveProgressRow
 from models import DirectiveRecipient as DirectiveRecipientRow
 from resolvers import directive as ops
 from resolvers.directive import DirectiveFilter, LevelRollup, Written
-from resolvers.errors import InputError
-from resolvers.viewer import Viewer
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read

@@ -9,12 +9,12 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.viewer import Viewer
 from models import EducationActivity as EducationActivityRow
 from models import EducationActivityType
 from resolvers import education as ops
 from resolvers.education import ActivityCount, ActivityFilter
 from resolvers.period import period_input
-from resolvers.viewer import Viewer
 from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info

@@ -8,8 +8,8 @@ from typing import TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolvers.errors import ErrorCode, InputError
-from resolvers.viewer import Viewer
+from access.errors import ErrorCode, InputError
+from access.viewer import Viewer
 from schema.context import Info
 
 ErrorCodeEnum = strawberry.enum(

@@ -10,14 +10,14 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from app.observability import (
+from access.errors import AuthProblem, Forbidden, InputError, Unauthenticated
+from core.observability import (
     GRAPHQL_ERRORS,
     GRAPHQL_LATENCY,
     GRAPHQL_REQUESTS,
     OperationLabels,
     log,
 )
-from resolvers.errors import AuthProblem, Forbidden, InputError, Unauthenticated
 from sync.pull import ResyncRequired
 
 INTERNAL_MESSAGE = "服务器内部错误,请将请求编号告知管理员 (internal error; quote the request id)"

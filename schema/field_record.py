@@ -9,10 +9,10 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
+from access.errors import InputError
+from access.viewer import Viewer
 from resolvers import field_record as ops
-from resolvers.errors import InputError
 from resolvers.field_record import RecordFilter, WebWrite
-from resolvers.viewer import Viewer
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read

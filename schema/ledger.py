@@ -11,14 +11,16 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.storage import storage_for
+from access.errors import ErrorCode, Forbidden, InputError
+from access.scope import scope_of
+from access.viewer import Viewer
+from core.storage import storage_for
 from models import LedgerAttachment as LedgerAttachmentRow
 from models import LedgerEntry as LedgerEntryRow
 from models import LedgerFrequency
 from models import LedgerItem as LedgerItemRow
 from resolvers import ledger as ops
 from resolvers.branch import get_branch
-from resolvers.errors import ErrorCode, Forbidden, InputError
 from resolvers.ledger import LedgerEntryFilter
 from resolvers.ledger_completeness import (
     ItemCompleteness,
@@ -28,7 +30,6 @@ from resolvers.ledger_completeness import (
 )
 from resolvers.pagination import Page
 from resolvers.period import Period, local_date, period_input
-from resolvers.viewer import Viewer
 from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
@@ -41,7 +42,6 @@ from schema.node import (
     register_node,
     to_global_id,
 )
-from sync.scope import scope_of
 
 LedgerFrequencyEnum = strawberry.enum(
     LedgerFrequency,

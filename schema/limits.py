@@ -32,8 +32,8 @@ from strawberry.extensions.query_depth_limiter import create_validator as create
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from app.settings import Settings
-from resolvers.errors import ErrorCode, InputError, Problem
+from access.errors import ErrorCode, InputError, Problem
+from core.settings import Settings
 from schema.extensions import GraphQLErrorCode
 from sync.collection import COLLECTIONS, invalid_character, unstorable_character
 

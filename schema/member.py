@@ -9,12 +9,12 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.viewer import Viewer, mask_id_number, mask_phone
 from models import MemberTransfer as MemberTransferRow
 from models import PartyStatus, PersonnelType, Post, Role, ServiceStatus
 from models import PartyStatusChange as PartyStatusChangeRow
 from resolvers import member as ops
 from resolvers.member import MemberFields, MemberFilter
-from resolvers.viewer import Viewer, mask_id_number, mask_phone
 from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info

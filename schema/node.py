@@ -16,7 +16,7 @@ from typing import TypeVar
 import strawberry
 from strawberry.types.base import get_object_definition
 
-from resolvers.errors import ErrorCode, InputError
+from access.errors import ErrorCode, InputError
 from schema.context import Info
 
 

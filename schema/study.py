@@ -9,13 +9,13 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.viewer import Viewer
 from models import StudyForm
 from models import StudyGroup as StudyGroupRow
 from models import StudyRecord as StudyRecordRow
 from resolvers import study as ops
 from resolvers.period import period_input
 from resolvers.study import StudyFilter
-from resolvers.viewer import Viewer
 from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.viewer import Viewer
 from models import Bulletin as BulletinRow
 from models import BulletinKind, FindingStatus, ReminderKind, ReminderResolution, ReminderStatus
 from models import Reminder as ReminderRow
@@ -26,7 +27,6 @@ from resolvers.supervision import (
     SpotCheckData,
     SpotCheckFilter,
 )
-from resolvers.viewer import Viewer
 from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info

@@ -16,8 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
+from access import audience
+from access.errors import Unauthenticated
+from access.scope import Scope, scope_of
+from access.viewer import mask_phone
 from app.auth import bearer_token
-from app.security import TokenError, decode_access_token
+from core.security import TokenError, decode_access_token
 from models import (
     DirectiveLevel,
     DirectivePriority,
@@ -31,19 +35,15 @@ from models import (
     VisitStatus,
     VolunteerRole,
 )
-from resolvers.errors import Unauthenticated
 from resolvers.field_record import decode_json_text
 from resolvers.sync_admin import CompetingVersion as CompetingRecord
-from resolvers.viewer import mask_phone
 from schema.context import Context, Info
 from schema.node import to_global_id
-from sync import audience
 from sync import collection as collections
 from sync.collection import Collection, parse_global_id
 from sync.fleet import DeviceReport
 from sync.pull import Checkpoint, check_limit, pull
 from sync.push import PushRow, Writer, push
-from sync.scope import Scope, scope_of
 from sync.stream import stream_changes
 
 if TYPE_CHECKING:
@@ -818,7 +818,7 @@ async def push_rows(
         for row in rows or []
     ]
     if len(batch) > ctx.settings.sync_max_push_rows:
-        from resolvers.errors import ErrorCode, InputError
+        from access.errors import ErrorCode, InputError
 
         raise InputError.one(
             None,

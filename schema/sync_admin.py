@@ -11,10 +11,10 @@ from typing import Annotated, Any
 import orjson
 import strawberry
 
+from access.errors import ErrorCode, InputError
 from models import SyncConflict as SyncConflictRow
 from models import SyncQuarantine as SyncQuarantineRow
 from resolvers import sync_admin as ops
-from resolvers.errors import ErrorCode, InputError
 from resolvers.field_record import WebWrite
 from resolvers.sync_admin import (
     ConflictFilter,

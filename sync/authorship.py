@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from resolvers.errors import ErrorCode, Problem
+from access.errors import ErrorCode, Problem
+from access.scope import Scope
 from sync.collection import Collection, parse_global_id
 from sync.merge import JSON
-from sync.scope import Scope
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import orjson
 
+from access.errors import ErrorCode, Problem
 from models import (
     DirectiveLevel,
     DirectivePriority,
@@ -41,7 +42,6 @@ from models import (
     VolunteerRole,
 )
 from models.sync import DOCUMENT_ID_LENGTH
-from resolvers.errors import ErrorCode, Problem
 from sync.merge import (
     JSON,
     VISIT_POLICIES,

@@ -7,7 +7,7 @@ the `SyncedDocument` columns, scoped by `branch_id`. Directives fit it without a
   row, i.e. a directive as one recipient (a committee, a branch or a member) received it, with
   the directive's title, content, priority and deadline read through column properties.
   Its `branchId` (the recipient branch, or the member's home branch) scopes it like any field
-  record, narrowed to the viewer's audience (sync/audience.py): an officer pulls their own
+  record, narrowed to the viewer's audience (access/audience.py): an officer pulls their own
   member-level rows and their branch's branch- and committee-level rows, not a colleague's; a
   secretary the rows of their subtree, admins and inspectors all. Receipts and reports follow
   the row they belong to. Every server write that changes a
@@ -46,9 +46,10 @@ from typing import cast
 from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access import audience
+from access.errors import ErrorCode, Problem
+from access.scope import Scope
 from models import DirectiveLevel, DirectiveRecipient, RecipientStatus
-from resolvers.errors import ErrorCode, Problem
-from sync import audience
 from sync.collection import (
     DIRECTIVE,
     DIRECTIVE_PROGRESS,
@@ -59,7 +60,6 @@ from sync.collection import (
 )
 from sync.feed import announce
 from sync.merge import JSON
-from sync.scope import Scope
 
 MAX_PERCENT = 100
 
@@ -209,7 +209,7 @@ class DirectivePushRules:
         self.recipients = await recipient_facts(db, ids)
 
     def reaches(self, scope: Scope, document: Mapping[str, JSON]) -> bool:
-        """Whether a receipt or report is in the scope's audience (sync/audience.py): an
+        """Whether a receipt or report is in the scope's audience (access/audience.py): an
         officer's own and their branch's, not a colleague's."""
         recipient = self.recipients.get(self.recipient_id(document) or "")
         if recipient is None:

@@ -20,7 +20,7 @@ import asyncpg
 from sqlalchemy import func, literal, select, union
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.observability import log
+from core.observability import log
 from models import DataVersion, SyncScopeExit
 from sync.collection import ALL_COLLECTIONS
 

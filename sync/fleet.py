@@ -21,7 +21,7 @@ from typing import Any
 from cachetools import TTLCache
 from sqlalchemy import select, update
 
-from app.db import Sessionmaker
+from core.db import Sessionmaker
 from models import SyncDevice
 from sync.pull import ResyncRequired
 from sync.stamp import VERSION_BUMPED, epoch_ms

@@ -1,6 +1,6 @@
 """Pull: the documents a viewer may see after a checkpoint, in (updatedAt, id) order.
 
-What a viewer sees is their audience (sync/audience.py): their scope's branches, narrowed for an
+What a viewer sees is their audience (access/audience.py): their scope's branches, narrowed for an
 officer to the reminders and directives addressed to them or to their branch.
 
 Besides the documents themselves, a pull returns *removals*: a document whose branch changed
@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import Select, exists, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access import audience
+from access.errors import ErrorCode, InputError
+from access.scope import Scope
 from models import Branch, DataVersion, SyncScopeExit
-from resolvers.errors import ErrorCode, InputError
-from sync import audience
 from sync.collection import Collection
-from sync.scope import Scope
 
 
 class ResyncRequired(Exception):
@@ -186,7 +186,7 @@ class Change:
     """A document written by one committed transaction, with the branch path it belongs to.
 
     For a removal, `path` and `branch_id` are those of the branch the document left.
-    `addressees` says who in the branch it is for (`sync.audience.Addressees`).
+    `addressees` says who in the branch it is for (`access.audience.Addressees`).
     """
 
     document: dict[str, Any]

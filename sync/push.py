@@ -36,9 +36,12 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Sessionmaker
-from app.ids import new_id
-from app.observability import log
+from access.errors import ErrorCode, Problem
+from access.scope import Scope
+from core.db import Sessionmaker
+from core.ids import new_id
+from core.observability import log
+from core.upsert import insert_ignoring_duplicates
 from models import (
     Branch,
     DataVersion,
@@ -48,14 +51,11 @@ from models import (
     SyncQuarantine,
     SyncScopeExit,
 )
-from resolvers.errors import ErrorCode, Problem
-from resolvers.upsert import insert_ignoring_duplicates
 from sync.authorship import Placement, authorship_problems
 from sync.collection import Collection, parse_global_id
 from sync.directive import Actor, DirectivePushRules, push_rules
 from sync.feed import announce
 from sync.merge import JSON, FieldConflict, decide_push_row
-from sync.scope import Scope
 from sync.stamp import next_stamp
 
 MAX_ATTEMPTS = 3

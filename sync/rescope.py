@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ids import new_id
+from core.ids import new_id
 from models import Branch, SyncScopeExit
 from sync.collection import ALL_COLLECTIONS
 from sync.feed import announce

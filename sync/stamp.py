@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import DataVersion
 
 VERSION_BUMPED = "data_version_bumped"
-"""Session info flag: this transaction already moved the data version (see app/db.py)."""
+"""Session info flag: this transaction already moved the data version (see core/db.py)."""
 
 
 def epoch_ms(moment: datetime) -> int:

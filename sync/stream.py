@@ -1,7 +1,7 @@
 """The stream: each committed sync write, filtered to what one subscriber's viewer may see.
 
 What a stamp wrote is read once per process, however many phones are subscribed, and each
-subscription keeps only the documents in its viewer's audience (sync/audience.py: the scope,
+subscription keeps only the documents in its viewer's audience (access/audience.py: the scope,
 narrowed for an officer to the reminders and directives addressed to them or their branch).
 A removal (a document that left a branch) reaches those who saw the old branch and cannot see
 the new one. A stream lasts only as long as its sign-in: sync/stream_guard.py ends it when the
@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from access import audience
+from access.errors import AuthProblem, Unauthenticated
+from access.scope import Scope, scope_of
+from access.viewer import Viewer
 from app.auth import authenticate, bearer_token
-from app.db import Sessionmaker
-from app.security import TokenError, decode_access_token
-from resolvers.errors import AuthProblem, Unauthenticated
-from resolvers.viewer import Viewer
-from sync import audience
+from core.db import Sessionmaker
+from core.security import TokenError, decode_access_token
 from sync.collection import Collection
 from sync.pull import Change, changes_at
-from sync.scope import Scope, scope_of
 from sync.stream_guard import StreamGuard
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class ChangeCache:
 def visible(changes: list[Change], scope: Scope) -> list[dict[str, Any]]:
     """The documents of one write this scope may see, removals included, in (updatedAt, id) order.
 
-    What it may see is its audience (sync/audience.py), as in a pull.
+    What it may see is its audience (access/audience.py), as in a pull.
     """
     shown: dict[str, dict[str, Any]] = {}
     for change in changes:

@@ -29,9 +29,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.clock import Clock
-from app.db import Sessionmaker
-from app.observability import log
+from core.clock import Clock
+from core.db import Sessionmaker
+from core.observability import log
 from models import Account, DeviceSession
 
 CHECK_SECONDS = 1.0

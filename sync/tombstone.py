@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from app.db import Sessionmaker
+from core.db import Sessionmaker
 from models import DataVersion, SyncScopeExit
 from sync.collection import ALL_COLLECTIONS
 from sync.stamp import epoch_ms

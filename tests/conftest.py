@@ -22,11 +22,11 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker, create_engine, create_sessionmaker
 from app.factory import create_app
-from app.security import hash_password_sync
-from app.settings import Settings
+from core.clock import FrozenClock
+from core.db import Sessionmaker, create_engine, create_sessionmaker
+from core.security import hash_password_sync
+from core.settings import Settings
 from models import (
     Account,
     Base,

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from access.errors import AuthProblem, Unauthenticated
 from app.auth import ViewerCache, authenticate
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.security import issue_access_token
-from app.settings import DEV_SECRET_KEY
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.security import issue_access_token
+from core.settings import DEV_SECRET_KEY
 from models import Account, DeviceSession
-from resolvers.errors import AuthProblem, Unauthenticated
 from tests.conftest import World
 
 LIFETIME = timedelta(minutes=15)

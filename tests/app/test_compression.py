@@ -14,13 +14,13 @@ import httpx
 import pytest
 import zstandard
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.seed import seed_catalogs
-from app.settings import Settings
+from access.scope import Scope
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.settings import Settings
+from demo.seed import seed_catalogs
 from sync.collection import VISIT, global_id
 from sync.push import PushRow, Writer, push
-from sync.scope import Scope
 from tests.conftest import Api, World
 
 PULL = """query($n: Int!) {

@@ -15,8 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import factory
-from app.observability import formatter
-from app.settings import Settings
+from core.observability import formatter
+from core.settings import Settings
 from tests.conftest import Api, ClientFor
 
 

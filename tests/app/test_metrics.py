@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.factory import create_app
-from app.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError
 from tests.conftest import Api, ClientFor, World
 
 METRICS_TOKEN = "m" * 40

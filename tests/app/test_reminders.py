@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.clock import FrozenClock
-from app.db import Sessionmaker
 from app.factory import create_app
 from app.reminders import reminder_interval_seconds
-from app.settings import Settings
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.settings import Settings
 from models import LedgerFrequency, LedgerItem, Reminder
 from tests.conftest import World
 

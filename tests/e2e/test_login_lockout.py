@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.settings import Settings
+from core.settings import Settings
 from models import Role
 from tests.conftest import TEST_PASSWORD, Builders
 from tests.e2e.test_server import (

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.db import Sessionmaker
+from core.db import Sessionmaker
 from models import DeviceSession, Visit
 from tests.conftest import TEST_PASSWORD, World
 from tests.e2e.test_server import (

@@ -11,21 +11,21 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.security import (
+from access.errors import ErrorCode, Forbidden, InputError
+from access.viewer import Viewer
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.security import (
     TokenError,
     TokenExpired,
     decode_access_token,
     issue_access_token,
     verify_password,
 )
-from app.settings import DEV_SECRET_KEY
+from core.settings import DEV_SECRET_KEY
 from models import Account, DeviceSession, Role
 from resolvers import account as ops
 from resolvers.account import REFRESH_GRACE, AuthFailure, AuthPolicy, SignedIn
-from resolvers.errors import ErrorCode, Forbidden, InputError
-from resolvers.viewer import Viewer
 from tests.conftest import TEST_PASSWORD, Builders, World
 
 POLICY = AuthPolicy(

@@ -14,9 +14,11 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.seed import seed_catalogs
+from access.errors import ErrorCode, Forbidden, InputError
+from access.viewer import Viewer
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from demo.seed import seed_catalogs
 from models import (
     AssessmentItem,
     Branch,
@@ -55,11 +57,9 @@ from resolvers.assessment_metric import (
     METRICS,
     REMINDERS_ANSWERED_ON_TIME,
 )
-from resolvers.errors import ErrorCode, Forbidden, InputError
 from resolvers.metric_window import Answer, Window
 from resolvers.period import Period, PeriodKind, parse_period
 from resolvers.supervision_metrics import reminders_answered_on_time
-from resolvers.viewer import Viewer
 from tests.conftest import Builders, World
 
 TODAY = date(2026, 11, 28)  # the bureau's day at tests/conftest.py's START

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from access.errors import ErrorCode, Forbidden, InputError
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import Branch, BranchHonour, BranchKind, HonourLevel
 from resolvers import branch as ops
 from resolvers.account import viewer_for
 from resolvers.branch import BranchFilter
-from resolvers.errors import ErrorCode, Forbidden, InputError
 from resolvers.pagination import PageRequest, decode_cursor, page_request
 from tests.conftest import Builders, World
 

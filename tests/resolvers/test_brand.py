@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from access.errors import ErrorCode, Forbidden, InputError
+from access.viewer import Viewer
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import (
     Account,
     Branch,
@@ -25,8 +27,6 @@ from models import (
 from resolvers import branch as branch_ops
 from resolvers import brand as ops
 from resolvers.account import viewer_for
-from resolvers.errors import ErrorCode, Forbidden, InputError
-from resolvers.viewer import Viewer
 from tests.conftest import Builders, World, wait_until_blocked
 
 SEVEN = [

@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from access.errors import ErrorCode, Forbidden, InputError
+from access.viewer import Viewer
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import Account, Branch, EducationActivity, EducationActivityType
 from resolvers import education as ops
 from resolvers.account import viewer_for
 from resolvers.education import ActivityFilter
-from resolvers.errors import ErrorCode, Forbidden, InputError
 from resolvers.pagination import PageRequest, page_request
 from resolvers.period import period_input
-from resolvers.viewer import Viewer
 from tests.conftest import World
 
 T = EducationActivityType

@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.seed import seed_catalogs
-from app.seed_ledger import DEFAULT_LEDGER_ITEMS
-from app.storage import LocalStorage, sha256_hex
+from access.errors import ErrorCode, Forbidden, InputError
+from access.viewer import Viewer
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.storage import LocalStorage, sha256_hex
+from demo.seed import seed_catalogs
+from demo.seed_ledger import DEFAULT_LEDGER_ITEMS
 from models import (
     Account,
     Branch,
@@ -33,11 +35,9 @@ from models import (
 from resolvers import ledger as ops
 from resolvers import study as study_ops
 from resolvers.account import viewer_for
-from resolvers.errors import ErrorCode, Forbidden, InputError
 from resolvers.ledger_completeness import SubPeriodStatus, ledger_completeness
 from resolvers.pagination import PageRequest
 from resolvers.period import parse_period
-from resolvers.viewer import Viewer
 from tests.conftest import Builders, World, wait_until_blocked
 
 GRACE = 7

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from access.errors import ErrorCode, Forbidden, InputError
+from access.viewer import Viewer
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import (
     Account,
     Branch,
@@ -22,8 +24,6 @@ from models import (
 )
 from resolvers import member as ops
 from resolvers.account import viewer_for
-from resolvers.errors import ErrorCode, Forbidden, InputError
-from resolvers.viewer import Viewer
 from tests.conftest import Builders, World
 
 

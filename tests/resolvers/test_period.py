@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resolvers.errors import ErrorCode, InputError
+from access.errors import ErrorCode, InputError
 from resolvers.period import (
     MAX_YEAR,
     MIN_YEAR,

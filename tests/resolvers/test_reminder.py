@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import (
     Directive,
     DirectiveLevel,

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.seed import seed_catalogs
+from access.errors import ErrorCode, InputError
+from access.viewer import Viewer
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from demo.seed import seed_catalogs
 from models import (
     Account,
     Branch,
@@ -23,8 +25,6 @@ from models import (
 )
 from resolvers import study as ops
 from resolvers.account import viewer_for
-from resolvers.errors import ErrorCode, InputError
-from resolvers.viewer import Viewer
 from tests.conftest import World
 
 

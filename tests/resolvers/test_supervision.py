@@ -6,14 +6,14 @@ from datetime import date
 
 import pytest
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from access.errors import ErrorCode, InputError
+from access.viewer import Viewer
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import Account, Branch, FindingStatus, SpotCheckFinding
 from resolvers import supervision as ops
 from resolvers.account import viewer_for
-from resolvers.errors import ErrorCode, InputError
 from resolvers.supervision import FindingData, SpotCheckData
-from resolvers.viewer import Viewer
 from tests.conftest import World
 
 

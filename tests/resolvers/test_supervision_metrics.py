@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import (
     Branch,
     FindingStatus,

@@ -10,17 +10,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from access.errors import ErrorCode, InputError
+from access.scope import Scope
+from access.viewer import Viewer
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import Account, Branch, DirectiveProgress, Role, SyncConflict, SyncQuarantine, Visit
 from resolvers import sync_admin as ops
 from resolvers.account import viewer_for
-from resolvers.errors import ErrorCode, InputError
 from resolvers.sync_admin import competing_versions_by_document
-from resolvers.viewer import Viewer
 from sync.collection import DIRECTIVE_PROGRESS, VISIT, global_id
 from sync.push import PushRow, Writer, apply_push, push
-from sync.scope import Scope
 from tests.conftest import World, wait_until_blocked
 from tests.sync.test_push_isolation import new_recipient
 

@@ -12,15 +12,15 @@ import jwt
 import pytest
 from sqlalchemy import func, select, update
 
+from access.viewer import Viewer
 from app.auth import ViewerCache
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.security import decode_access_token, verify_password
-from app.settings import DEV_SECRET_KEY, Settings
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.security import decode_access_token, verify_password
+from core.settings import DEV_SECRET_KEY, Settings
 from models import Account, DeviceSession, Role
 from resolvers import account as account_ops
 from resolvers.account import REFRESH_GRACE
-from resolvers.viewer import Viewer
 from schema.node import to_global_id
 from tests.conftest import TEST_PASSWORD, Api, World
 

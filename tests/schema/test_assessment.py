@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.seed import seed_catalogs
-from app.settings import Settings
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.settings import Settings
+from demo.seed import seed_catalogs
 from models import BranchKind, ManualScore, ScoreAdjustment
 from schema.node import to_global_id
 from tests.conftest import Api, Builders, World

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.settings import Settings
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.settings import Settings
 from models import BranchHonour, HonourLevel
 from resolvers.brand import ensure_brand_criteria
 from schema.node import to_global_id

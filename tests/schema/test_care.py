@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.settings import Settings
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.settings import Settings
 from models import HotlineCategory, HotlineNote, HotlineRequest, HotlineStatus, Member
 from schema.node import to_global_id
 from tests.conftest import Api, Builders, World

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.seed_assessment import seed_assessment_items
-from app.settings import Settings
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.settings import Settings
+from demo.seed_assessment import seed_assessment_items
 from models import (
     Branch,
     BranchHonour,

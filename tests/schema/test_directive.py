@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.settings import Settings
+from core.settings import Settings
 from models import Post, Role
 from sync.collection import global_id
 from tests.conftest import Api, Builders, World

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.db import Sessionmaker
-from app.settings import Settings
+from core.db import Sessionmaker
+from core.settings import Settings
 from models import Branch, EducationActivity, EducationActivityType
 from schema.node import to_global_id
 from tests.conftest import Api, Builders, World

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.response_cache import CACHE_LOOKUPS
-from app.settings import Settings
+from core.response_cache import CACHE_LOOKUPS
+from core.settings import Settings
 from schema.fast_pull import FAST_PULLS
 from schema.node import to_global_id
 from sync import collection as collections

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.db import Sessionmaker
 from app.graphql_http import MeijingGraphQL
+from core.db import Sessionmaker
 from models import SyncConflict, SyncQuarantine
 from schema.node import to_global_id
 from sync.feed import Feed, Notice

@@ -13,8 +13,8 @@ from strawberry.extensions.validation_cache import _get_validate_cache
 
 from app import graphql_http
 from app.factory import create_app
-from app.observability import formatter
-from app.settings import DEV_SECRET_KEY, Settings, SettingsError
+from core.observability import formatter
+from core.settings import DEV_SECRET_KEY, Settings, SettingsError
 from schema.extensions import INTERNAL_MESSAGE
 from tests.conftest import Api, ClientFor, World
 

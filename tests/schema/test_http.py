@@ -12,11 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
 from app.factory import create_app
 from app.graphql_http import negotiate
-from app.settings import Settings, SettingsError
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.settings import Settings, SettingsError
 from models import Account
 from tests.conftest import Api, World
 

@@ -28,10 +28,10 @@ from graphql import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.seed import seed_catalogs
-from app.settings import Settings
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.settings import Settings
+from demo.seed import seed_catalogs
 from schema import build_schema
 from sync.collection import global_id
 from tests.conftest import Api, World

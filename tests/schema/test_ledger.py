@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.seed import seed_catalogs
-from app.settings import Settings
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.settings import Settings
+from demo.seed import seed_catalogs
 from models import LedgerAttachment, LedgerEntry, Role, StudyRecord
 from schema.node import to_global_id
 from tests.conftest import Api, Builders, ClientFor, World
@@ -442,7 +442,7 @@ async def test_study_groups(api: Api, world: World, catalog: None) -> None:
 
 
 def test_study_dates_use_the_same_range_rule() -> None:
-    from resolvers.errors import Collector
+    from access.errors import Collector
     from resolvers.ledger import check_day
 
     errors = Collector()

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.db import Sessionmaker
-from app.settings import Settings
+from core.db import Sessionmaker
+from core.settings import Settings
 from models import Branch, Visit
 from schema import build_schema
 from schema.limits import push_row_arguments

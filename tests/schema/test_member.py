@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import Member, PartyStatus, PersonnelType
 from schema.node import to_global_id
 from tests.conftest import Api, Builders, World

@@ -6,9 +6,9 @@ from typing import Any
 
 from graphql import GraphQLInterfaceType, build_schema
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.seed import seed_catalogs
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from demo.seed import seed_catalogs
 from schema import sdl
 from schema.node import refetchable_types, to_global_id
 from tests.conftest import Api, World

@@ -19,9 +19,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import insert
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.demo_county import County, build_county
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from demo.county import County, build_county
 from models import Account, Branch, Member, Role
 from resolvers.member import ID_CHECK, ID_WEIGHTS, years_after
 from schema.node import to_global_id

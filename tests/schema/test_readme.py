@@ -7,7 +7,7 @@ from pathlib import Path
 
 from graphql import parse, validate
 
-from app.settings import Settings
+from core.settings import Settings
 from schema import build_schema
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import DataVersion
 from schema.node import to_global_id
 from tests.conftest import Api, Builders, World

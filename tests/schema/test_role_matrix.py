@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.security import issue_access_token
-from app.settings import DEV_SECRET_KEY
+from access.viewer import mask_id_number, mask_phone
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.security import issue_access_token
+from core.settings import DEV_SECRET_KEY
 from models import Account, Base, Branch, DeviceSession, Member, PartyStatus, Role
-from resolvers.viewer import mask_id_number, mask_phone
 from schema.node import to_global_id
 from tests.conftest import Api, Builders, World
 

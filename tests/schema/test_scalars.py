@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.db import Sessionmaker
+from core.db import Sessionmaker
 from models import Directive, HotlineRequest
 from sync.collection import global_id
 from tests.conftest import Api, World

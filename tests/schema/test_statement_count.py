@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from app.settings import Settings
+from core.settings import Settings
 from models import PartyStatus
 from tests.conftest import Api, Builders, World
 

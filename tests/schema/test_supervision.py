@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.settings import Settings
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.settings import Settings
 from models import (
     Branch,
     BranchKind,
@@ -180,7 +180,7 @@ async def test_reminders_list_follows_the_read_scope_and_filters(
     for role in ("admin", "inspector", "secretary", "officer"):
         body = await api(REMINDERS, token=getattr(tokens, role))
         seen[role] = body["data"]["reminders"]["totalCount"]
-    # The officer: their own and their branch's, not their colleague's (sync/audience.py).
+    # The officer: their own and their branch's, not their colleague's (access/audience.py).
     assert seen == {"admin": 4, "inspector": 4, "secretary": 3, "officer": 2}
 
     body = await api(
@@ -659,7 +659,7 @@ async def test_phones_pull_their_own_and_their_branchs_reminders_and_see_them_an
     documents = {d["id"]: d for d in first["documents"]}
     own = documents[some_reminders.officer_own.id]
 
-    # Not the colleague's (meigui_colleague): see tests/sync/test_audience.py.
+    # Not the colleague's (meigui_colleague): see tests/access/test_audience.py.
     assert set(documents) == {some_reminders.officer_own.id, some_reminders.meigui_branch.id}
     assert own["kind"] == "directive_unsigned" and own["kindLabel"] == "指令未签收"
     assert (own["dueOn"], own["status"], own["deleted"]) == ("2026-12-05", "open", False)

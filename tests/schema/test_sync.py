@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.db import Sessionmaker
+from core.db import Sessionmaker
 from models import SyncConflict, SyncQuarantine, Visit
 from schema.node import to_global_id
 from tests.conftest import Api, World

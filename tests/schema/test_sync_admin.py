@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from app.clock import FrozenClock
+from core.clock import FrozenClock
 from models import Role
 from tests.conftest import Api, Builders, World
 from tests.schema.test_sync import pull, push, visit

@@ -12,8 +12,8 @@ import orjson
 import pytest
 from sqlalchemy import select, update
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import DataVersion, SyncConflict, SyncDevice
 from schema.node import to_global_id
 from sync.client import (

@@ -51,11 +51,11 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from app.clock import FrozenClock
-from app.db import create_engine, create_sessionmaker
 from app.factory import create_app
-from app.security import hash_password_sync
-from app.settings import Settings
+from core.clock import FrozenClock
+from core.db import create_engine, create_sessionmaker
+from core.security import hash_password_sync
+from core.settings import Settings
 from models import Base, BranchKind, Post, Role, SyncConflict
 from schema.node import to_global_id
 from sync.client import (

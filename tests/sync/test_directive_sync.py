@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import (
     DirectiveProgress,
     DirectiveReceipt,

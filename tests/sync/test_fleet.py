@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import SyncDevice
 from sync.fleet import REFRESH_SECONDS, DeviceReport, DeviceTracker
 from sync.stamp import epoch_ms

@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from access.scope import Scope
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import Visit
 from sync.collection import VISIT, global_id
 from sync.pull import Checkpoint, pull
 from sync.push import PushRow, Writer, push
-from sync.scope import Scope
 from tests.conftest import Api, World
 
 batches = st.lists(

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select, update
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
-from app.settings import Settings
+from access.scope import Scope, scope_of
+from access.viewer import Viewer
+from core.clock import FrozenClock
+from core.db import Sessionmaker
+from core.settings import Settings
 from models import Member, SyncConflict, SyncQuarantine, Visit
-from resolvers.viewer import Viewer
 from sync.collection import PATROL, VISIT, global_id
 from sync.pull import Checkpoint, ResyncRequired, pull
 from sync.push import PushRow, Writer, push
-from sync.scope import Scope, scope_of
 from sync.stamp import next_stamp
 from sync.tombstone import purge_tombstones
 from tests.conftest import World

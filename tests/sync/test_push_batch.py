@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from access.scope import Scope
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from sync import collection as collections
 from sync.pull import pull
 from sync.push import PushRow, Writer, push
-from sync.scope import Scope
 from tests.conftest import World
 from tests.schema.test_sync import visit
 

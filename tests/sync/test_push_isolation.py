@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from access.scope import Scope
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import (
     Directive,
     DirectiveLevel,
@@ -46,7 +47,6 @@ from sync.collection import (
     unstorable_character,
 )
 from sync.push import PushRow, Writer, push
-from sync.scope import Scope
 from tests.conftest import World
 
 REFUSED = "拒收标记"

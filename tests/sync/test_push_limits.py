@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import String, select
 from sqlalchemy import inspect as sa_inspect
 
-from app.clock import FrozenClock
-from app.db import Sessionmaker
+from access.scope import Scope
+from core.clock import FrozenClock
+from core.db import Sessionmaker
 from models import SyncQuarantine
 from sync.collection import COLLECTIONS, DIRECTIVE_PROGRESS, DIRECTIVE_RECEIPT, PATROL, WireField
 from sync.push import PushRow, Writer, push
-from sync.scope import Scope
 from tests.conftest import World
 from tests.sync.test_push_isolation import good_document, new_recipient
 

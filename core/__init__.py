@@ -1,0 +1,1 @@
+"""The kernel every floor stands on: clock, ids, sessions, settings, security, storage, observability."""

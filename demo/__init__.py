@@ -1,0 +1,1 @@
+"""The demo county of the article and the seeding that writes it."""

@@ -1,0 +1,1 @@
+"""The xlsx workbooks: dashboard, assessment ranking and e-ledgers."""
