@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import ViewerCache
 from app.compression import add_compression
+from app.download import export_routes
 from app.endpoint import EndpointDeps
 from app.files import file_routes
 from app.graphql_http import MeijingGraphQL, request_id_of
@@ -34,7 +35,7 @@ from core.settings import Settings
 from exports.assessment import export_assessment
 from exports.dashboard import export_dashboard
 from exports.ledger import export_ledger
-from exports.workbook import ExportHandler, export_routes
+from exports.workbook import ExportHandler
 from schema import build_schema
 from sync.feed import create_feed
 from sync.tombstone import purge_tombstones

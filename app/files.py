@@ -10,9 +10,9 @@ from starlette.routing import Route
 
 from access.errors import ErrorCode, InputError
 from access.viewer import Viewer
+from app.download import attachment_headers
 from app.endpoint import EndpointDeps, NotFound, guarded
 from core.storage import FileMissing, storage_for
-from exports.workbook import attachment_headers
 from resolvers.ledger import readable_attachment, verify_content
 from sync.collection import parse_global_id
 

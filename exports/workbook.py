@@ -1,36 +1,32 @@
-"""Spreadsheet exports (.xlsx) over HTTP, formatted the way a branch prints them for an
-inspection: a title row, bold bordered Chinese headers, wrapped text, the header frozen and
-repeated on every printed page, landscape A4 fitted to the page width, page numbers.
+"""Spreadsheet exports (.xlsx), formatted the way a branch prints them for an inspection: a title
+row, bold bordered Chinese headers, wrapped text, the header frozen and repeated on every printed
+page, landscape A4 fitted to the page width, page numbers.
 
-Each domain adds one `ExportHandler` to the registry in app/factory.py, served at
-`GET /export/<name>.xlsx?...` behind app/endpoint.py (bearer token, 401/403/400 as JSON). A handler
-lays its workbook out with `add_table` (a titled table) or `sheets_workbook` (several plain
-sheets of figures, each with a caption printed on every page).
+Each domain writes one `ExportHandler`; app/factory.py registers it and app/download.py serves it
+at `GET /export/<name>.xlsx?...` (bearer token, 401/403/400 as JSON). A handler lays its workbook
+out with `add_table` (a titled table) or `sheets_workbook` (several plain sheets of figures, each
+with a caption printed on every page). Nothing here knows about HTTP.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Protocol
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
-from starlette.datastructures import QueryParams
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from access.errors import ErrorCode, InputError
 from access.viewer import Viewer
-from app.endpoint import EndpointDeps, guarded
+from core.clock import Clock
+from core.db import Sessionmaker
+from core.settings import Settings
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Cell = str | int | float | date | datetime | None
@@ -45,13 +41,24 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
+class ExportDeps(Protocol):
+    """What a handler reads from the app: its settings, sessions and clock."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def sessionmaker(self) -> Sessionmaker: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ExportRequest:
     """What an export handler gets: the viewer, the query string and the app's dependencies."""
 
     viewer: Viewer
-    params: QueryParams
-    deps: EndpointDeps
+    params: Mapping[str, str]
+    deps: ExportDeps
 
     def require(self, name: str) -> str:
         """A query parameter that must be given (REQUIRED on `name` otherwise)."""
@@ -187,34 +194,3 @@ def xlsx_bytes(workbook: Workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def attachment_headers(file_name: str) -> dict[str, str]:
-    """Content-Disposition with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987)."""
-    fallback = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in file_name)
-    return {
-        "content-disposition": (
-            f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}"
-        ),
-        "cache-control": "no-store",
-    }
-
-
-def export_routes(deps: EndpointDeps, exports: Mapping[str, ExportHandler]) -> list[Route]:
-    """One `GET /export/<name>.xlsx` route per registered export."""
-
-    def endpoint(handler: ExportHandler) -> Callable[[Request, Viewer], Awaitable[Response]]:
-        async def run(request: Request, viewer: Viewer) -> Response:
-            made = await handler(ExportRequest(viewer, request.query_params, deps))
-            # Serialising a workbook is CPU work: off the event loop.
-            body = await asyncio.to_thread(xlsx_bytes, made.workbook)
-            return Response(
-                body, media_type=XLSX_MEDIA_TYPE, headers=attachment_headers(made.file_name)
-            )
-
-        return run
-
-    return [
-        Route(f"/export/{name}.xlsx", guarded(deps, endpoint(handler)), methods=["GET"])
-        for name, handler in exports.items()
-    ]

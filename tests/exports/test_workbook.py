@@ -16,7 +16,7 @@ from core.clock import FrozenClock
 from core.db import Sessionmaker
 from core.settings import Settings
 from demo.seed import seed_catalogs
-from exports.workbook import Column, add_table, attachment_headers
+from exports.workbook import Column, add_table
 from models import DeviceSession
 from schema.node import to_global_id
 from tests.conftest import Api, World
@@ -194,9 +194,3 @@ def test_add_table_formats_any_export_for_print() -> None:
     assert book.sheetnames == ["考核"]
     assert sheet["A3"].border.left.style == "thin"
     assert [r.coord for r in sheet.merged_cells.ranges] == ["A1:B1"]
-
-
-def test_attachment_headers_keep_chinese_names_and_an_ascii_fallback() -> None:
-    disposition = attachment_headers("玫瑰 台账.xlsx")["content-disposition"]
-    assert disposition.startswith('attachment; filename="')
-    assert "filename*=UTF-8''%E7%8E%AB%E7%91%B0%20%E5%8F%B0%E8%B4%A6.xlsx" in disposition
