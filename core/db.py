@@ -15,9 +15,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from models import DataVersion
-from sync.stamp import VERSION_BUMPED
 
 Sessionmaker = async_sessionmaker[AsyncSession]
+
+VERSION_BUMPED = "data_version_bumped"
+"""Session info flag: this transaction already moved the data version (a sync stamp does, under
+the same row lock, sync/stamp.py; bookkeeping writes set it so that readers' caches stay valid)."""
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:

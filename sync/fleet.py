@@ -21,10 +21,10 @@ from typing import Any
 from cachetools import TTLCache
 from sqlalchemy import select, update
 
-from core.db import Sessionmaker
+from core.db import VERSION_BUMPED, Sessionmaker
 from models import SyncDevice
 from sync.pull import ResyncRequired
-from sync.stamp import VERSION_BUMPED, epoch_ms
+from sync.stamp import epoch_ms
 
 REFRESH_SECONDS = 30.0
 MAX_ENTRIES = 10_000

@@ -17,10 +17,8 @@ from datetime import datetime
 from sqlalchemy import case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import VERSION_BUMPED
 from models import DataVersion
-
-VERSION_BUMPED = "data_version_bumped"
-"""Session info flag: this transaction already moved the data version (see core/db.py)."""
 
 
 def epoch_ms(moment: datetime) -> int:
