@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.errors import InputError
 from core.clock import system_clock
-from core.db import Sessionmaker, create_engine, create_sessionmaker
+from core.db import Sessionmaker, create_engine, create_sessionmaker, writing
 from core.settings import Settings, SettingsError
 from models import Account, Branch, Member, Role
 
@@ -242,7 +242,7 @@ def user_add(
     settings = _settings()
 
     async def work(sessionmaker: Sessionmaker) -> str:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             member_id = member_name = None
             if member_police_number is not None:
                 member_id, member_name = await _member_by_police_number(db, member_police_number)

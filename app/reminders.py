@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.settings import Settings
 from resolvers.reminder import COLLECTION_KEY, GenerationResult, ReminderRules, generate_reminders
 from sync.feed import Feed
@@ -14,7 +14,7 @@ async def run_reminders(
     sessionmaker: Sessionmaker, now: datetime, settings: Settings, feed: Feed | None = None
 ) -> GenerationResult:
     """One generation run in its own transaction; phones streaming reminders hear of it."""
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         result = await generate_reminders(db, now, ReminderRules.from_settings(settings))
     if feed is not None and result.stamp is not None:
         await feed.publish_stamp(COLLECTION_KEY, result.stamp)

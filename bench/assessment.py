@@ -30,6 +30,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.db import writing
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -65,7 +67,7 @@ async def prepare(url: str, now: datetime) -> None:
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
     await seed_demo(sessionmaker, Settings(database_url=url), FrozenClock(now))
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         branches = await assessed_branches(db)
         manual = (
             await db.scalars(

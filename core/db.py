@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from prometheus_client import Counter
@@ -12,15 +14,13 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
 
 from models import DataVersion
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 
-VERSION_BUMPED = "data_version_bumped"
-"""Session info flag: this transaction already moved the data version (a sync stamp does, under
-the same row lock, sync/stamp.py; bookkeeping writes set it so that readers' caches stay valid)."""
+VERSION_MOVED = "data_version_moved"
+"""Session info flag: this transaction's sync stamp moved the data version already (sync/stamp.py)."""
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
@@ -46,25 +46,21 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-class WriteSession(Session):
-    """Every commit also moves the data version forward, in the same transaction.
+@asynccontextmanager
+async def writing(sessionmaker: Sessionmaker) -> AsyncIterator[AsyncSession]:
+    """A write transaction that readers must see: it moves the data version just before commit.
 
-    By convention writes go through `sessionmaker.begin()` and reads through `sessionmaker()`,
-    which never commits; so each committed write, and only a write, bumps the version.
-    Readers that cached a response at an older version then know it may be stale.
+    Readers that cached a response at an older version (core/response_cache.py) then know it may
+    be stale. The version row is locked only from that last statement to the commit. A sync write
+    moved the version already when it took its stamp (sync/stamp.py), so it is not moved twice.
+    Bookkeeping that no reader's answer depends on (a device's last-seen time) writes through a
+    plain `sessionmaker.begin()` and leaves the version alone; reads use `sessionmaker()`, which
+    never commits.
     """
-
-
-@event.listens_for(WriteSession, "before_commit")
-def _bump_data_version(session: Session) -> None:
-    # A sync write took its stamp by moving the version already, under the same row lock.
-    if not session.info.pop(VERSION_BUMPED, False):
-        session.execute(BUMP_DATA_VERSION)
-
-
-@event.listens_for(WriteSession, "after_rollback")
-def _forget_bump(session: Session) -> None:
-    session.info.pop(VERSION_BUMPED, None)
+    async with sessionmaker.begin() as db:
+        yield db
+        if not db.info.pop(VERSION_MOVED, False):
+            await db.execute(BUMP_DATA_VERSION)
 
 
 BUMP_DATA_VERSION = (
@@ -73,7 +69,7 @@ BUMP_DATA_VERSION = (
 
 
 def create_sessionmaker(engine: AsyncEngine) -> Sessionmaker:
-    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=WriteSession)
+    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 SQL_STATEMENTS = Counter(

@@ -2,7 +2,7 @@
 
 A cached result is served only while the data version it was computed at is still current and it
 is younger than `max_age` (for answers that depend on the clock rather than on the data). The
-version is read before the query runs and bumped inside every write transaction (core/db.py), so a
+version is read before the query runs and moved by every write transaction (`writing`, core/db.py), so a
 result is never filed under a version newer than the data it saw. Entries are per account, so
 scope and masking never leak between viewers.
 """

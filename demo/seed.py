@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.ids import new_id
 from core.security import hash_password
 from core.settings import Settings
@@ -162,7 +162,7 @@ async def seed_demo(
                 members=await _count(db, Member),
             )
     # A seed racing this one fails on the unique usernames and rolls back whole.
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         # One argon2 hash serves all four accounts. It is slow on purpose and runs in a thread,
         # so it is started now and overlaps the inserts.
         hashing = asyncio.ensure_future(hash_password(settings.demo_password))
@@ -354,7 +354,7 @@ async def seed_catalogs(sessionmaker: Sessionmaker, clock: Clock) -> CatalogRepo
         and all(row[0] in scored for row in DEFAULT_ASSESSMENT_ITEMS)
     ):
         return CatalogReport()
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         now = clock()
         return CatalogReport(
             ledger_items=await seed_ledger_items(db, now),

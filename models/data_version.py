@@ -1,4 +1,4 @@
-"""A single counter that every committed write moves forward.
+"""A single counter that every write readers must see moves forward (`writing`, core/db.py).
 
 Readers compare it with the version a cached response was computed at; see core/response_cache.py.
 """

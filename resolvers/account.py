@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from access.errors import Collector, ErrorCode, Forbidden, InputError
 from access.viewer import Viewer
 from core.clock import Clock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.ids import new_id
 from core.security import (
     digest,
@@ -212,7 +212,7 @@ async def login(
     """
     now = clock()
     name = username.strip().lower()
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         reserved = await _reserve_try(db, policy, now, name)
     if isinstance(reserved, AuthFailure):
         return reserved
@@ -225,7 +225,7 @@ async def login(
         )
     # Hashed before the transaction, whose UPDATE holds the account's row until it commits.
     rehashed = await hash_password(password) if needs_rehash(reserved.password_hash) else None
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(
             update(Account)
             .where(Account.id == reserved.account_id)

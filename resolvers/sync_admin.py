@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 from access.errors import Collector, ErrorCode, Forbidden, InputError, Problem
 from access.scope import scope_of
 from access.viewer import Viewer
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import (
     Account,
     Branch,
@@ -175,7 +175,7 @@ async def resolve_conflict(
             "请给出 choice 或 value 之一 (give exactly one of choice and value)",
             ErrorCode.INVALID,
         )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await take_write_lock(db)
         conflict = await db.get(SyncConflict, conflict_id, with_for_update=True)
         path = None
@@ -431,7 +431,7 @@ async def release_quarantined(
     """Re-applies a quarantined row as a push (with `override` as its new state if given), once.
     Still invalid: the row stays quarantined with its reasons brought up to date."""
     viewer.require_admin()
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await take_write_lock(db)
         row = await _pending(db, row_id)
         collection = _collection(row.collection)
@@ -478,7 +478,7 @@ async def discard_quarantined(
     errors = Collector()
     clean_note = errors.optional_text("note", note, MAX_NOTE)
     errors.raise_if_any()
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await take_write_lock(db)
         row = await _pending(db, row_id)
         row.resolved_at, row.resolved_by, row.resolution = now, viewer.account_id, "discarded"

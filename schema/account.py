@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.errors import ErrorCode
 from access.viewer import Viewer
+from core.db import writing
 from models import Account as AccountRow
 from models import DeviceSession as DeviceSessionRow
 from models import Role
@@ -222,7 +223,7 @@ class AccountMutation:
     )
     async def refresh_token(self, info: Info, refresh_token: str) -> SignInResult:
         ctx = info.context
-        async with ctx.sessionmaker.begin() as db:
+        async with writing(ctx.sessionmaker) as db:
             result = await ops.refresh(db, ctx.clock, auth_policy(info), refresh_token)
         if isinstance(result, AuthFailure):
             if result.revoked_session_id is not None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.errors import InputError
 from access.viewer import Viewer
+from core.db import writing
 from models import Directive as DirectiveRow
 from models import DirectiveLevel, DirectivePriority, DirectiveStatus, RecipientStatus
 from models import DirectiveProgress as DirectiveProgressRow
@@ -313,7 +314,7 @@ async def _write(
     ctx = info.context
     viewer = ctx.require_viewer()
     try:
-        async with ctx.sessionmaker.begin() as db:
+        async with writing(ctx.sessionmaker) as db:
             done = await operation(db, viewer, ctx.clock())
             result = present(done)
     except InputError as error:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.errors import ErrorCode, InputError
 from access.viewer import Viewer
+from core.db import writing
 from schema.context import Info
 
 ErrorCodeEnum = strawberry.enum(
@@ -50,7 +51,7 @@ async def write(
     ctx = info.context
     viewer = ctx.require_viewer()
     try:
-        async with ctx.sessionmaker.begin() as db:
+        async with writing(ctx.sessionmaker) as db:
             return await operation(db, viewer)
     except InputError as error:
         return InvalidInput.from_error(error)

@@ -21,7 +21,7 @@ from typing import Any
 from cachetools import TTLCache
 from sqlalchemy import select, update
 
-from core.db import VERSION_BUMPED, Sessionmaker
+from core.db import Sessionmaker
 from models import SyncDevice
 from sync.pull import ResyncRequired
 from sync.stamp import epoch_ms
@@ -72,7 +72,6 @@ class DeviceTracker:
             return
         skew = None if report.client_time_ms is None else report.client_time_ms - epoch_ms(now)
         async with sessionmaker.begin() as db:
-            db.sync_session.info[VERSION_BUMPED] = True  # bookkeeping only
             device = (
                 await db.execute(
                     select(SyncDevice)

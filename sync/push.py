@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.errors import ErrorCode, Problem
 from access.scope import Scope
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.ids import new_id
 from core.observability import log
 from core.upsert import insert_ignoring_duplicates
@@ -155,7 +155,7 @@ async def push(
     """
     for attempt in range(MAX_ATTEMPTS):
         try:
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 return await apply_push(db, collection, writer, rows, now)
         except IntegrityError:
             # Most likely a concurrent push created the same id: the retry loads it and merges.
@@ -164,7 +164,7 @@ async def push(
         except STORE_ERRORS as error:
             log.warning("sync_push_isolating", collection=collection.key, error=refusal(error))
             break
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await apply_push(db, collection, writer, rows, now, isolate=True)
 
 

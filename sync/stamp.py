@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import VERSION_BUMPED
+from core.db import VERSION_MOVED
 from models import DataVersion
 
 
@@ -39,5 +39,5 @@ async def next_stamp(db: AsyncSession, now: datetime) -> int:
         .returning(DataVersion.sync_clock)
     )
     stamp = int((await db.execute(statement)).scalar_one())
-    db.sync_session.info[VERSION_BUMPED] = True
+    db.sync_session.info[VERSION_MOVED] = True
     return stamp

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import DataVersion, SyncScopeExit
 from sync.collection import ALL_COLLECTIONS
 from sync.stamp import epoch_ms
@@ -29,7 +29,7 @@ async def purge_tombstones(sessionmaker: Sessionmaker, now: datetime, days: int)
     """Deletes tombstones and scope exits stamped more than `days` ago; raises the floor."""
     horizon = epoch_ms(now - timedelta(days=days))
     purged: dict[str, int] = {}
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         floor = 0
         for key, collection in ALL_COLLECTIONS.items():
             model = collection.model

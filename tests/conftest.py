@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.factory import create_app
 from core.clock import FrozenClock
-from core.db import Sessionmaker, create_engine, create_sessionmaker
+from core.db import Sessionmaker, create_engine, create_sessionmaker, writing
 from core.security import hash_password_sync
 from core.settings import Settings
 from models import (
@@ -166,7 +166,7 @@ class Builders:
     password_hash: str
 
     async def _add(self, row: Any) -> Any:
-        async with self.sessionmaker.begin() as db:
+        async with writing(self.sessionmaker) as db:
             db.add(row)
         return row
 

@@ -20,7 +20,7 @@ from access import audience
 from access.scope import Scope, scope_of
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.settings import Settings
 from models import Account, Member, Reminder, ReminderKind, ReminderStatus, Role
 from resolvers.branch import update_branch
@@ -351,7 +351,7 @@ async def test_a_branch_move_never_sends_an_officer_a_colleagues_document_as_a_r
     # Moving 玫瑰 re-stamps every document under it and records an exit (with the document's
     # content) for viewers of the old position.
     admin = Viewer(world.admin.id, "admin", Role.ADMIN, None, None, None, None)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await update_branch(db, admin, clock, world.meigui.id, {"parent_id": world.committee.id})
 
     seen: dict[str, list[tuple[str, bool]]] = {}
@@ -381,7 +381,7 @@ async def test_a_relinked_account_resyncs_its_reminders_and_directives_but_not_f
         )
 
     # The account now stands for the colleague: what it pulled as the officer is not its own.
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(
             update(Account)
             .where(Account.id == world.officer.id)
@@ -408,7 +408,7 @@ async def test_an_officer_moved_to_another_branch_still_resyncs_reminders(
     body = await api(pull_query(REMINDER), {"checkpoint": None, "limit": 100}, token=token)
     checkpoint = body["data"]["pullReminder"]["checkpoint"]
     await api(pull_query(REMINDER), {"checkpoint": checkpoint, "limit": 1}, token=token)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(
             update(Member)
             .where(Member.id == world.officer_member.id)

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from access.errors import AuthProblem, Unauthenticated
 from app.auth import ViewerCache, authenticate
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.security import issue_access_token
 from core.settings import DEV_SECRET_KEY
 from models import Account, DeviceSession
@@ -35,7 +35,7 @@ async def live_session(sessionmaker: Sessionmaker, clock: FrozenClock, account: 
         expires_at=now + timedelta(days=30),
         revoked_at=None,
     )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(session)
     token, _ = issue_access_token(
         DEV_SECRET_KEY, account.id, session.id, account.role.value, now, LIFETIME
@@ -70,12 +70,12 @@ async def test_authenticate_names_why_a_token_was_refused(
     assert await problem_of(f"Bearer {token}") is AuthProblem.EXPIRED
 
     fresh = await live_session(sessionmaker, clock, world.officer)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(update(DeviceSession).values(revoked_at=clock()))
     assert await problem_of(f"Bearer {fresh}") is AuthProblem.REVOKED
 
     disabled = await live_session(sessionmaker, clock, world.inspector)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(
             update(Account).where(Account.id == world.inspector.id).values(disabled=True)
         )

@@ -17,7 +17,7 @@ from app.cli import cli
 from app.factory import create_app
 from app.reminders import reminder_interval_seconds
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.settings import Settings
 from models import LedgerFrequency, LedgerItem, Reminder
 from tests.conftest import World
@@ -63,7 +63,7 @@ def test_reminders_run_explains_a_database_without_tables(tmp_path: Path) -> Non
 
 
 async def _ledger_item(sessionmaker: Sessionmaker, clock: FrozenClock) -> None:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(
             LedgerItem(
                 id=uuid.uuid4(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from demo.seed import seed_catalogs
 from models import AssessmentItem, RuleKind
 
@@ -16,7 +16,7 @@ async def test_assessment_catalog_is_seeded_once_and_edits_survive(
     first = await seed_catalogs(sessionmaker, clock)
     assert (first.ledger_items, first.brand_criteria, first.assessment_items) == (24, 7, 28)
     assert "考核项目 28 项" in first.message
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(
             update(AssessmentItem).where(AssessmentItem.code == "A17").values(name="人均走访(改)")
         )

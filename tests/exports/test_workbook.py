@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import update
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.settings import Settings
 from demo.seed import seed_catalogs
 from exports.workbook import Column, add_table
@@ -175,7 +175,7 @@ async def test_exports_and_downloads_tell_an_expired_token_from_a_refused_one(
     expired = await api.login("officer.meigui", device="old-phone")
     clock.advance(minutes=Settings().access_token_minutes)
     revoked = await api.login("officer.meigui", device="lost-phone")
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(update(DeviceSession).values(revoked_at=clock()))
 
     challenge = 'Bearer error="invalid_token", error_description='

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from access.errors import ErrorCode, Forbidden, InputError
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.security import (
     TokenError,
     TokenExpired,
@@ -59,7 +59,7 @@ async def signed_in(
 async def refresh(
     sessionmaker: Sessionmaker, clock: FrozenClock, token: str
 ) -> SignedIn | AuthFailure:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await ops.refresh(db, clock, POLICY, token)
 
 
@@ -253,7 +253,7 @@ async def test_how_a_session_ended_is_told_only_to_the_holder_of_its_token(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World, ending: str
 ) -> None:
     first = await signed_in(sessionmaker, clock, "officer.meigui")
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         session = await db.get(DeviceSession, first.session.id)
         account = await db.get(Account, world.officer.id)
         assert session is not None and account is not None
@@ -357,7 +357,7 @@ async def test_refresh_is_refused_for_a_disabled_account(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
     first = await signed_in(sessionmaker, clock, "officer.meigui")
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         account = await db.get(Account, world.officer.id)
         assert account is not None
         account.disabled = True
@@ -394,7 +394,7 @@ async def test_load_viewer_refuses_revoked_expired_and_mismatched_sessions(
         later = clock() + POLICY.refresh_lifetime
         assert await ops.load_viewer(db, result.session.id, world.officer.id, later) is None
     viewer = await viewer_of(sessionmaker, clock, result)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.revoke_session(db, viewer, clock, result.session.id)
     async with sessionmaker() as db:
         assert await ops.load_viewer(db, result.session.id, world.officer.id, clock()) is None
@@ -412,7 +412,7 @@ async def test_list_sessions_shows_live_devices_of_one_account(
     admin_session = await signed_in(sessionmaker, clock, "admin")
     officer = await viewer_of(sessionmaker, clock, web)
     admin = await viewer_of(sessionmaker, clock, admin_session)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.revoke_session(db, officer, clock, phone.session.id)
         mine = await ops.list_sessions(db, officer, None, now=clock())
         assert [s.id for s in mine] == [web.session.id]
@@ -432,18 +432,18 @@ async def test_revoke_session_of_someone_else_needs_an_admin(
         sessionmaker, clock, await signed_in(sessionmaker, clock, "secretary.meigui")
     )
     admin = await viewer_of(sessionmaker, clock, await signed_in(sessionmaker, clock, "admin"))
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         with pytest.raises(Forbidden):
             await ops.revoke_session(db, secretary, clock, target.session.id)
         with pytest.raises(InputError) as missing:
             await ops.revoke_session(db, admin, clock, uuid.uuid4())
         assert codes(missing.value) == {"sessionId": ErrorCode.NOT_FOUND}
     assert (await get_session(sessionmaker, target.session.id)).revoked_at is None
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         revoked = await ops.revoke_session(db, admin, clock, target.session.id)
     assert revoked.revoked_at == clock()
     clock.advance(minutes=5)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         again = await ops.revoke_session(db, admin, clock, target.session.id)
     assert again.revoked_at == clock() - timedelta(minutes=5), "revoking twice keeps the first time"
 
@@ -454,7 +454,7 @@ async def test_revoke_session_of_someone_else_needs_an_admin(
 async def test_create_account_stores_an_argon2_hash(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         account = await ops.create_account(
             db, clock, " Officer.Yushan ", "a-long-password", Role.OFFICER, world.yushan_member.id
         )
@@ -505,7 +505,7 @@ async def test_create_account_rejects_bad_input_and_writes_nothing(
 ) -> None:
     before = await account_count(sessionmaker)
     with pytest.raises(InputError) as refused:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_account(
                 db,
                 clock,
@@ -523,7 +523,7 @@ async def test_create_account_reports_every_problem_at_once(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
     with pytest.raises(InputError) as refused:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_account(
                 db, clock, "admin", "short", Role.SECRETARY, uuid.uuid4(), uuid.uuid4()
             )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from access.errors import ErrorCode, Forbidden, InputError
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from demo.seed import seed_catalogs
 from models import (
     AssessmentItem,
@@ -91,7 +91,7 @@ class Records:
     clock: FrozenClock
 
     async def add(self, *rows: Any) -> None:
-        async with self.sessionmaker.begin() as db:
+        async with writing(self.sessionmaker) as db:
             db.add_all(rows)
 
     def _synced(self, branch: Branch, officer: Member, **values: Any) -> dict[str, Any]:
@@ -108,7 +108,7 @@ class Records:
     async def ledger(
         self, branch: Branch, code: str, day: date, recorded: date | None = None
     ) -> None:
-        async with self.sessionmaker.begin() as db:
+        async with writing(self.sessionmaker) as db:
             item_id = await db.scalar(select(LedgerItem.id).where(LedgerItem.code == code))
             db.add(
                 LedgerEntry(
@@ -245,7 +245,7 @@ class Records:
                     closed_at=closed_at,
                 )
             )
-        async with self.sessionmaker.begin() as db:
+        async with writing(self.sessionmaker) as db:
             db.add(rows[0])
             await db.flush()
             db.add_all(rows[1:])
@@ -453,14 +453,14 @@ async def test_manual_item_without_a_score_is_zero_awaiting_the_inspector(
 async def set_manual(
     sessionmaker: Sessionmaker, clock: FrozenClock, who: Viewer, **data: Any
 ) -> ManualScore:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await ops.set_manual_score(db, who, clock, data)
 
 
 async def adjust(
     sessionmaker: Sessionmaker, clock: FrozenClock, who: Viewer, **data: Any
 ) -> ScoreAdjustment:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await ops.adjust_score(db, who, clock, data)
 
 
@@ -609,7 +609,7 @@ async def catalog(sessionmaker: Sessionmaker) -> dict[str, tuple[int, dict[str, 
 async def update(
     sessionmaker: Sessionmaker, clock: FrozenClock, who: Viewer, *changes: dict[str, Any]
 ) -> list[AssessmentItem]:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await ops.update_assessment_items(db, who, clock, changes)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from access.errors import ErrorCode, Forbidden, InputError
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import Branch, BranchHonour, BranchKind, HonourLevel
 from resolvers import branch as ops
 from resolvers.account import viewer_for
@@ -71,7 +71,7 @@ async def test_secretary_opens_groups_only_inside_their_subtree(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
     secretary = viewer_for(world.secretary, None, world.meigui, world.meigui)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         group = await ops.create_branch(
             db,
             secretary,
@@ -82,7 +82,7 @@ async def test_secretary_opens_groups_only_inside_their_subtree(
     assert group.depth == world.meigui.depth + 1
 
     with pytest.raises(Forbidden):
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_branch(
                 db,
                 secretary,
@@ -90,7 +90,7 @@ async def test_secretary_opens_groups_only_inside_their_subtree(
                 {"parent_id": world.yushan.id, "kind": BranchKind.GROUP, "name": "外所小组"},
             )
     with pytest.raises(InputError) as kind:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_branch(
                 db,
                 secretary,
@@ -106,7 +106,7 @@ async def test_bad_branch_input_is_refused_and_nothing_written(
     admin = viewer_for(world.admin, None, None, None)
     before = await branch_count(sessionmaker)
     with pytest.raises(InputError) as refused:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_branch(
                 db,
                 admin,
@@ -126,13 +126,13 @@ async def test_bad_branch_input_is_refused_and_nothing_written(
         "endsOn": ErrorCode.INVALID,
     }
     with pytest.raises(InputError) as root:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_branch(
                 db, admin, clock, {"kind": BranchKind.BRANCH, "name": "无上级支部"}
             )
     assert root.value.problems[0].field == "parentId"
     with pytest.raises(InputError) as under_unit:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_branch(
                 db,
                 admin,
@@ -147,7 +147,7 @@ async def test_moving_a_branch_reroots_its_subtree(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
     admin = viewer_for(world.admin, None, None, None)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         moved = await ops.update_branch(
             db, admin, clock, world.meigui.id, {"parent_id": world.yushan.id}
         )
@@ -159,7 +159,7 @@ async def test_moving_a_branch_reroots_its_subtree(
     assert group.depth == world.yushan.depth + 2
 
     with pytest.raises(InputError) as cycle:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.update_branch(
                 db, admin, clock, world.organ.id, {"parent_id": world.meigui_group.id}
             )
@@ -170,13 +170,13 @@ async def test_secretary_cannot_move_branches(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
     secretary = viewer_for(world.secretary, None, world.meigui, world.meigui)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         renamed = await ops.update_branch(
             db, secretary, clock, world.meigui_group.id, {"brand_slogan": "红心向党"}
         )
     assert renamed.brand_slogan == "红心向党"
     with pytest.raises(Forbidden):
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.update_branch(
                 db, secretary, clock, world.meigui_group.id, {"parent_id": world.yushan.id}
             )
@@ -186,7 +186,7 @@ async def test_honours_are_recorded_by_admins(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
     admin = viewer_for(world.admin, None, None, None)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.add_honour(
             db,
             admin,
@@ -197,14 +197,14 @@ async def test_honours_are_recorded_by_admins(
             date(2023, 12, 1),
         )
     with pytest.raises(InputError) as future:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.add_honour(
                 db, admin, clock, world.meigui.id, "未来荣誉", HonourLevel.CITY, date(2030, 1, 1)
             )
     assert future.value.problems[0].code is ErrorCode.IN_FUTURE
     secretary = viewer_for(world.secretary, None, world.meigui, world.meigui)
     with pytest.raises(Forbidden):
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.add_honour(
                 db, secretary, clock, world.meigui.id, "自评", HonourLevel.COUNTY, date(2024, 1, 1)
             )
@@ -221,12 +221,12 @@ async def test_an_honour_awarded_today_in_pingyin_is_not_in_the_future(
     """01:00 on 1 July in Pingyin is still 30 June in UTC; the honour's day is the bureau's."""
     clock.now = datetime(2026, 6, 30, 17, 0, tzinfo=UTC)
     admin = viewer_for(world.admin, None, None, None)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.add_honour(
             db, admin, clock, world.meigui.id, "七一先进支部", HonourLevel.COUNTY, date(2026, 7, 1)
         )
     with pytest.raises(InputError) as future:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.add_honour(
                 db, admin, clock, world.meigui.id, "明日荣誉", HonourLevel.COUNTY, date(2026, 7, 2)
             )

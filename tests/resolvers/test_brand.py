@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from access.errors import ErrorCode, Forbidden, InputError
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import (
     Account,
     Branch,
@@ -51,7 +51,7 @@ async def count(sessionmaker: Sessionmaker, model: Any) -> int:
 
 @pytest.fixture
 async def criteria(sessionmaker: Sessionmaker, clock: FrozenClock) -> None:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.ensure_brand_criteria(db, clock())
 
 
@@ -65,7 +65,7 @@ async def set_item(
     evidence: str | None = "已建立",
     links: list[str] | None = None,
 ) -> BrandChecklistItem:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await ops.set_checklist_item(
             db, viewer, clock, branch.id, code, status, evidence, links or []
         )
@@ -74,11 +74,11 @@ async def set_item(
 async def test_seeding_criteria_is_idempotent_and_keeps_edits(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         assert await ops.ensure_brand_criteria(db, clock()) == 7
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.save_criterion(db, as_viewer(world.admin), clock, "B1", "有响亮的品牌名称", 9)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         assert await ops.ensure_brand_criteria(db, clock()) == 0
         names = [c.name for c in await ops.list_criteria(db)]
     assert names == [*SEVEN[1:], "有响亮的品牌名称"]
@@ -89,11 +89,11 @@ async def test_only_admins_edit_the_catalog(
 ) -> None:
     for account, branch in ((world.secretary, world.meigui), (world.inspector, None)):
         with pytest.raises(Forbidden):
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 await ops.save_criterion(
                     db, as_viewer(account, branch), clock, "B8", "有新标准", None
                 )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         added = await ops.save_criterion(db, as_viewer(world.admin), clock, "B8", "有新标准", None)
     assert added.sort_order == 8
     assert await count(sessionmaker, BrandCriterion) == 8
@@ -138,7 +138,7 @@ async def test_a_criterion_without_code_or_name_is_refused_and_nothing_written(
         ("B" * 17, "有" * 101, {"code": ErrorCode.TOO_LONG, "name": ErrorCode.TOO_LONG}),
     ):
         with pytest.raises(InputError) as caught:
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 await ops.save_criterion(db, admin, clock, code, name, None)
         assert {p.field: p.code for p in caught.value.problems} == expected, (code, name)
     async with sessionmaker() as db:
@@ -192,7 +192,7 @@ async def test_matrix_lists_branches_by_criteria_with_complete_flag_and_honours(
         await set_item(sessionmaker, clock, admin, world.meigui, code)
     await set_item(sessionmaker, clock, admin, world.yushan, "B1")
     await set_item(sessionmaker, clock, admin, world.yushan, "B2", BrandItemStatus.IN_PROGRESS)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         for level in (HonourLevel.PROVINCE, HonourLevel.CITY, HonourLevel.CITY):
             await branch_ops.add_honour(
                 db, admin, clock, world.meigui.id, f"荣誉{level}", level, date(2024, 1, 1)
@@ -226,7 +226,7 @@ async def test_a_new_criterion_makes_complete_branches_incomplete(
         await set_item(sessionmaker, clock, admin, world.meigui, code)
     async with sessionmaker() as db:
         [before] = await ops.checklist_completeness(db, [world.meigui.id])
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.save_criterion(db, admin, clock, "B8", "有数字化平台", None)
     async with sessionmaker() as db:
         [after, yushan] = await ops.checklist_completeness(db, [world.meigui.id, world.yushan.id])
@@ -239,7 +239,7 @@ async def test_honour_counts_filter_by_award_date(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
     admin = as_viewer(world.admin)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         for on in (date(2025, 3, 1), date(2026, 3, 1), date(2026, 9, 1)):
             await branch_ops.add_honour(
                 db, admin, clock, world.yushan.id, "锦旗", HonourLevel.COUNTY, on
@@ -256,7 +256,7 @@ async def test_committee_secretary_records_and_removes_honours_below_it(
 ) -> None:
     organ_secretary = await make.account(Role.SECRETARY, branch_id=world.organ.id)
     committee = as_viewer(organ_secretary, world.organ)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         honour = await branch_ops.add_honour(
             db,
             committee,
@@ -268,22 +268,22 @@ async def test_committee_secretary_records_and_removes_honours_below_it(
         )
     # A branch secretary may not record honours, not even for their own branch.
     with pytest.raises(Forbidden):
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await branch_ops.remove_honour(db, as_viewer(world.secretary, world.meigui), honour.id)
     # A committee's reach ends at its subtree.
     other = await make.branch(None, BranchKind.COMMITTEE, name="外县党委")
     far = await make.branch(other, name="外县派出所党支部")
     with pytest.raises(Forbidden):
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await branch_ops.add_honour(
                 db, committee, clock, far.id, "外县荣誉", HonourLevel.COUNTY, date(2024, 1, 1)
             )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         branch = await branch_ops.remove_honour(db, committee, honour.id)
     assert branch.id == world.yushan.id
     assert await count(sessionmaker, BranchHonour) == 0
     with pytest.raises(InputError) as gone:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await branch_ops.remove_honour(db, as_viewer(world.admin), honour.id)
     assert gone.value.problems[0].code is ErrorCode.NOT_FOUND
 
@@ -297,7 +297,7 @@ async def test_two_first_settings_of_one_criterion_at_once_keep_one_row(
     would fail on the unique (branch, criterion))."""
     secretary = as_viewer(world.secretary, world.meigui)
     admin = as_viewer(world.admin)
-    async with sessionmaker.begin() as first:
+    async with writing(sessionmaker) as first:
         await ops.set_checklist_item(
             first, secretary, clock, world.meigui.id, "B1", BrandItemStatus.IN_PROGRESS, None, []
         )

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from access.errors import ErrorCode, Forbidden, InputError
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import (
     Account,
     Branch,
@@ -145,7 +145,7 @@ async def create(
     summary: str = "夜班后睡不好",
     received_at: datetime | None = None,
 ) -> ops.HotlineRecord:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await ops.create_hotline_request(
             db, viewer, clock, member.id if member else None, category, summary, received_at
         )
@@ -159,7 +159,7 @@ async def handle(
     status: HotlineStatus,
     note: str = "已谈心",
 ) -> ops.HotlineRecord:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await ops.handle_hotline_request(db, viewer, clock, request_id, status, note)
 
 
@@ -251,7 +251,7 @@ async def test_bad_hotline_input_is_refused_with_nothing_written(
         "receivedAt": ErrorCode.IN_FUTURE,
     }
     with pytest.raises(InputError) as missing:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_hotline_request(
                 db, admin, clock, uuid.uuid4(), HotlineCategory.OTHER, "求助"
             )
@@ -372,7 +372,7 @@ async def test_a_handler_acts_on_the_requests_current_status_so_it_never_moves_b
     request_id = (
         await create(sessionmaker, clock, as_viewer(world.officer, world.meigui))
     ).request.id
-    async with sessionmaker.begin() as slow:
+    async with writing(sessionmaker) as slow:
         # The secretary opened the request (received) just before the admin resolved it.
         opened = await slow.get(HotlineRequest, request_id)
         assert opened is not None and opened.status is HotlineStatus.RECEIVED

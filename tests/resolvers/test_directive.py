@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from access.errors import ErrorCode, Forbidden, InputError
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import (
     Account,
     Branch,
@@ -75,7 +75,7 @@ async def county(world: World, make: Builders) -> County:
 
 
 async def run(sessionmaker: Sessionmaker, operation: Any) -> Any:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await operation(db)
 
 

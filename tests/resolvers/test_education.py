@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from access.errors import ErrorCode, Forbidden, InputError
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import Account, Branch, EducationActivity, EducationActivityType
 from resolvers import education as ops
 from resolvers.account import viewer_for
@@ -42,7 +42,7 @@ async def create(
         "audience_count": 40,
         **data,
     }
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await ops.create_activity(db, viewer, clock, values)
 
 
@@ -112,26 +112,26 @@ async def test_update_and_delete_stay_in_scope(
     mine = await create(sessionmaker, clock, secretary, branch_id=world.meigui.id)
     theirs = await create(sessionmaker, clock, as_viewer(world.admin), branch_id=world.yushan.id)
     clock.advance(hours=1)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         edited = await ops.update_activity(
             db, secretary, clock, mine.id, {"audience_count": 55, "title": "开放日(更正)"}
         )
     assert (edited.audience_count, edited.title, edited.updated_at) == (55, "开放日(更正)", clock())
     with pytest.raises(InputError) as hidden:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.update_activity(db, secretary, clock, theirs.id, {"audience_count": 1})
     assert problems(hidden.value) == {"id": ErrorCode.NOT_FOUND}
     with pytest.raises(Forbidden):
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.update_activity(db, secretary, clock, mine.id, {"branch_id": world.yushan.id})
     with pytest.raises(InputError) as negative:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.update_activity(db, secretary, clock, mine.id, {"audience_count": -3})
     assert problems(negative.value) == {"audienceCount": ErrorCode.OUT_OF_RANGE}
     with pytest.raises(InputError):
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.delete_activity(db, secretary, theirs.id)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.delete_activity(db, secretary, mine.id)
     async with sessionmaker() as db:
         left = (await db.scalars(select(EducationActivity))).all()
@@ -256,7 +256,7 @@ async def test_activity_dates_are_checked_against_the_bureaus_calendar_day(
         )
     assert problems(error.value) == {"heldOn": ErrorCode.IN_FUTURE}
     with pytest.raises(InputError) as error:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.update_activity(db, admin, clock, held.id, {"held_on": date(2026, 11, 30)})
     assert problems(error.value) == {"heldOn": ErrorCode.IN_FUTURE}
     assert await count(sessionmaker) == 1

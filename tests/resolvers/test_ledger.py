@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from access.errors import ErrorCode, Forbidden, InputError
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.storage import LocalStorage, sha256_hex
 from demo.seed import seed_catalogs
 from demo.seed_ledger import DEFAULT_LEDGER_ITEMS
@@ -75,7 +75,7 @@ async def record(
     saved = clock.now
     clock.now = recorded_at or datetime(day.year, day.month, day.day, 4, tzinfo=UTC)
     try:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             data = {"branch_id": branch.id, "item_code": code, "occurred_on": day}
             data["title"] = extra.pop("title", f"{code} {day}")
             return await ops.create_ledger_entry(db, viewer, clock, {**data, **extra})
@@ -101,7 +101,7 @@ async def test_seed_adds_the_24_items_once_and_keeps_the_bureaus_edits(
 ) -> None:
     first = await seed_catalogs(sessionmaker, clock)
     assert first.ledger_items == len(DEFAULT_LEDGER_ITEMS) == 24
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(update(LedgerItem).where(LedgerItem.code == "L02").values(name="支委会"))
         await db.execute(delete_item("L24"))
     again = await seed_catalogs(sessionmaker, clock)
@@ -125,13 +125,13 @@ async def test_catalog_is_edited_by_admins_only(
 ) -> None:
     data = {"code": "l25", "name": "警营文化", "frequency": LedgerFrequency.QUARTERLY}
     with pytest.raises(Forbidden):
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_ledger_item(db, as_viewer(world.secretary, world.meigui), clock, data)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         item = await ops.create_ledger_item(db, as_viewer(world.admin), clock, data)
     assert item.code == "L25"
     with pytest.raises(InputError) as caught:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.update_ledger_item(
                 db, as_viewer(world.admin), clock, item.id, {"code": "L02"}
             )
@@ -153,7 +153,7 @@ async def test_bad_catalog_items_are_refused_and_nothing_written(
     for change, expected in cases:
         data = {"code": "L25", "name": "警营文化", "frequency": LedgerFrequency.QUARTERLY, **change}
         with pytest.raises(InputError) as caught:
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 await ops.create_ledger_item(db, admin, clock, data)
         assert codes(caught.value) == expected, change
     assert await count(sessionmaker, LedgerItem) == len(DEFAULT_LEDGER_ITEMS)
@@ -169,10 +169,10 @@ async def test_two_admins_adding_one_code_at_once_get_one_item_and_a_duplicate_e
     data = {"code": "L25", "name": "警营文化", "frequency": LedgerFrequency.QUARTERLY}
 
     async def second_admin() -> None:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_ledger_item(db, admin, clock, {**data, "name": "警营文化建设"})
 
-    async with sessionmaker.begin() as first:
+    async with writing(sessionmaker) as first:
         await ops.create_ledger_item(first, admin, clock, data)
         second = asyncio.create_task(second_admin())
         await wait_until_blocked(sessionmaker, second)  # on the first's row
@@ -210,7 +210,7 @@ async def test_bad_entry_is_refused_with_field_errors_and_nothing_written(
             **change,
         }
         with pytest.raises(InputError) as caught:
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 await ops.create_ledger_entry(db, secretary, clock, data)
         assert codes(caught.value) == expected, change
     assert await count(sessionmaker, LedgerEntry) == 0
@@ -293,7 +293,7 @@ async def test_deleting_an_entry_removes_its_rows_and_unlinks_study_records(
         sessionmaker, clock, admin, world.meigui, "L06", date(2026, 11, 3),
         attendee_ids=[world.meigui_member.id],
     )  # fmt: skip
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.add_ledger_attachment(
             db, admin, clock, LocalStorage(tmp_path), 1000, entry.id, "纪要.txt", "text/plain", b"x"
         )
@@ -309,7 +309,7 @@ async def test_deleting_an_entry_removes_its_rows_and_unlinks_study_records(
                 "ledger_entry_id": entry.id,
             },
         )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.delete_ledger_entry(db, admin, entry.id)
     assert await count(sessionmaker, LedgerEntry) == 0
     assert await count(sessionmaker, LedgerEntryAttendee) == 0
@@ -329,7 +329,7 @@ async def test_attachment_is_stored_by_sha256_with_name_size_and_type(
     storage = LocalStorage(tmp_path)
     entry = await record(sessionmaker, clock, admin, world.meigui, "L02", date(2026, 11, 3))
     content = "会议纪要".encode()
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         row = await ops.add_ledger_attachment(
             db, admin, clock, storage, 1000, entry.id, "会议纪要.txt", None, content
         )
@@ -347,7 +347,7 @@ async def test_attachment_too_large_is_refused_and_nothing_stored(
     admin = as_viewer(world.admin)
     entry = await record(sessionmaker, clock, admin, world.meigui, "L02", date(2026, 11, 3))
     with pytest.raises(InputError) as caught:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.add_ledger_attachment(
                 db,
                 admin,
@@ -422,7 +422,7 @@ async def test_yearly_item_is_due_only_in_the_period_that_ends_the_year(
 async def test_on_event_optional_and_retired_items_are_never_due(
     sessionmaker: Sessionmaker, world: World, catalog: None
 ) -> None:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(update(LedgerItem).where(LedgerItem.code == "L03").values(required=False))
         await db.execute(update(LedgerItem).where(LedgerItem.code == "L05").values(active=False))
     codes_due = set(await completeness(sessionmaker, world.meigui, "2026"))
@@ -527,7 +527,7 @@ async def test_entry_and_study_dates_are_checked_against_the_bureaus_calendar_da
     clock.now = PINGYIN_SMALL_HOURS
     secretary = as_viewer(world.secretary, world.meigui)
     today, tomorrow = date(2026, 11, 29), date(2026, 11, 30)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         data = {"branch_id": world.meigui.id, "item_code": "L02", "title": "夜间支委会"}
         entry = await ops.create_ledger_entry(db, secretary, clock, {**data, "occurred_on": today})
         study = {"branch_id": world.meigui.id, "topic": "第一议题", "form": StudyForm.BRANCH}
@@ -537,11 +537,11 @@ async def test_entry_and_study_dates_are_checked_against_the_bureaus_calendar_da
     assert (entry.occurred_on, record.held_on) == (today, today)
 
     with pytest.raises(InputError) as caught:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_ledger_entry(db, secretary, clock, {**data, "occurred_on": tomorrow})
     assert codes(caught.value) == {"occurredOn": ErrorCode.IN_FUTURE}
     with pytest.raises(InputError) as caught:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await study_ops.create_study_record(
                 db, secretary, clock, {**study, "held_on": tomorrow}
             )

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from access.errors import ErrorCode, Forbidden, InputError
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import (
     Account,
     Branch,
@@ -49,7 +49,7 @@ async def advance(
     on: date | None = None,
     reason: str | None = None,
 ) -> Member:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await ops.advance_party_status(db, viewer, clock, member.id, to, on, reason)
 
 
@@ -188,12 +188,12 @@ async def test_transfer_keeps_history(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
     admin = as_viewer(world.admin)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         moved = await ops.transfer_member(
             db, admin, clock, world.meigui_member.id, world.yushan.id, None, "工作调动"
         )
     assert moved.branch_id == world.yushan.id
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.transfer_member(
             db, admin, clock, world.meigui_member.id, world.meigui.id, None, None
         )
@@ -215,7 +215,7 @@ async def test_transfer_refuses_same_branch_and_task_units(
         (world.task_force, ErrorCode.INVALID_KIND),
     ):
         with pytest.raises(InputError) as refused:
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 await ops.transfer_member(
                     db, admin, clock, world.meigui_member.id, target.id, None, None
                 )
@@ -228,7 +228,7 @@ async def test_secretary_cannot_transfer_out_of_their_subtree(
 ) -> None:
     secretary = as_viewer(world.secretary, world.meigui)
     with pytest.raises(Forbidden):
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.transfer_member(
                 db, secretary, clock, world.meigui_member.id, world.yushan.id, None, None
             )
@@ -240,7 +240,7 @@ async def test_task_unit_draws_members_from_several_branches(
 ) -> None:
     admin = as_viewer(world.admin)
     for member in (world.meigui_member, world.yushan_member):
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.add_task_unit_member(
                 db, admin, clock, world.task_force.id, member.id, "队员", None
             )
@@ -255,19 +255,19 @@ async def test_task_unit_draws_members_from_several_branches(
     assert home is not None and home.branch_id == world.yushan.id
 
     with pytest.raises(InputError) as twice:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.add_task_unit_member(
                 db, admin, clock, world.task_force.id, world.yushan_member.id, None, None
             )
     assert codes(twice.value) == {"memberId": ErrorCode.DUPLICATE}
     with pytest.raises(InputError) as not_unit:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.add_task_unit_member(
                 db, admin, clock, world.yushan.id, world.meigui_member.id, None, None
             )
     assert codes(not_unit.value) == {"taskUnitId": ErrorCode.INVALID_KIND}
 
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ops.remove_task_unit_member(db, admin, world.task_force.id, world.yushan_member.id)
     assert await count(sessionmaker, TaskUnitMembership) == 1
 
@@ -295,7 +295,7 @@ async def test_bad_member_input_reports_every_field_and_writes_nothing(
         "party_status": PartyStatus.FULL,
     }
     with pytest.raises(InputError) as refused:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_member(db, as_viewer(world.admin), clock, data)
     assert codes(refused.value) == {
         "name": ErrorCode.REQUIRED,
@@ -314,7 +314,7 @@ async def test_duplicate_police_number_and_birthday_mismatch_are_refused(
 ) -> None:
     await make.member(world.yushan, police_number="123456")
     with pytest.raises(InputError) as refused:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.create_member(
                 db,
                 as_viewer(world.admin),
@@ -337,7 +337,7 @@ async def test_create_member_records_the_initial_status(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
     secretary = as_viewer(world.secretary, world.meigui)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         member = await ops.create_member(
             db,
             secretary,
@@ -361,7 +361,7 @@ async def test_officer_and_inspector_cannot_write(
     for account in (world.officer, world.inspector):
         viewer = as_viewer(account, world.meigui)
         with pytest.raises(Forbidden):
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 await ops.create_member(
                     db, viewer, clock, {"branch_id": world.meigui.id, "name": "某人"}
                 )

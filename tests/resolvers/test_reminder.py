@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import (
     Directive,
     DirectiveLevel,
@@ -46,7 +46,7 @@ RULES = ReminderRules(
 
 
 async def run(sessionmaker: Sessionmaker, clock: FrozenClock) -> GenerationResult:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         return await generate_reminders(db, clock(), RULES)
 
 
@@ -73,7 +73,7 @@ async def add_item(
         created_at=clock(),
         updated_at=clock(),
     )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(item)
     return item
 
@@ -85,7 +85,7 @@ async def add_entry(
     item: LedgerItem,
     day: date,
 ) -> None:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(
             LedgerEntry(
                 id=uuid.uuid4(),
@@ -174,7 +174,7 @@ async def test_retired_ledger_item_reminders_lapse(
     sessionmaker: Sessionmaker, clock: FrozenClock, ledger: LedgerItem
 ) -> None:
     await run(sessionmaker, clock)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(update(LedgerItem).where(LedgerItem.id == ledger.id).values(active=False))
 
     result = await run(sessionmaker, clock)
@@ -218,7 +218,7 @@ async def test_member_pipeline_reminders_follow_the_anniversaries(
     assert probation.due_on == date(2026, 12, 20)
 
     # 10 December: the second activist's year is complete; the first became a candidate.
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(
             update(Member)
             .where(Member.id == ripe.id)
@@ -286,7 +286,7 @@ async def dispatch(
     root = row(None, DirectiveLevel.COUNTY_COMMITTEE, world.committee.id)
     branch = row(root, DirectiveLevel.BRANCH, world.meigui.id)
     member = row(branch, DirectiveLevel.MEMBER, world.meigui.id, world.officer_member.id)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(directive)
         await db.flush()
         for r in (root, branch, member):
@@ -312,7 +312,7 @@ async def test_directive_reminders_for_unsigned_and_near_deadline_recipients(
     assert of(rows, ReminderKind.DIRECTIVE_UNSIGNED, directive_recipient_id=d.branch.id)
 
     # The member signs; three days before the deadline both open rows are reminded of it.
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(
             update(DirectiveRecipient)
             .where(DirectiveRecipient.id == d.member.id)
@@ -327,7 +327,7 @@ async def test_directive_reminders_for_unsigned_and_near_deadline_recipients(
     assert d.root.id not in {r.directive_recipient_id for r in deadline}
 
     # The branch closes its row: its deadline and unsigned reminders are fulfilled.
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(
             update(DirectiveRecipient)
             .where(DirectiveRecipient.id == d.branch.id)
@@ -344,7 +344,7 @@ async def test_a_reminder_someone_resolved_is_not_raised_again(
     sessionmaker: Sessionmaker, clock: FrozenClock, ledger: LedgerItem
 ) -> None:
     await run(sessionmaker, clock)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(
             update(Reminder).values(
                 status=ReminderStatus.RESOLVED, resolution=ReminderResolution.HANDLED
@@ -362,11 +362,11 @@ async def test_concurrent_generation_creates_no_duplicate(
 ) -> None:
     """Two runs that both read before either commits: the second waits on the first's stamp,
     then its inserts meet the first's rows and do nothing (a plain INSERT would fail)."""
-    async with sessionmaker.begin() as first_db:
+    async with writing(sessionmaker) as first_db:
         first = await generate_reminders(first_db, clock(), RULES)
 
         async def second_run() -> GenerationResult:
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 return await generate_reminders(db, clock(), RULES)
 
         second_task = asyncio.create_task(second_run())

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from access.errors import ErrorCode, InputError
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from demo.seed import seed_catalogs
 from models import (
     Account,
@@ -69,7 +69,7 @@ async def test_bad_study_records_are_refused_field_by_field_and_nothing_written(
             **change,
         }
         with pytest.raises(InputError) as caught:
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 await ops.create_study_record(db, secretary, clock, data)
         assert codes(caught.value) == expected, change
     assert await count(sessionmaker, StudyRecord) == 0
@@ -88,15 +88,15 @@ async def test_bad_study_groups_are_refused_and_nothing_written(
     ]
     for change, expected in cases:
         with pytest.raises(InputError) as caught:
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 await ops.create_study_group(db, secretary, clock, {**base, **change})
         assert codes(caught.value) == expected, change
     assert await count(sessionmaker, StudyGroup) == 0
 
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         group = await ops.create_study_group(db, secretary, clock, base)
     with pytest.raises(InputError) as caught:
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.update_study_group(
                 db, secretary, clock, group.id, {"name": " ", "member_ids": [uuid.uuid4()]}
             )

@@ -9,7 +9,7 @@ import pytest
 from access.errors import ErrorCode, InputError
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import Account, Branch, FindingStatus, SpotCheckFinding
 from resolvers import supervision as ops
 from resolvers.account import viewer_for
@@ -31,7 +31,7 @@ async def one_finding(
         summary="台账基本齐全",
         findings=[FindingData("10月支委会记录缺签到", date(2026, 12, 10))],
     )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         _, findings = await ops.create_spot_check(db, as_viewer(world.inspector), clock(), data)
     return findings[0]
 
@@ -41,14 +41,14 @@ async def test_a_closed_finding_is_never_rectified_again_by_a_slower_session(
 ) -> None:
     finding = await one_finding(sessionmaker, clock, world)
     secretary = as_viewer(world.secretary, world.meigui)
-    async with sessionmaker.begin() as slow:
+    async with writing(sessionmaker) as slow:
         # The secretary opened the finding while it was open; meanwhile the admin rectified it
         # and the inspector closed it (销号).
         opened = await slow.get(SpotCheckFinding, finding.id)
         assert opened is not None and opened.status is FindingStatus.OPEN
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.rectify_finding(db, as_viewer(world.admin), clock(), finding.id, "已补签")
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await ops.close_finding(db, as_viewer(world.inspector), clock(), finding.id)
         with pytest.raises(InputError) as caught:
             await ops.rectify_finding(slow, secretary, clock(), finding.id, "再次补签")

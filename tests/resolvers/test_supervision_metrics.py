@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import (
     Branch,
     FindingStatus,
@@ -74,7 +74,7 @@ async def test_reminders_answered_on_time_per_branch_in_one_statement(
     sessionmaker: Sessionmaker, engine: AsyncEngine, clock: FrozenClock, world: World
 ) -> None:
     resolved, acknowledged = ReminderStatus.RESOLVED, ReminderStatus.ACKNOWLEDGED
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add_all(
             [
                 # 玫瑰: on the due day, a day late, never, and one due outside the range.
@@ -131,7 +131,7 @@ async def test_findings_rectified_on_time_per_branch_in_one_statement(
             created_at=clock(),
         )
 
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(check)
         await db.flush()
         db.add_all(
@@ -176,7 +176,7 @@ async def test_reminders_and_findings_due_the_day_after_a_window_are_not_in_it(
         summary="抽查",
         created_at=clock(),
     )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add_all([check, reminder(clock, world.meigui, date(2026, 11, 1))])
         await db.flush()
         db.add(

@@ -14,7 +14,7 @@ from access.errors import ErrorCode, InputError
 from access.scope import Scope
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import Account, Branch, DirectiveProgress, Role, SyncConflict, SyncQuarantine, Visit
 from resolvers import sync_admin as ops
 from resolvers.account import viewer_for
@@ -143,7 +143,7 @@ async def test_a_resolution_racing_a_push_keeps_the_push_and_says_how_it_was_set
     A: the resolution waits, then merges against C, so C stays and the clash is logged."""
     b, conflict = await concerns_conflict(sessionmaker, world, clock)
     c = {**b, "concerns": "C"}
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         pushed = await apply_push(db, VISIT, officer(world), [PushRow(c, b)], clock())
         assert pushed.returned == []
         resolving = asyncio.create_task(
@@ -171,7 +171,7 @@ async def test_a_push_racing_a_resolution_merges_against_the_resolved_value(
     is a conflict of its own (logged, B's phone adopts A), never a silent overwrite of A."""
     b, conflict = await concerns_conflict(sessionmaker, world, clock)
     c = {**b, "concerns": "C"}
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         holder = await db.execute(text("SELECT id FROM visit WHERE id = :id FOR UPDATE"), b)
         assert holder.scalar() == b["id"]
         resolving = asyncio.create_task(
@@ -237,7 +237,7 @@ async def test_two_releases_of_one_quarantined_row_at_once_apply_exactly_once(
         assert done is not None and released.resolution == "applied"
         return str(fix["resolution"])
 
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         # Hold the visit (PostgreSQL) or the write lock (SQLite), so that both releases are
         # under way before either can write.
         if backend == "postgresql":

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from access.viewer import Viewer
 from app.auth import ViewerCache
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.security import decode_access_token, verify_password
 from core.settings import DEV_SECRET_KEY, Settings
 from models import Account, DeviceSession, Role
@@ -412,7 +412,7 @@ async def test_token_of_a_revoked_session_is_session_revoked(
     api: Api, world: World, clock: FrozenClock, sessionmaker: Sessionmaker
 ) -> None:
     result = await signed_in(api, "inspector")
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(update(DeviceSession).values(revoked_at=clock()))
 
     code, message = error_of(await me(api, result["accessToken"]))
@@ -495,7 +495,7 @@ async def test_disabled_account_cannot_sign_in_or_keep_its_sessions(
     # Disabling an account that is signed in ends its sessions (the token is not used yet, so
     # no cached viewer stands in the way; see test_viewer_cache_* for the cache window).
     live = await signed_in(api, "officer.meigui")
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(
             update(Account).where(Account.id == world.officer.id).values(disabled=True)
         )

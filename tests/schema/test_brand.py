@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.settings import Settings
 from models import BranchHonour, HonourLevel
 from resolvers.brand import ensure_brand_criteria
@@ -27,7 +27,7 @@ def app_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 async def criteria(sessionmaker: Sessionmaker, clock: FrozenClock) -> None:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await ensure_brand_criteria(db, clock())
 
 
@@ -74,7 +74,7 @@ async def test_matrix_statement_count_does_not_grow_with_branches(
     assert len(body["data"]["brandMatrix"]["rows"]) == 2
     for i in range(10):
         branch = await make.branch(world.organ, name=f"扩展派出所{i}", brand_name=f"品牌{i}")
-        async with make.sessionmaker.begin() as db:
+        async with writing(make.sessionmaker) as db:
             db.add(
                 BranchHonour(
                     id=uuid.uuid4(),

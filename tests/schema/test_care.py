@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.settings import Settings
 from models import HotlineCategory, HotlineNote, HotlineRequest, HotlineStatus, Member
 from schema.node import to_global_id
@@ -47,7 +47,7 @@ class Requests:
 
 async def add_request(sessionmaker: Sessionmaker, member: Member, at: datetime) -> uuid.UUID:
     request_id = uuid.uuid4()
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(
             HotlineRequest(
                 id=request_id,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.settings import Settings
 from demo.seed_assessment import seed_assessment_items
 from models import (
@@ -73,7 +73,7 @@ class Data:
     world: World
 
     async def add(self, *rows: Any) -> None:
-        async with self.sessionmaker.begin() as db:
+        async with writing(self.sessionmaker) as db:
             db.add_all(rows)
 
     async def visit(self, branch: Branch, when: datetime, category: str = "household") -> None:
@@ -478,7 +478,7 @@ async def test_dashboard_refuses_a_malformed_period_or_branch(api: Api, world: W
 async def _assess_and_remind(d: Data, clock: FrozenClock) -> None:
     """The assessment catalog, and reminders: 玫瑰 one overdue and one acknowledged not yet due,
     its 党小组 one open, 榆山 one resolved (not counted); the clock stands at 2026-11-28."""
-    async with d.sessionmaker.begin() as db:
+    async with writing(d.sessionmaker) as db:
         await seed_assessment_items(db, clock())
     w = d.world
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.settings import Settings
 from models import Branch, EducationActivity, EducationActivityType
 from schema.node import to_global_id
@@ -64,7 +64,7 @@ async def stored(sessionmaker: Sessionmaker) -> int:
 
 
 async def add(make: Builders, branch: Branch, held_on: date, audience: int) -> None:
-    async with make.sessionmaker.begin() as db:
+    async with writing(make.sessionmaker) as db:
         db.add(
             EducationActivity(
                 id=uuid.uuid4(),

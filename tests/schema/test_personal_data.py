@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import insert
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from demo.county import County, build_county
 from models import Account, Branch, Member, Role
 from resolvers.member import ID_CHECK, ID_WEIGHTS, years_after
@@ -160,7 +160,7 @@ def _date(value: str | None) -> date | None:
 
 
 async def insert_county(sessionmaker: Sessionmaker, county: County) -> None:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(insert(Branch), county.branches)
         await db.execute(insert(Member), county.members)
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from access.viewer import mask_id_number, mask_phone
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.security import issue_access_token
 from core.settings import DEV_SECRET_KEY
 from models import Account, Base, Branch, DeviceSession, Member, PartyStatus, Role
@@ -80,7 +80,7 @@ async def start_session(
         expires_at=now + timedelta(days=30),
         revoked_at=None,
     )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(session)
     token, _ = issue_access_token(
         DEV_SECRET_KEY, account.id, session.id, account.role.value, now, timedelta(minutes=15)
@@ -436,7 +436,7 @@ async def test_personal_data_is_masked_for_roles_that_need_not_see_it(
         scene.group_member.id: id_number("19950101", "005"),
         scene.applicant.id: id_number("20000229", "006"),
     }
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         for member_id, number in numbers.items():
             member = await db.get(Member, member_id)
             assert member is not None

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.settings import Settings
 from demo.seed import seed_catalogs
 from models import (
@@ -109,7 +109,7 @@ async def rows(scene: Scene, sessionmaker: Sessionmaker, clock: FrozenClock) -> 
     await seed_catalogs(sessionmaker, clock)
     world = scene.world
     ids = [uuid.uuid4() for _ in range(9)]
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         l02 = await db.scalar(select(LedgerItem.id).where(LedgerItem.code == "L02"))
         assert l02 is not None
         for entry_id, branch in ((ids[0], world.meigui), (ids[1], world.yushan)):

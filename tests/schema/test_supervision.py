@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.settings import Settings
 from models import (
     Branch,
@@ -97,7 +97,7 @@ async def add_reminder(
         deleted=False,
         created_at=clock(),
     )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(row)
     return row
 
@@ -613,7 +613,7 @@ async def test_supervision_lists_statement_count_does_not_grow_with_data(
         created_at=clock(),
         updated_at=clock(),
     )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(item)
 
     async def grow(n: int) -> None:
@@ -682,7 +682,7 @@ async def test_generated_reminders_reach_phones_after_their_checkpoint(
     api: Api, tokens: Tokens, sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
     start = (await api(PULL, token=tokens.officer))["data"]["pullReminder"]
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(
             LedgerItem(
                 id=uuid.uuid4(),
@@ -696,7 +696,7 @@ async def test_generated_reminders_reach_phones_after_their_checkpoint(
                 updated_at=clock(),
             )
         )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await generate_reminders(db, clock())
 
     body = await api(PULL, {"checkpoint": start["checkpoint"]}, token=tokens.officer)

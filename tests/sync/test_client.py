@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import DataVersion, SyncConflict, SyncDevice
 from schema.node import to_global_id
 from sync.client import (
@@ -249,7 +249,7 @@ async def test_resync_required_pushes_unsent_writes_then_pulls_from_scratch(
     first = phone.create(VISIT, visit(world))
     await phone.sync()
     unsent = phone.create(VISIT, visit(world, village="榆山村"))
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         # Tombstones older than any checkpoint were purged: this device must start over.
         await db.execute(update(DataVersion).values(tombstone_floor=2**53))
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import (
     DirectiveProgress,
     DirectiveReceipt,
@@ -307,7 +307,7 @@ async def test_reports_on_several_directives_are_marked_in_one_statement(
     # A phone that reported on two directives offline pushes both reports in one batch.
     first = await new_recipient(sessionmaker, world, clock)
     second = await new_recipient(sessionmaker, world, clock)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await mark_reported(db, {first: clock(), second: clock()}, world.secretary.id, 42)
     async with sessionmaker() as db:
         rows = [await db.get(DirectiveRecipient, rid) for rid in (first, second)]

@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 from access.scope import Scope
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import Visit
 from sync.collection import VISIT, global_id
 from sync.pull import Checkpoint, pull
@@ -44,7 +44,7 @@ async def test_paging_delivers_each_visible_document_once_in_order(
     page: int,
     viewer: str,
 ) -> None:
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(delete(Visit))
     branches = {"meigui": world.meigui, "yushan": world.yushan, "meigui_group": world.meigui_group}
     scope = {

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 from access.scope import Scope, scope_of
 from access.viewer import Viewer
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from core.settings import Settings
 from models import Member, SyncConflict, SyncQuarantine, Visit
 from sync.collection import PATROL, VISIT, global_id
@@ -71,7 +71,7 @@ async def test_stamps_follow_commit_order_so_a_pull_never_skips_a_slow_transacti
     """A takes its position first, B tries to commit, a client pulls, A commits: the next pull
     must deliver A (B may not become visible ahead of A's position)."""
     doc_a, doc_b = visit(world, village="甲村"), visit(world, village="乙村")
-    async with sessionmaker.begin() as a:
+    async with writing(sessionmaker) as a:
         stamp_a = await next_stamp(a, clock())
         await a.execute(
             insert(Visit).values(**VISIT.to_columns(doc_a), updated_at=stamp_a, created_at=clock())
@@ -322,7 +322,7 @@ async def test_officer_transferred_to_another_branch_is_told_to_resync(
     assert first["data"]["pullVisit"]["checkpoint"] is None
     checkpoint = {"id": "x", "updatedAt": 1.0}
     await api(query, {"c": checkpoint}, token=token)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(
             update(Member)
             .where(Member.id == world.officer_member.id)
@@ -364,7 +364,7 @@ async def test_branch_move_sends_removals_to_the_old_subtree_and_records_in_full
     _, yushan_checkpoint = await pull_all(sessionmaker, yushan)
 
     admin = Viewer(world.admin.id, "admin", world.admin.role, None, None, None, None)
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await update_branch(db, admin, clock, world.meigui_group.id, {"parent_id": world.yushan.id})
 
     removed, _ = await pull_all(sessionmaker, meigui, meigui_checkpoint)
@@ -384,7 +384,7 @@ async def test_push_from_a_revoked_device_is_quarantined_not_dropped(
     from models import DeviceSession
 
     token = await api.login("officer.meigui")
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         await db.execute(update(DeviceSession).values(revoked_at=clock()))
     doc = visit(world)
     body = await api(

@@ -25,7 +25,7 @@ from sqlalchemy import select, text
 
 from access.scope import Scope
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import (
     Directive,
     DirectiveLevel,
@@ -69,7 +69,7 @@ def table_of(c: Collection) -> str:
 async def refusing_database(sessionmaker: Sessionmaker, backend: str) -> AsyncIterator[None]:
     """A rule in the database that the push's validation does not know about."""
     tables = [table_of(c) for c in COLLECTIONS.values()]
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         if backend == "postgresql":
             await db.execute(
                 text(
@@ -103,7 +103,7 @@ async def refusing_database(sessionmaker: Sessionmaker, backend: str) -> AsyncIt
     yield
     if backend == "postgresql":
         # PostgreSQL's test database is emptied, not rebuilt, between tests: leave no trigger.
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await db.execute(text("DROP FUNCTION refuse_marked() CASCADE"))
 
 
@@ -257,7 +257,7 @@ async def new_recipient(sessionmaker: Sessionmaker, world: World, clock: FrozenC
         status=RecipientStatus.PENDING,
         dispatched_at=now - timedelta(days=2),
     )
-    async with sessionmaker.begin() as db:
+    async with writing(sessionmaker) as db:
         db.add(directive)
         await db.flush()
         db.add(recipient)

@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 
 from core.clock import FrozenClock
-from core.db import Sessionmaker
+from core.db import Sessionmaker, writing
 from models import Account
 from schema.node import to_global_id
 from sync.feed import Notice, PostgresFeed, announce, create_feed
@@ -275,7 +275,7 @@ async def test_stream_closes_with_4403_once_the_account_is_disabled(
         await push(api, token, (None, visit(world)))
         await next_event(client, operation_id)
         # Straight in the database: no request of this process ever hears of it.
-        async with sessionmaker.begin() as db:
+        async with writing(sessionmaker) as db:
             await db.execute(
                 update(Account).where(Account.id == world.officer.id).values(disabled=True)
             )
@@ -423,11 +423,11 @@ async def test_only_committed_writes_are_announced_and_in_commit_order(
     await asyncio.sleep(0)
     try:
         with contextlib.suppress(RuntimeError):
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 await announce(db, "visit", 1)
                 raise RuntimeError("the write fails after announcing")
         for stamp in (2, 3):
-            async with sessionmaker.begin() as db:
+            async with writing(sessionmaker) as db:
                 await announce(db, "visit", stamp)
             await feed.publish(Notice("visit", stamp))
         await eventually(lambda: len(received) >= 2)
