@@ -1,16 +1,19 @@
 """Data analysis (数据分析): the dashboard of a period, with the same figures a year earlier.
 
-`dashboard(db, viewer, period, branch_id)` aggregates everything in SQL over one subtree — the
-whole county, or a branch and everything below it — for `period` and for the same period last
-year (同比, `Period.same_period_last_year`). Each aggregate reads both periods at once with
-conditional sums or month buckets, so the dashboard costs a fixed number of statements whatever
-the number of branches, members or records:
+The dashboard aggregates everything in SQL over one subtree — the whole county, or a branch and
+everything below it — for `period` and for the same period last year (同比,
+`Period.same_period_last_year`). `dashboard_scope` settles the subtree and the periods once;
+each section is then a function of its own (`members(db, scope)`, `ledger(db, scope)`, …), so
+the GraphQL query computes only the sections it selects, while `dashboard` computes them all
+(the xlsx export). Each aggregate reads both periods at once with conditional sums or month
+buckets, so every section costs a fixed number of statements whatever the number of branches,
+members or records:
 
     the root branch (when one is asked for or implied by the viewer's scope), branches by kind,
     members by type and status, education activities by type, visits, patrols and service
     actions by type and month, the ledger-keeping branches, ledger completeness of both periods
     (two statements, resolvers/ledger_completeness.py), directive recipients, honours by level,
-    the assessment ranking of both periods (resolvers/assessment.py: the branches and the
+    the assessment ranking of both periods (resolvers/assessment/: the branches and the
     catalog read once, both periods scored together by a fixed number of statements), and the
     subtree's branches with their open reminders (two statements).
 
@@ -257,7 +260,50 @@ class Dashboard:
 BranchClause = Callable[[InstrumentedAttribute[uuid.UUID]], ColumnElement[bool]]
 
 
-async def _scope(
+@dataclass(frozen=True, slots=True)
+class DashboardScope:
+    """What every section reads: who asks, the subtree (its root, None for the whole county,
+    and a SQL condition on a `branch_id` column), the period and the same period last year, and
+    the moment the dashboard is computed at."""
+
+    viewer: Viewer
+    branch: Branch | None
+    in_scope: BranchClause
+    period: Period
+    previous_period: Period
+    now: datetime
+    grace_days: int
+
+    @property
+    def today(self) -> date:
+        return local_date(self.now)
+
+
+async def dashboard_scope(
+    db: AsyncSession,
+    viewer: Viewer,
+    period: Period,
+    branch_id: uuid.UUID | None,
+    *,
+    now: datetime,
+    grace_days: int,
+) -> DashboardScope:
+    """The dashboard's subtree (None: the viewer's whole scope) and period, which every section
+    reads. Raises Forbidden outside the viewer's scope and InputError (NOT_FOUND on `branchId`)
+    for an unknown branch. One statement when a branch is asked for or implied, else none."""
+    root, in_scope = await _subtree(db, viewer, branch_id)
+    return DashboardScope(
+        viewer=viewer,
+        branch=root,
+        in_scope=in_scope,
+        period=period,
+        previous_period=period.same_period_last_year(),
+        now=now,
+        grace_days=grace_days,
+    )
+
+
+async def _subtree(
     db: AsyncSession, viewer: Viewer, branch_id: uuid.UUID | None
 ) -> tuple[Branch | None, BranchClause]:
     """The subtree's root and a SQL condition on a `branch_id` column for the subtree."""
@@ -346,48 +392,54 @@ async def dashboard(
     grace_days: int,
 ) -> Dashboard:
     """The dashboard of `period` for a subtree (None: the viewer's whole scope), with the same
-    figures for the same period last year. Raises Forbidden outside the viewer's scope and
-    InputError (NOT_FOUND on `branchId`) for an unknown branch."""
-    root, in_scope = await _scope(db, viewer, branch_id)
-    previous = period.same_period_last_year()
-
-    kinds = {
-        BranchKind(kind): int(n)
-        for kind, n in await db.execute(
-            select(Branch.kind, func.count()).where(in_scope(Branch.id)).group_by(Branch.kind)
-        )
-    }
-    members = await _members(db, in_scope)
-    education = await _education(db, in_scope, period, previous)
-    records = await _field_records(db, in_scope, period, previous)
-    ledger = await _ledger(db, in_scope, period, previous, local_date(now), grace_days)
-    directives = await _directives(db, in_scope, period, previous, now)
-    honours = await _honours(db, in_scope, period, previous)
-    ranking = await _ranking(
-        db, viewer, root, period, previous, today=local_date(now), grace_days=grace_days
-    )
-    reminders = await _reminders(db, in_scope, local_date(now))
+    figures for the same period last year: every section, one after another (the xlsx export;
+    the GraphQL query computes only the sections it selects). Raises Forbidden outside the
+    viewer's scope and InputError (NOT_FOUND on `branchId`) for an unknown branch."""
+    scope = await dashboard_scope(db, viewer, period, branch_id, now=now, grace_days=grace_days)
+    kinds = await branches_by_kind(db, scope)
+    members_ = await members(db, scope)
+    education_ = await education(db, scope)
+    records = await field_records(db, scope)
+    ledger_ = await ledger(db, scope)
+    directives_ = await directives(db, scope)
+    honours = await honours_by_level(db, scope)
+    ranking = await assessment_ranking(db, scope)
+    reminders = await open_reminders(db, scope)
     return Dashboard(
         period=period,
-        previous_period=previous,
-        branch=root,
+        previous_period=scope.previous_period,
+        branch=scope.branch,
         branches_by_kind=kinds,
-        members=members,
-        education=education,
+        members=members_,
+        education=education_,
         field_records=records,
-        ledger=ledger,
-        directives=directives,
-        honours=Count(
-            sum(c.value for c in honours.values()),
-            sum(c.previous or 0 for c in honours.values()),
-        ),
+        ledger=ledger_,
+        directives=directives_,
+        honours=honours_total(honours),
         honours_by_level=honours,
         assessment_ranking=ranking,
         open_reminders=reminders,
     )
 
 
-async def _members(db: AsyncSession, in_scope: BranchClause) -> Members:
+# --- the sections, each computed on its own -----------------------------------------------------
+
+
+async def branches_by_kind(db: AsyncSession, scope: DashboardScope) -> dict[BranchKind, int]:
+    """The subtree's branches per kind, as they stand. One statement."""
+    in_scope = scope.in_scope
+    return {
+        BranchKind(kind): int(n)
+        for kind, n in await db.execute(
+            select(Branch.kind, func.count()).where(in_scope(Branch.id)).group_by(Branch.kind)
+        )
+    }
+
+
+async def members(db: AsyncSession, scope: DashboardScope) -> Members:
+    """The subtree's roster as it stands, by personnel type, party and service status. One
+    statement."""
+    in_scope = scope.in_scope
     query = select(
         Member.personnel_type, Member.party_status, Member.service_status, func.count()
     ).where(in_scope(Member.branch_id))
@@ -408,9 +460,9 @@ def _in_both(column: Any, period: Period, previous: Period, *, instants: bool) -
     )
 
 
-async def _education(
-    db: AsyncSession, in_scope: BranchClause, period: Period, previous: Period
-) -> Education:
+async def education(db: AsyncSession, scope: DashboardScope) -> Education:
+    """Education activities held and people received, by type, in both periods. One statement."""
+    in_scope, period, previous = scope.in_scope, scope.period, scope.previous_period
     e = EducationActivity
     now_, then = (_within(e.held_on, p, instants=False) for p in (period, previous))
     query = (
@@ -482,9 +534,10 @@ async def _bucketed(
     return [tuple(row) for row in await db.execute(query)]
 
 
-async def _field_records(
-    db: AsyncSession, in_scope: BranchClause, period: Period, previous: Period
-) -> FieldRecords:
+async def field_records(db: AsyncSession, scope: DashboardScope) -> FieldRecords:
+    """Visits, patrols and service actions by kind and by month, in both periods. Three
+    statements."""
+    in_scope, period, previous = scope.in_scope, scope.period, scope.previous_period
     cur_months, prev_months = _months(period), _months(previous)
     months = prev_months + cur_months
     n = len(cur_months)
@@ -554,14 +607,10 @@ async def _field_records(
     )
 
 
-async def _ledger(
-    db: AsyncSession,
-    in_scope: BranchClause,
-    period: Period,
-    previous: Period,
-    today: date,
-    grace_days: int,
-) -> LedgerFigures:
+async def ledger(db: AsyncSession, scope: DashboardScope) -> LedgerFigures:
+    """Ledger completeness of the subtree's ledger-keeping branches in both periods. Three
+    statements (the branches, then resolvers/ledger_completeness.py's two)."""
+    in_scope, period, previous = scope.in_scope, scope.period, scope.previous_period
     branches = list(
         await db.scalars(
             select(Branch)
@@ -575,7 +624,7 @@ async def _ledger(
     then_rows: list[LedgerBranchRow] = []
     if ids:
         both = await ledger_completeness_of_periods(
-            db, ids, [period, previous], today=today, grace_days=grace_days
+            db, ids, [period, previous], today=scope.today, grace_days=scope.grace_days
         )
         now_rows, then_rows = (
             [
@@ -613,9 +662,11 @@ async def _ledger(
     )
 
 
-async def _directives(
-    db: AsyncSession, in_scope: BranchClause, period: Period, previous: Period, now: datetime
-) -> DirectiveFigures:
+async def directives(db: AsyncSession, scope: DashboardScope) -> DirectiveFigures:
+    """Directive recipients of every level whose deadline lies in either period and passed.
+    One statement."""
+    in_scope, period, previous = scope.in_scope, scope.period, scope.previous_period
+    now = scope.now
     r = DirectiveRecipient
     deadline = Directive.deadline
     passed = deadline <= now
@@ -648,9 +699,9 @@ async def _directives(
     )
 
 
-async def _honours(
-    db: AsyncSession, in_scope: BranchClause, period: Period, previous: Period
-) -> dict[HonourLevel, Count]:
+async def honours_by_level(db: AsyncSession, scope: DashboardScope) -> dict[HonourLevel, Count]:
+    """Honours awarded to the subtree's branches per level, in both periods. One statement."""
+    in_scope, period, previous = scope.in_scope, scope.period, scope.previous_period
     h = BranchHonour
     now_, then = (_within(h.awarded_on, p, instants=False) for p in (period, previous))
     query = (
@@ -669,19 +720,25 @@ async def _honours(
     return {level: found.get(level, Count(0, 0)) for level in HonourLevel}
 
 
-async def _ranking(
-    db: AsyncSession,
-    viewer: Viewer,
-    root: Branch | None,
-    period: Period,
-    previous: Period,
-    *,
-    today: date,
-    grace_days: int,
-) -> AssessmentFigures:
-    """The county's ranking for the period and a year earlier, narrowed to the subtree."""
+def honours_total(by_level: dict[HonourLevel, Count]) -> Count:
+    """All levels' honours together."""
+    return Count(
+        sum(c.value for c in by_level.values()),
+        sum(c.previous or 0 for c in by_level.values()),
+    )
+
+
+async def assessment_ranking(db: AsyncSession, scope: DashboardScope) -> AssessmentFigures:
+    """The county's ranking for the period and a year earlier, narrowed to the subtree: the
+    statements of resolvers/assessment/'s ranking of both periods together."""
+    root = scope.branch
     now_, then = await assessment_rankings(
-        db, viewer, [period, previous], subtree_of=None, today=today, grace_days=grace_days
+        db,
+        scope.viewer,
+        [scope.period, scope.previous_period],
+        subtree_of=None,
+        today=scope.today,
+        grace_days=scope.grace_days,
     )
     before = {r.score.branch.id: r for r in then.rows}
 
@@ -706,9 +763,10 @@ async def _ranking(
     return AssessmentFigures(ranked=now_.ranked, rows=rows, own=own)
 
 
-async def _reminders(db: AsyncSession, in_scope: BranchClause, today: date) -> ReminderFigures:
-    ids = list(await db.scalars(select(Branch.id).where(in_scope(Branch.id))))
-    found = (await open_and_overdue_reminder_counts(db, ids, today)).values()
+async def open_reminders(db: AsyncSession, scope: DashboardScope) -> ReminderFigures:
+    """Reminders of the subtree's branches not yet resolved, as they stand. Two statements."""
+    ids = list(await db.scalars(select(Branch.id).where(scope.in_scope(Branch.id))))
+    found = (await open_and_overdue_reminder_counts(db, ids, scope.today)).values()
     return ReminderFigures(
         open=Count(sum(n for n, _ in found), None),
         overdue=Count(sum(late for _, late in found), None),
