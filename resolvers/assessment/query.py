@@ -174,17 +174,14 @@ async def score_periods(
         for branch in branches:
             scores = []
             for item in items:
-                found_values = values.get(str(item.params.get("metric", "")))
+                metric = values.get(str(item.params.get("metric", "")))
+                ledger_item = str(item.params.get("ledger_item", ""))
                 scores.append(
                     score_item(
                         item,
                         period,
-                        completeness=ledger[n][branch.id].get(
-                            str(item.params.get("ledger_item", ""))
-                        ),
-                        value=None
-                        if found_values is None
-                        else found_values[n].get(branch.id, (0, 0)),
+                        completeness=ledger[n][branch.id].get(ledger_item),
+                        value=None if metric is None else metric[n].get(branch.id, (0, 0)),
                         manual=current.get((name, branch.id, item.id)),
                         adjustment=adjustments.get((name, branch.id, item.id), 0.0),
                         metrics=metrics,

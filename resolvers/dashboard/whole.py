@@ -31,27 +31,19 @@ async def dashboard(
     the GraphQL query computes only the sections it selects). Raises Forbidden outside the
     viewer's scope and InputError (NOT_FOUND on `branchId`) for an unknown branch."""
     scope = await dashboard_scope(db, viewer, period, branch_id, now=now, grace_days=grace_days)
-    kinds = await branches_by_kind(db, scope)
-    members_ = await members(db, scope)
-    education_ = await education(db, scope)
-    records = await field_records(db, scope)
-    ledger_ = await ledger(db, scope)
-    directives_ = await directives(db, scope)
     honours = await honours_by_level(db, scope)
-    ranking = await assessment_ranking(db, scope)
-    reminders = await open_reminders(db, scope)
     return Dashboard(
         period=period,
         previous_period=scope.previous_period,
         branch=scope.branch,
-        branches_by_kind=kinds,
-        members=members_,
-        education=education_,
-        field_records=records,
-        ledger=ledger_,
-        directives=directives_,
+        branches_by_kind=await branches_by_kind(db, scope),
+        members=await members(db, scope),
+        education=await education(db, scope),
+        field_records=await field_records(db, scope),
+        ledger=await ledger(db, scope),
+        directives=await directives(db, scope),
         honours=honours_total(honours),
         honours_by_level=honours,
-        assessment_ranking=ranking,
-        open_reminders=reminders,
+        assessment_ranking=await assessment_ranking(db, scope),
+        open_reminders=await open_reminders(db, scope),
     )
