@@ -2,7 +2,7 @@
 
 The catalog (A01–A28, 100 points by default) is seed data the bureau edits. How an item is
 scored is data too: its `rule_kind` and `params` (a ledger item code, or a metric name with a
-target); resolvers/assessment.py reads them. Scores themselves are never stored: they are
+target); resolvers/assessment/ reads them. Scores themselves are never stored: they are
 computed from the records whenever asked, so they always agree with the data. What is stored is
 what people decide: manual scores and adjustments, each with a reason, kept for good.
 

@@ -1,6 +1,6 @@
 """Windows of days that metrics aggregate over, and the derived table that groups by them.
 
-A metric (resolvers/assessment_metric.py) is asked for several windows at once — a year's
+A metric (resolvers/assessment/metric.py) is asked for several windows at once — a year's
 twelve months for the trend, a period and the same period a year earlier for the dashboard —
 and answers them all with one statement: the records joined to `WindowTable` and grouped by
 the window's index. A record in two overlapping windows counts in both, so each window's

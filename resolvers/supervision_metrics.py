@@ -4,7 +4,7 @@ Each function is one statement grouped by branch, whatever the number of branche
 nothing to count come back as zeros. No access check: callers decide which branches to ask about.
 "On time" compares bureau calendar days (`answered_on <= due_on`, `rectified_on <= deadline`), so
 the same SQL runs on SQLite and PostgreSQL. The two assessment metrics keep the metric contract
-(resolvers/assessment_metric.py): windows of days [start, end), one statement for all of them.
+(resolvers/assessment/metric.py): windows of days [start, end), one statement for all of them.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """GraphQL surface of smart assessment (智能考核): catalog, scores, ranking, trend, inspectors'
-manual scores and adjustments. The rules are in resolvers/assessment.py."""
+manual scores and adjustments. The rules are in resolvers/assessment/."""
 
 from __future__ import annotations
 

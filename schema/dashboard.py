@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar, cast
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +29,8 @@ from schema.education import EducationActivityTypeEnum
 from schema.errors import read
 from schema.member import PartyStatusEnum, PersonnelTypeEnum, ServiceStatusEnum
 from schema.node import optional_global_id
+
+T = TypeVar("T")
 
 VisitCategoryEnum = strawberry.enum(
     VisitCategory,
@@ -115,6 +119,28 @@ class DashboardMembers:
     by_party_status: list[PartyStatusCount]
     by_service_status: list[ServiceStatusCount]
 
+    @classmethod
+    def of(cls, members: ops.Members) -> DashboardMembers:
+        return cls(
+            total=members.total,
+            active=members.by_service_status.get(ServiceStatus.ACTIVE, 0),
+            retired=members.by_service_status.get(ServiceStatus.RETIRED, 0),
+            by_personnel_type=[
+                PersonnelTypeCount(type=t, label=t.label, count=members.by_personnel_type.get(t, 0))
+                for t in PersonnelType
+            ],
+            by_party_status=[
+                PartyStatusCount(status=s, label=s.label, count=members.by_party_status.get(s, 0))
+                for s in PartyStatus
+            ],
+            by_service_status=[
+                ServiceStatusCount(
+                    status=s, label=s.label, count=members.by_service_status.get(s, 0)
+                )
+                for s in ServiceStatus
+            ],
+        )
+
 
 @strawberry.type
 class EducationTypeFigure:
@@ -129,6 +155,19 @@ class DashboardEducation:
     activities: CountFigure
     audience: CountFigure
     by_type: list[EducationTypeFigure]
+
+    @classmethod
+    def of(cls, education: ops.Education) -> DashboardEducation:
+        c = CountFigure.of
+        return cls(
+            activities=c(education.activities),
+            audience=c(education.audience),
+            by_type=[
+                EducationTypeFigure(type=t, label=t.label, activities=c(a), audience=c(b))
+                for t in EducationActivityType
+                for a, b in [education.by_type.get(t, (ops.Count(0, 0), ops.Count(0, 0)))]
+            ],
+        )
 
 
 @strawberry.type
@@ -179,6 +218,49 @@ class DashboardFieldRecords:
     service_actions_by_type: list[ServiceActionTypeFigure]
     by_month: list[DashboardMonth]
 
+    @classmethod
+    def of(cls, f: ops.FieldRecords) -> DashboardFieldRecords:
+        c = CountFigure.of
+        return cls(
+            visits=c(f.visits),
+            visit_people_reached=c(f.visit_people_reached),
+            visits_by_category=[
+                VisitCategoryFigure(category=k, label=k.label, count=c(v))
+                for k, v in f.visits_by_category.items()
+            ],
+            patrols=c(f.patrols),
+            night_patrols=c(f.night_patrols),
+            patrols_by_kind=[
+                PatrolKindFigure(kind=k, label=k.label, count=c(v))
+                for k, v in f.patrols_by_kind.items()
+            ],
+            service_actions=c(f.service_actions),
+            service_people_reached=c(f.service_people_reached),
+            service_actions_by_type=[
+                ServiceActionTypeFigure(
+                    type=t,
+                    label=t.label,
+                    count=c(n),
+                    difficulties_solved=c(solved),
+                    banners_received=c(banners),
+                )
+                for t, (n, solved, banners) in f.actions_by_type.items()
+            ],
+            by_month=[
+                DashboardMonth(
+                    month=str(m.month),
+                    label=m.month.label,
+                    visits=c(m.visits),
+                    patrols=c(m.patrols),
+                    night_patrols=c(m.night_patrols),
+                    service_actions=c(m.service_actions),
+                    difficulties_solved=c(m.difficulties_solved),
+                    banners_received=c(m.banners_received),
+                )
+                for m in f.by_month
+            ],
+        )
+
 
 @strawberry.type(description="One ledger-keeping branch in the period (current period only).")
 class LedgerBranchFigure:
@@ -206,6 +288,31 @@ class DashboardLedger:
     )
     by_branch: list[LedgerBranchFigure]
 
+    @classmethod
+    def of(cls, ledger: ops.LedgerFigures) -> DashboardLedger:
+        c = CountFigure.of
+        return cls(
+            branches=ledger.branches,
+            expected=c(ledger.expected),
+            present=c(ledger.present),
+            late=c(ledger.late),
+            missing=c(ledger.missing),
+            pending=c(ledger.pending),
+            rate=RateFigure.of(ledger.rate),
+            by_branch=[
+                LedgerBranchFigure(
+                    branch=Branch.from_model(row.branch),
+                    expected=row.expected,
+                    present=row.present,
+                    late=row.late,
+                    missing=row.missing,
+                    pending=row.pending,
+                    rate=row.rate,
+                )
+                for row in ledger.by_branch
+            ],
+        )
+
 
 @strawberry.type(
     description="上级指令 recipients of every level whose deadline lies in the period and passed."
@@ -216,6 +323,17 @@ class DashboardDirectives:
     closed_late: CountFigure
     overdue_open: CountFigure
     completion_rate: RateFigure = strawberry.field(description="closed on time / due.")
+
+    @classmethod
+    def of(cls, d: ops.DirectiveFigures) -> DashboardDirectives:
+        c = CountFigure.of
+        return cls(
+            due=c(d.due),
+            closed_on_time=c(d.closed_on_time),
+            closed_late=c(d.closed_late),
+            overdue_open=c(d.overdue_open),
+            completion_rate=RateFigure.of(d.completion_rate),
+        )
 
 
 @strawberry.type
@@ -277,6 +395,33 @@ class DashboardReminders:
     open: CountFigure = strawberry.field(description="Open or acknowledged.")
     overdue: CountFigure = strawberry.field(description="Of those, due before today.")
 
+    @classmethod
+    def of(cls, reminders: ops.ReminderFigures) -> DashboardReminders:
+        return cls(open=CountFigure.of(reminders.open), overdue=CountFigure.of(reminders.overdue))
+
+
+class _Sections:
+    """The sections of one dashboard, each computed when a field first asks for it and kept for
+    the fields that read it too (fieldRecords, difficultiesSolved and bannersReceived read one
+    section), so a query computes only the sections it selects, each at most once.
+
+    One section at a time, each in a short session of its own: a dashboard holds one
+    connection at a time, as it did when it computed every section in one session.
+    """
+
+    def __init__(self, scope: ops.DashboardScope) -> None:
+        self.scope = scope
+        self._found: dict[object, object] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(
+        self, info: Info, section: Callable[[AsyncSession, ops.DashboardScope], Awaitable[T]]
+    ) -> T:
+        async with self._lock:
+            if section not in self._found:
+                self._found[section] = await read(info, lambda db, _: section(db, self.scope))
+            return cast(T, self._found[section])
+
 
 @strawberry.type(description="数据分析: a period's figures for a subtree, each beside last year's.")
 class Dashboard:
@@ -284,147 +429,80 @@ class Dashboard:
     period_label: str
     previous_period: str = strawberry.field(description="The comparison period (同比).")
     branch: Branch | None = strawberry.field(description="The subtree's root; null: the county.")
-    party_branches: int = strawberry.field(description="党支部 in the subtree.")
-    branches_by_kind: list[BranchKindCount]
-    members: DashboardMembers
-    education: DashboardEducation
-    field_records: DashboardFieldRecords
-    difficulties_solved: CountFigure = strawberry.field(description="解决群众困难")
-    banners_received: CountFigure = strawberry.field(description="收到锦旗")
-    ledger: DashboardLedger
-    directives: DashboardDirectives
-    honours: CountFigure
-    honours_by_level: list[HonourLevelFigure]
-    assessment_ranking: DashboardRanking
-    open_reminders: DashboardReminders
+    _sections: strawberry.Private[_Sections]
 
     @classmethod
-    def from_result(cls, d: ops.Dashboard) -> Dashboard:
-        f = d.field_records
-        c = CountFigure.of
-        members = d.members
+    def of(cls, scope: ops.DashboardScope) -> Dashboard:
         return cls(
-            period=str(d.period),
-            period_label=d.period.label,
-            previous_period=str(d.previous_period),
-            branch=Branch.from_model(d.branch) if d.branch else None,
-            party_branches=d.branches_by_kind.get(BranchKind.BRANCH, 0),
-            branches_by_kind=[
-                BranchKindCount(kind=k, label=k.label, count=d.branches_by_kind[k])
-                for k in BranchKind
-                if k in d.branches_by_kind
-            ],
-            members=DashboardMembers(
-                total=members.total,
-                active=members.by_service_status.get(ServiceStatus.ACTIVE, 0),
-                retired=members.by_service_status.get(ServiceStatus.RETIRED, 0),
-                by_personnel_type=[
-                    PersonnelTypeCount(
-                        type=t, label=t.label, count=members.by_personnel_type.get(t, 0)
-                    )
-                    for t in PersonnelType
-                ],
-                by_party_status=[
-                    PartyStatusCount(
-                        status=s, label=s.label, count=members.by_party_status.get(s, 0)
-                    )
-                    for s in PartyStatus
-                ],
-                by_service_status=[
-                    ServiceStatusCount(
-                        status=s, label=s.label, count=members.by_service_status.get(s, 0)
-                    )
-                    for s in ServiceStatus
-                ],
-            ),
-            education=DashboardEducation(
-                activities=c(d.education.activities),
-                audience=c(d.education.audience),
-                by_type=[
-                    EducationTypeFigure(type=t, label=t.label, activities=c(a), audience=c(b))
-                    for t in EducationActivityType
-                    for a, b in [d.education.by_type.get(t, (ops.Count(0, 0), ops.Count(0, 0)))]
-                ],
-            ),
-            field_records=DashboardFieldRecords(
-                visits=c(f.visits),
-                visit_people_reached=c(f.visit_people_reached),
-                visits_by_category=[
-                    VisitCategoryFigure(category=k, label=k.label, count=c(v))
-                    for k, v in f.visits_by_category.items()
-                ],
-                patrols=c(f.patrols),
-                night_patrols=c(f.night_patrols),
-                patrols_by_kind=[
-                    PatrolKindFigure(kind=k, label=k.label, count=c(v))
-                    for k, v in f.patrols_by_kind.items()
-                ],
-                service_actions=c(f.service_actions),
-                service_people_reached=c(f.service_people_reached),
-                service_actions_by_type=[
-                    ServiceActionTypeFigure(
-                        type=t,
-                        label=t.label,
-                        count=c(n),
-                        difficulties_solved=c(solved),
-                        banners_received=c(banners),
-                    )
-                    for t, (n, solved, banners) in f.actions_by_type.items()
-                ],
-                by_month=[
-                    DashboardMonth(
-                        month=str(m.month),
-                        label=m.month.label,
-                        visits=c(m.visits),
-                        patrols=c(m.patrols),
-                        night_patrols=c(m.night_patrols),
-                        service_actions=c(m.service_actions),
-                        difficulties_solved=c(m.difficulties_solved),
-                        banners_received=c(m.banners_received),
-                    )
-                    for m in f.by_month
-                ],
-            ),
-            difficulties_solved=c(f.difficulties_solved),
-            banners_received=c(f.banners_received),
-            ledger=DashboardLedger(
-                branches=d.ledger.branches,
-                expected=c(d.ledger.expected),
-                present=c(d.ledger.present),
-                late=c(d.ledger.late),
-                missing=c(d.ledger.missing),
-                pending=c(d.ledger.pending),
-                rate=RateFigure.of(d.ledger.rate),
-                by_branch=[
-                    LedgerBranchFigure(
-                        branch=Branch.from_model(row.branch),
-                        expected=row.expected,
-                        present=row.present,
-                        late=row.late,
-                        missing=row.missing,
-                        pending=row.pending,
-                        rate=row.rate,
-                    )
-                    for row in d.ledger.by_branch
-                ],
-            ),
-            directives=DashboardDirectives(
-                due=c(d.directives.due),
-                closed_on_time=c(d.directives.closed_on_time),
-                closed_late=c(d.directives.closed_late),
-                overdue_open=c(d.directives.overdue_open),
-                completion_rate=RateFigure.of(d.directives.completion_rate),
-            ),
-            honours=c(d.honours),
-            honours_by_level=[
-                HonourLevelFigure(level=level, label=level.label, count=c(n))
-                for level, n in d.honours_by_level.items()
-            ],
-            assessment_ranking=DashboardRanking.of(d.assessment_ranking),
-            open_reminders=DashboardReminders(
-                open=c(d.open_reminders.open), overdue=c(d.open_reminders.overdue)
-            ),
+            period=str(scope.period),
+            period_label=scope.period.label,
+            previous_period=str(scope.previous_period),
+            branch=Branch.from_model(scope.branch) if scope.branch else None,
+            _sections=_Sections(scope),
         )
+
+    @strawberry.field(description="党支部 in the subtree.")
+    async def party_branches(self, info: Info) -> int:
+        kinds = await self._sections.get(info, ops.branches_by_kind)
+        return kinds.get(BranchKind.BRANCH, 0)
+
+    @strawberry.field
+    async def branches_by_kind(self, info: Info) -> list[BranchKindCount]:
+        kinds = await self._sections.get(info, ops.branches_by_kind)
+        return [
+            BranchKindCount(kind=k, label=k.label, count=kinds[k]) for k in BranchKind if k in kinds
+        ]
+
+    @strawberry.field
+    async def members(self, info: Info) -> DashboardMembers:
+        return DashboardMembers.of(await self._sections.get(info, ops.members))
+
+    @strawberry.field
+    async def education(self, info: Info) -> DashboardEducation:
+        return DashboardEducation.of(await self._sections.get(info, ops.education))
+
+    @strawberry.field
+    async def field_records(self, info: Info) -> DashboardFieldRecords:
+        return DashboardFieldRecords.of(await self._sections.get(info, ops.field_records))
+
+    @strawberry.field(description="解决群众困难")
+    async def difficulties_solved(self, info: Info) -> CountFigure:
+        records = await self._sections.get(info, ops.field_records)
+        return CountFigure.of(records.difficulties_solved)
+
+    @strawberry.field(description="收到锦旗")
+    async def banners_received(self, info: Info) -> CountFigure:
+        records = await self._sections.get(info, ops.field_records)
+        return CountFigure.of(records.banners_received)
+
+    @strawberry.field
+    async def ledger(self, info: Info) -> DashboardLedger:
+        return DashboardLedger.of(await self._sections.get(info, ops.ledger))
+
+    @strawberry.field
+    async def directives(self, info: Info) -> DashboardDirectives:
+        return DashboardDirectives.of(await self._sections.get(info, ops.directives))
+
+    @strawberry.field
+    async def honours(self, info: Info) -> CountFigure:
+        by_level = await self._sections.get(info, ops.honours_by_level)
+        return CountFigure.of(ops.honours_total(by_level))
+
+    @strawberry.field
+    async def honours_by_level(self, info: Info) -> list[HonourLevelFigure]:
+        by_level = await self._sections.get(info, ops.honours_by_level)
+        return [
+            HonourLevelFigure(level=level, label=level.label, count=CountFigure.of(n))
+            for level, n in by_level.items()
+        ]
+
+    @strawberry.field
+    async def assessment_ranking(self, info: Info) -> DashboardRanking:
+        return DashboardRanking.of(await self._sections.get(info, ops.assessment_ranking))
+
+    @strawberry.field
+    async def open_reminders(self, info: Info) -> DashboardReminders:
+        return DashboardReminders.of(await self._sections.get(info, ops.open_reminders))
 
 
 @strawberry.type
@@ -445,8 +523,8 @@ class DashboardQuery:
         raw_branch = optional_global_id(branch_id, "Branch", "branchId")
         ctx = info.context
 
-        async def run(db: AsyncSession, viewer: Viewer) -> ops.Dashboard:
-            return await ops.dashboard(
+        async def run(db: AsyncSession, viewer: Viewer) -> ops.DashboardScope:
+            return await ops.dashboard_scope(
                 db,
                 viewer,
                 parsed,
@@ -455,4 +533,5 @@ class DashboardQuery:
                 grace_days=ctx.settings.ledger_grace_days,
             )
 
-        return Dashboard.from_result(await read(info, run))
+        # Only the scope now; each section when (and if) the query selects a field of it.
+        return Dashboard.of(await read(info, run))

@@ -52,7 +52,7 @@ from models import (
 )
 from resolvers import assessment as ops
 from resolvers.assessment import BranchScore, ItemScore
-from resolvers.assessment_metric import (
+from resolvers.assessment.metric import (
     FINDINGS_RECTIFIED_ON_TIME,
     METRICS,
     REMINDERS_ANSWERED_ON_TIME,

@@ -605,3 +605,40 @@ async def test_dashboard_statement_count_does_not_grow_with_data(
     assert sum("FROM assessment_item" in s for s in large) == 1
     # The same and the subtree's root.
     assert len(scoped_small) == len(scoped_large) == 11 + 16 + 2 + 1
+
+
+async def test_dashboard_computes_only_the_sections_a_query_selects(
+    api: Api, app: Any, data: Data, world: World
+) -> None:
+    token = await api.login("admin")
+    await api("{ me { account { username } } }", token=token)  # the viewer is cached from here
+
+    with counting(app) as statements:
+        body = await api('{ dashboard(period: "2026") { period members { total } } }', token=token)
+    assert body["data"]["dashboard"]["members"]["total"] > 0
+    # The members' one statement: no ranking, ledger, field records or reminders.
+    assert len(statements) == 1 and "FROM member" in statements[0]
+
+    with counting(app) as statements:
+        body = await api('{ dashboard(period: "2026") { periodLabel } }', token=token)
+    assert body["data"]["dashboard"] == {"periodLabel": "2026年"}
+    assert statements == []
+
+
+async def test_dashboard_computes_a_section_that_several_fields_read_once(
+    api: Api, app: Any, data: Data, world: World
+) -> None:
+    token = await api.login("admin")
+    await api("{ me { account { username } } }", token=token)
+    query = """{ dashboard(period: "2026") {
+      partyBranches branchesByKind { count }
+      fieldRecords { visits { value } } difficultiesSolved { value } bannersReceived { value }
+      honours { value } honoursByLevel { level }
+      a: members { total } b: members { active }
+    } }"""
+    with counting(app) as statements:
+        body = await api(query, token=token)
+    d = body["data"]["dashboard"]
+    assert d["fieldRecords"]["visits"]["value"] == 4 and d["difficultiesSolved"]["value"] == 5
+    # Branches by kind (1), visits, patrols and service actions (3), honours (1), members (1).
+    assert len(statements) == 6

@@ -23,8 +23,8 @@ The contract every provider keeps, so the assessment stays cheap and determinist
 Providers register under a name that items' params refer to. The built-in ones are registered
 below; `reminders_answered_on_time` and `findings_rectified_on_time` come from the supervision
 module (resolvers/supervision_metrics.py). A name declared without a provider is known but
-has none, and the items reading it are scored as not applicable (resolvers/assessment.py says
-why).
+has none, and the items reading it are scored as not applicable (resolvers/assessment/__init__.py
+says why).
 """
 
 from __future__ import annotations
