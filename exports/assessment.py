@@ -2,7 +2,7 @@
 
 Two sheets, as an inspector prints them: the ranking (名次, 党支部, 总分, then one column per
 item code with the branch's score) and every item's explanation for each branch of the ranking.
-The same rows and scope as the `assessmentRanking` query (resolvers/assessment.py): the assessed
+The same rows and scope as the `assessmentRanking` query (resolvers/assessment/): the assessed
 branches of the county, or of the subtree of `branch`, that the viewer may read, ranked among
 all of them. Asking for a branch the viewer may not read is refused with 403.
 """

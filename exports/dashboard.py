@@ -1,6 +1,6 @@
 """`GET /export/dashboard.xlsx?period=2026&branch=<Branch id>`: the dashboard as a workbook.
 
-The same figures and scope as the `dashboard` query (resolvers/dashboard.py), one sheet per
+The same figures and scope as the `dashboard` query (resolvers/dashboard/), one sheet per
 section, Chinese headers, each figure beside the same period last year.
 """
 
