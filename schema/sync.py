@@ -21,6 +21,7 @@ from access.errors import Unauthenticated
 from access.scope import Scope, scope_of
 from access.viewer import mask_phone
 from app.auth import bearer_token
+from core.global_id import global_id_uuid_or_none
 from core.security import TokenError, decode_access_token
 from models import (
     DirectiveLevel,
@@ -40,7 +41,7 @@ from resolvers.sync_admin import CompetingVersion as CompetingRecord
 from schema.context import Context, Info
 from schema.node import to_global_id
 from sync import collection as collections
-from sync.collection import Collection, parse_global_id
+from sync.collection import Collection
 from sync.fleet import DeviceReport
 from sync.pull import Checkpoint, check_limit, pull
 from sync.push import PushRow, Writer, push
@@ -61,7 +62,7 @@ async def _officer(info: Info, officer_id: str) -> Member | None:
     from schema.member import Member
 
     info.context.require_viewer()
-    raw = parse_global_id(officer_id, "Member")
+    raw = global_id_uuid_or_none(officer_id, "Member")
     row = await info.context.loaders.member.load(raw) if raw else None
     return Member.from_model(row) if row else None
 
@@ -69,7 +70,7 @@ async def _officer(info: Info, officer_id: str) -> Member | None:
 async def _branch(info: Info, branch_id: str) -> Branch | None:
     from schema.branch import Branch
 
-    raw = parse_global_id(branch_id, "Branch")
+    raw = global_id_uuid_or_none(branch_id, "Branch")
     row = await info.context.loaders.branch.load(raw) if raw else None
     return Branch.from_model(row) if row else None
 
@@ -83,7 +84,7 @@ async def _members(info: Info, participants: str) -> list[Member]:
     ids: list[uuid.UUID] = []
     for element in decode_json_text(participants):
         value = element.get("memberId") if isinstance(element, dict) else element
-        raw = parse_global_id(value, "Member") if isinstance(value, str) else None
+        raw = global_id_uuid_or_none(value, "Member") if isinstance(value, str) else None
         if raw is not None and raw not in ids:
             ids.append(raw)
     rows = await info.context.loaders.member.load_many(ids)

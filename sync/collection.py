@@ -15,12 +15,15 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import Any, Literal
 
 import orjson
 
 from access.errors import ErrorCode, Problem
+
+# resolvers/directive.py imports global_id from here; the codec itself lives in core.
+from core.global_id import global_id as global_id
+from core.global_id import global_id_uuid_or_none
 from models import (
     DirectiveLevel,
     DirectivePriority,
@@ -41,7 +44,16 @@ from models import (
     VisitCategory,
     VolunteerRole,
 )
-from models.sync import DOCUMENT_ID_LENGTH
+from models.sync import (
+    DIRECTIVE_KEY,
+    DIRECTIVE_PROGRESS_KEY,
+    DIRECTIVE_RECEIPT_KEY,
+    DOCUMENT_ID_LENGTH,
+    PATROL_KEY,
+    REMINDER_KEY,
+    SERVICE_ACTION_KEY,
+    VISIT_KEY,
+)
 from sync.merge import (
     JSON,
     VISIT_POLICIES,
@@ -67,27 +79,6 @@ FREE_TEXT = TextPolicy(max_length=MAX_TEXT)
 Short identifying values (a village, an area, a title) stay scalars: lists filter and show them
 as one value, and a line merge of two names would be a name nobody wrote.
 """
-
-
-@lru_cache(maxsize=65536)
-def global_id(type_name: str, raw: uuid.UUID) -> str:
-    """The Relay id a phone got from `me` (base64 of "Type:uuid"); cached, ids repeat a lot."""
-    import base64
-
-    return base64.b64encode(f"{type_name}:{raw}".encode()).decode()
-
-
-@lru_cache(maxsize=65536)
-def parse_global_id(value: str, type_name: str) -> uuid.UUID | None:
-    """The uuid inside a global id of `type_name`, or None."""
-    import base64
-    import binascii
-
-    try:
-        kind, _, raw = base64.b64decode(value, validate=True).decode().partition(":")
-        return uuid.UUID(raw) if kind == type_name else None
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -210,9 +201,9 @@ class Collection:
                 values[f.text_column] = value
                 values[f.column] = parse_instant(value) if isinstance(value, str) else None
             elif f.kind == "branch":
-                values[f.column] = parse_global_id(str(value), "Branch") if value else None
+                values[f.column] = global_id_uuid_or_none(str(value), "Branch") if value else None
             elif f.kind == "member":
-                values[f.column] = parse_global_id(str(value), "Member") if value else None
+                values[f.column] = global_id_uuid_or_none(str(value), "Member") if value else None
             elif f.kind == "json":
                 values[f.column] = encode_list(value if value is not None else [])
             else:
@@ -295,11 +286,11 @@ class Collection:
         for f in self.fields:
             value = doc.get(f.name)
             if f.kind == "branch" and isinstance(value, str):
-                raw = parse_global_id(value, "Branch")
+                raw = global_id_uuid_or_none(value, "Branch")
                 if raw is not None:
                     branches.add(raw)
             elif f.kind == "member" and isinstance(value, str):
-                raw = parse_global_id(value, "Member")
+                raw = global_id_uuid_or_none(value, "Member")
                 if raw is not None:
                     members.add(raw)
             elif f.kind == "json" and isinstance(value, list):
@@ -388,7 +379,7 @@ def _member_refs(elements: Sequence[JSON]) -> set[uuid.UUID]:
     for element in elements:
         value = element.get("memberId") if isinstance(element, Mapping) else element
         if isinstance(value, str):
-            raw = parse_global_id(value, "Member")
+            raw = global_id_uuid_or_none(value, "Member")
             if raw is not None:
                 refs.add(raw)
     return refs
@@ -443,9 +434,9 @@ def _check_field(f: WireField, value: JSON) -> Problem | None:
             "须为带时区的 ISO-8601 时间 (ISO-8601 date-time with offset)",
             ErrorCode.INVALID,
         )
-    if f.kind == "branch" and parse_global_id(value, "Branch") is None:
+    if f.kind == "branch" and global_id_uuid_or_none(value, "Branch") is None:
         return Problem(f.name, "不是有效的支部编号 (not a Branch id)", ErrorCode.INVALID)
-    if f.kind == "member" and parse_global_id(value, "Member") is None:
+    if f.kind == "member" and global_id_uuid_or_none(value, "Member") is None:
         return Problem(f.name, "不是有效的党员编号 (not a Member id)", ErrorCode.INVALID)
     return None
 
@@ -455,7 +446,7 @@ def _values(kind: type[enum.Enum]) -> frozenset[str]:
 
 
 def _member_element(element: Any) -> str | None:
-    if isinstance(element, str) and parse_global_id(element, "Member") is not None:
+    if isinstance(element, str) and global_id_uuid_or_none(element, "Member") is not None:
         return None
     return "参与人须为党员编号 (participants are Member ids)"
 
@@ -481,7 +472,7 @@ def _service_participant(element: Any) -> str | None:
         return message
     member = element.get("memberId")
     if member is not None:
-        ok = isinstance(member, str) and parse_global_id(member, "Member") is not None
+        ok = isinstance(member, str) and global_id_uuid_or_none(member, "Member") is not None
         return None if ok else message
     name, role = element.get("name"), element.get("role")
     if not isinstance(name, str) or not name.strip() or len(name) > 50:
@@ -499,7 +490,7 @@ OFFICER = WireField("officerId", "officer_id", "member")
 
 VISIT = Collection(
     name="Visit",
-    key="visit",
+    key=VISIT_KEY,
     model=Visit,
     fields=(
         BRANCH,
@@ -518,7 +509,7 @@ VISIT = Collection(
 
 PATROL = Collection(
     name="Patrol",
-    key="patrol",
+    key=PATROL_KEY,
     model=Patrol,
     fields=(
         BRANCH,
@@ -556,7 +547,7 @@ PATROL = Collection(
 
 SERVICE_ACTION = Collection(
     name="ServiceAction",
-    key="service_action",
+    key=SERVICE_ACTION_KEY,
     model=ServiceAction,
     fields=(
         BRANCH,
@@ -614,7 +605,7 @@ class PullOnlyCollection(Collection):
 
 DIRECTIVE = PullOnlyCollection(
     name="Directive",
-    key="directive",
+    key=DIRECTIVE_KEY,
     model=DirectiveRecipient,
     fields=(
         WireField("directiveId", "directive_id", "text"),
@@ -639,7 +630,7 @@ SIGNER = WireField("officerId", "officer_id", "member", required=False)
 
 DIRECTIVE_RECEIPT = Collection(
     name="DirectiveReceipt",
-    key="directive_receipt",
+    key=DIRECTIVE_RECEIPT_KEY,
     model=DirectiveReceipt,
     fields=(
         BRANCH,
@@ -650,7 +641,7 @@ DIRECTIVE_RECEIPT = Collection(
 
 DIRECTIVE_PROGRESS = Collection(
     name="DirectiveProgress",
-    key="directive_progress",
+    key=DIRECTIVE_PROGRESS_KEY,
     model=DirectiveProgress,
     fields=(
         WireField("recipientId", "recipient_id", "text", max_length=DOCUMENT_ID_LENGTH),
@@ -693,7 +684,7 @@ class DatedPullOnlyCollection(PullOnlyCollection):
 
 REMINDER = DatedPullOnlyCollection(
     name="Reminder",
-    key="reminder",
+    key=REMINDER_KEY,
     model=Reminder,
     fields=(
         WireField("kind", "kind", "enum", choices=_values(ReminderKind)),

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from access.errors import ErrorCode, Problem
 from access.scope import Scope
 from core.db import Sessionmaker
+from core.global_id import global_id_uuid_or_none
 from core.ids import new_id
 from core.observability import log
 from core.upsert import insert_ignoring_duplicates
@@ -52,7 +53,7 @@ from models import (
     SyncScopeExit,
 )
 from sync.authorship import Placement, authorship_problems
-from sync.collection import Collection, parse_global_id
+from sync.collection import Collection
 from sync.directive import Actor, DirectivePushRules, push_rules
 from sync.feed import announce
 from sync.merge import JSON, FieldConflict, decide_push_row
@@ -527,7 +528,7 @@ class _References:
             self.members = {m: Placement(branch, path) for m, branch, path in found}
 
     def branch_of(self, document: Mapping[str, JSON]) -> uuid.UUID:
-        raw = parse_global_id(str(document.get("branchId")), "Branch")
+        raw = global_id_uuid_or_none(str(document.get("branchId")), "Branch")
         assert raw is not None  # validated
         return raw
 
