@@ -42,7 +42,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from app.auth import ViewerCache, authenticate
+from access.auth import ViewerCache, authenticate
 from core.clock import Clock
 from core.db import Sessionmaker
 from core.observability import log

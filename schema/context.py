@@ -13,9 +13,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from access.auth import ViewerCache
 from access.errors import AuthProblem, Unauthenticated
 from access.viewer import Viewer
-from app.auth import ViewerCache
 from core.clock import Clock
 from core.db import Sessionmaker
 from core.response_cache import ResponseCache

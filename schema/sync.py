@@ -17,10 +17,10 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from access import audience
+from access.auth import bearer_token
 from access.errors import Unauthenticated
 from access.scope import Scope, scope_of
 from access.viewer import mask_phone
-from app.auth import bearer_token
 from core.global_id import global_id_uuid_or_none
 from core.security import TokenError, decode_access_token
 from models import (

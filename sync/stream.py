@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from access import audience
+from access.auth import authenticate, bearer_token
 from access.errors import AuthProblem, Unauthenticated
 from access.scope import Scope, scope_of
 from access.viewer import Viewer
-from app.auth import authenticate, bearer_token
 from core.db import Sessionmaker
 from core.security import TokenError, decode_access_token
 from sync.collection import Collection

@@ -8,11 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from access.errors import AuthProblem
-from access.viewer import Viewer
+from access.viewer import Viewer, load_viewer
 from core.clock import Clock
 from core.db import Sessionmaker
 from core.security import TokenError, TokenExpired, decode_access_token
-from resolvers.account import load_viewer
 
 
 @dataclass(slots=True)
