@@ -1,13 +1,21 @@
-"""From an `Authorization: Bearer` header to a Viewer, with a short cache of live sessions."""
+"""From an `Authorization: Bearer` header to a Viewer, with a short cache of live sessions.
+
+A request is authenticated once, by `identify`: its viewer, or why there is none (and, for a
+genuine token of an ended session, which session: a revoked device's push is still kept). A
+subscription is authenticated by `authenticate_subscriber` from whichever of its socket's
+headers, connection params and `headers` argument carries a token.
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from access.errors import AuthProblem
+from access.errors import AuthProblem, Unauthenticated
 from access.viewer import Viewer, load_viewer
 from core.clock import Clock
 from core.db import Sessionmaker
@@ -66,30 +74,48 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-async def authenticate(
+@dataclass(frozen=True, slots=True)
+class EndedSession:
+    """The account and session a genuine access token names, whose session has ended."""
+
+    account_id: uuid.UUID
+    session_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What an Authorization header proves: a viewer, or why not (None if none was sent)."""
+
+    viewer: Viewer | None
+    problem: AuthProblem | None = None
+    # Set with problem REVOKED: the device whose sign-in ended (its pushes are kept aside).
+    ended_session: EndedSession | None = None
+
+
+async def identify(
     authorization: str | None,
     secret_key: str,
     sessionmaker: Sessionmaker,
     clock: Clock,
     cache: ViewerCache,
-) -> tuple[Viewer | None, AuthProblem | None]:
-    """The viewer, or None with why the sent token was refused (None too if none was sent).
+) -> Identity:
+    """The viewer behind an Authorization header, or why the sent token was refused.
 
     The problem is a typed value, not a message, so each caller answers it its own way: a
     GraphQL error code, a 401 body, a WebSocket close code (`Unauthenticated(problem)` words it).
     """
     if authorization is None or not authorization.strip():
-        return None, None
+        return Identity(None)
     token = bearer_token(authorization)
     if token is None:
-        return None, AuthProblem.MALFORMED
+        return Identity(None, AuthProblem.MALFORMED)
     now = clock()
     try:
         claims = decode_access_token(secret_key, token, now)
     except TokenExpired:
-        return None, AuthProblem.EXPIRED
+        return Identity(None, AuthProblem.EXPIRED)
     except TokenError:
-        return None, AuthProblem.INVALID
+        return Identity(None, AuthProblem.INVALID)
     entry = cache.get(claims.session_id)
     if entry is not None:
         viewer = entry.viewer
@@ -98,5 +124,68 @@ async def authenticate(
             viewer = await load_viewer(db, claims.session_id, claims.account_id, now)
         cache.put(claims.session_id, viewer)
     if viewer is None or viewer.account_id != claims.account_id:
-        return None, AuthProblem.REVOKED
-    return viewer, None
+        ended = EndedSession(claims.account_id, claims.session_id)
+        return Identity(None, AuthProblem.REVOKED, ended)
+    return Identity(viewer)
+
+
+async def authenticate(
+    authorization: str | None,
+    secret_key: str,
+    sessionmaker: Sessionmaker,
+    clock: Clock,
+    cache: ViewerCache,
+) -> tuple[Viewer | None, AuthProblem | None]:
+    """`identify`, as the viewer or the problem (None too if no token was sent)."""
+    identity = await identify(authorization, secret_key, sessionmaker, clock, cache)
+    return identity.viewer, identity.problem
+
+
+def connection_token(params: Any) -> str | None:
+    """The Authorization a phone put in connectionParams, at the top or under `headers`."""
+    if not isinstance(params, dict):
+        return None
+    for source in (params, params.get("headers")):
+        if isinstance(source, dict):
+            for name, value in source.items():
+                if isinstance(name, str) and name.lower() == "authorization" and value:
+                    return str(value)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """Who subscribed, and until when their access token lets them."""
+
+    viewer: Viewer
+    token_expires_at: datetime
+
+
+async def authenticate_subscriber(
+    authorizations: Iterable[str | None],
+    secret_key: str,
+    sessionmaker: Sessionmaker,
+    clock: Clock,
+    cache: ViewerCache,
+    problem: AuthProblem | None = None,
+) -> Subscriber:
+    """The subscriber behind the first of `authorizations` (the socket's headers, its
+    connectionParams, the `headers` argument) that proves one; else `Unauthenticated` with the
+    last refusal, or `problem` (the request's own) when none was refused."""
+    refused: AuthProblem | None = None
+    for authorization in authorizations:
+        if not authorization:
+            continue
+        viewer, refused = await authenticate(authorization, secret_key, sessionmaker, clock, cache)
+        if viewer is not None:
+            return Subscriber(viewer, _expires_at(authorization, secret_key, clock))
+    raise Unauthenticated(refused or problem)
+
+
+def _expires_at(authorization: str, secret_key: str, clock: Clock) -> datetime:
+    now = clock()
+    try:
+        claims = decode_access_token(secret_key, bearer_token(authorization) or "", now)
+    except TokenError:  # it expired since it was accepted a moment ago
+        return now
+    return claims.expires_at

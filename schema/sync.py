@@ -17,12 +17,11 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from access import audience
-from access.auth import bearer_token
-from access.errors import Unauthenticated
+from access.auth import authenticate_subscriber, connection_token
+from access.errors import ErrorCode, InputError, Unauthenticated
 from access.scope import Scope, scope_of
 from access.viewer import mask_phone
 from core.global_id import global_id_uuid_or_none
-from core.security import TokenError, decode_access_token
 from models import (
     DirectiveLevel,
     DirectivePriority,
@@ -46,6 +45,7 @@ from sync.fleet import DeviceReport
 from sync.pull import Checkpoint, check_limit, pull
 from sync.push import PushRow, Writer, push
 from sync.stream import stream_changes
+from sync.stream_guard import StreamGuard
 
 if TYPE_CHECKING:
     from schema.branch import Branch
@@ -791,22 +791,17 @@ def push_writer(ctx: Context) -> Writer:
             scope_of(ctx.viewer),
             member_id=ctx.viewer.member_id,
         )
-    token = bearer_token(getattr(ctx.request, "headers", {}).get("authorization"))
-    if token is not None:
-        try:
-            claims = decode_access_token(ctx.settings.secret_key, token, ctx.clock())
-        except TokenError:
-            claims = None
-        if claims is not None:
-            # A valid signature on a session that no longer exists: a revoked device.
-            return Writer(claims.account_id, claims.session_id, Scope("none"), revoked=True)
+    ended = ctx.ended_session
+    if ended is not None:
+        # A valid signature on a session that no longer exists: a revoked device.
+        return Writer(ended.account_id, ended.session_id, Scope("none"), revoked=True)
     raise Unauthenticated(ctx.auth_problem)
 
 
 async def push_rows(
     info: Info, collection: Collection, rows: list[Any] | None
 ) -> list[dict[str, Any]]:
-    """Applies a push and publishes its stamp to the stream once committed."""
+    """Applies a push; sync.push tells the stream once it has committed."""
     ctx = info.context
     writer = push_writer(ctx)
     batch = [
@@ -819,8 +814,6 @@ async def push_rows(
         for row in rows or []
     ]
     if len(batch) > ctx.settings.sync_max_push_rows:
-        from access.errors import ErrorCode, InputError
-
         raise InputError.one(
             None,
             f"每次最多提交 {ctx.settings.sync_max_push_rows} 行 "
@@ -829,11 +822,7 @@ async def push_rows(
         )
     if not batch:
         return []
-    outcome = await push(ctx.sessionmaker, collection, writer, batch, ctx.clock())
-    if outcome.stamp is not None:
-        await ctx.feed.publish_stamp(collection.key, outcome.stamp)
-        for key in outcome.also_written:
-            await ctx.feed.publish_stamp(key, outcome.stamp)
+    outcome = await push(ctx.sessionmaker, collection, writer, batch, ctx.clock(), ctx.feed)
     return outcome.returned
 
 
@@ -842,6 +831,34 @@ def headers_token(headers: Any) -> str | None:
         return None
     value = headers.authorization
     return None if value is strawberry.UNSET else value
+
+
+async def stream(
+    info: Info, collection: Collection, header_token: str | None
+) -> AsyncGenerator[list[dict[str, Any]], None]:
+    """sync.stream's changes for the subscriber the socket's headers, its connectionParams or
+    the `headers` argument sign in (in that order)."""
+    ctx = info.context
+    upgrade = ctx.request.headers.get("authorization") if ctx.request is not None else None
+    subscriber = await authenticate_subscriber(
+        (upgrade, connection_token(ctx.connection_params), header_token),
+        ctx.settings.secret_key,
+        ctx.sessionmaker,
+        ctx.clock,
+        ctx.viewer_cache,
+        ctx.auth_problem,
+    )
+    async for documents in stream_changes(
+        collection,
+        subscriber,
+        feed=ctx.feed,
+        cache=ctx.change_cache,
+        sessionmaker=ctx.sessionmaker,
+        clock=ctx.clock,
+        guard=ctx.stream_guard or StreamGuard(ctx.sessionmaker, ctx.clock),
+        close=ctx.close_socket,
+    ):
+        yield documents
 
 
 # --- root fields ------------------------------------------------------------------------------
@@ -1050,7 +1067,7 @@ class SyncSubscription:
     async def stream_visit(
         self, info: Info, headers: VisitInputHeaders | None = strawberry.UNSET
     ) -> AsyncGenerator[VisitPullBulk, None]:
-        async for documents in stream_changes(info, collections.VISIT, headers_token(headers)):
+        async for documents in stream(info, collections.VISIT, headers_token(headers)):
             last = documents[-1]
             yield VisitPullBulk(
                 documents=[from_wire(Visit, d) for d in documents],
@@ -1066,7 +1083,7 @@ class SyncSubscription:
     async def stream_patrol(
         self, info: Info, headers: PatrolInputHeaders | None = strawberry.UNSET
     ) -> AsyncGenerator[PatrolPullBulk, None]:
-        async for documents in stream_changes(info, collections.PATROL, headers_token(headers)):
+        async for documents in stream(info, collections.PATROL, headers_token(headers)):
             last = documents[-1]
             yield PatrolPullBulk(
                 documents=[from_wire(Patrol, d) for d in documents],
@@ -1082,9 +1099,7 @@ class SyncSubscription:
     async def stream_service_action(
         self, info: Info, headers: ServiceActionInputHeaders | None = strawberry.UNSET
     ) -> AsyncGenerator[ServiceActionPullBulk, None]:
-        async for documents in stream_changes(
-            info, collections.SERVICE_ACTION, headers_token(headers)
-        ):
+        async for documents in stream(info, collections.SERVICE_ACTION, headers_token(headers)):
             last = documents[-1]
             yield ServiceActionPullBulk(
                 documents=[from_wire(ServiceAction, d) for d in documents],
@@ -1100,7 +1115,7 @@ class SyncSubscription:
     async def stream_directive(
         self, info: Info, headers: DirectiveInputHeaders | None = strawberry.UNSET
     ) -> AsyncGenerator[DirectivePullBulk, None]:
-        async for documents in stream_changes(info, collections.DIRECTIVE, headers_token(headers)):
+        async for documents in stream(info, collections.DIRECTIVE, headers_token(headers)):
             last = documents[-1]
             yield DirectivePullBulk(
                 documents=[from_wire(Directive, d) for d in documents],
@@ -1116,7 +1131,7 @@ class SyncSubscription:
     async def stream_reminder(
         self, info: Info, headers: ReminderInputHeaders | None = strawberry.UNSET
     ) -> AsyncGenerator[ReminderPullBulk, None]:
-        async for documents in stream_changes(info, collections.REMINDER, headers_token(headers)):
+        async for documents in stream(info, collections.REMINDER, headers_token(headers)):
             last = documents[-1]
             yield ReminderPullBulk(
                 documents=[from_wire(Reminder, d) for d in documents],
@@ -1132,9 +1147,7 @@ class SyncSubscription:
     async def stream_directive_receipt(
         self, info: Info, headers: DirectiveReceiptInputHeaders | None = strawberry.UNSET
     ) -> AsyncGenerator[DirectiveReceiptPullBulk, None]:
-        async for documents in stream_changes(
-            info, collections.DIRECTIVE_RECEIPT, headers_token(headers)
-        ):
+        async for documents in stream(info, collections.DIRECTIVE_RECEIPT, headers_token(headers)):
             last = documents[-1]
             yield DirectiveReceiptPullBulk(
                 documents=[from_wire(DirectiveReceipt, d) for d in documents],
@@ -1150,9 +1163,7 @@ class SyncSubscription:
     async def stream_directive_progress(
         self, info: Info, headers: DirectiveProgressInputHeaders | None = strawberry.UNSET
     ) -> AsyncGenerator[DirectiveProgressPullBulk, None]:
-        async for documents in stream_changes(
-            info, collections.DIRECTIVE_PROGRESS, headers_token(headers)
-        ):
+        async for documents in stream(info, collections.DIRECTIVE_PROGRESS, headers_token(headers)):
             last = documents[-1]
             yield DirectiveProgressPullBulk(
                 documents=[from_wire(DirectiveProgress, d) for d in documents],

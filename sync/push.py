@@ -55,7 +55,7 @@ from models import (
 from sync.authorship import Placement, authorship_problems
 from sync.collection import Collection
 from sync.directive import Actor, DirectivePushRules, push_rules
-from sync.feed import announce
+from sync.feed import Feed, announce
 from sync.merge import JSON, FieldConflict, decide_push_row
 from sync.stamp import next_stamp
 
@@ -148,12 +148,29 @@ async def push(
     writer: Writer,
     rows: Sequence[PushRow],
     now: datetime,
+    feed: Feed | None = None,
 ) -> PushOutcome:
-    """Applies a push in one transaction (retried when a concurrent insert wins the same id).
+    """Applies a push in one transaction (retried when a concurrent insert wins the same id),
+    then tells the stream: the transaction announced its stamp (`sync.feed.announce`), and once
+    it has committed the stamp is published to `feed`, for each collection it wrote.
 
     When the database refuses the batch's writes for another reason, the push is applied again
     with each document under its own savepoint, so only the rows it refuses are quarantined.
     """
+    outcome = await _push(sessionmaker, collection, writer, rows, now)
+    if feed is not None and outcome.stamp is not None:
+        for key in (collection.key, *outcome.also_written):
+            await feed.publish_stamp(key, outcome.stamp)
+    return outcome
+
+
+async def _push(
+    sessionmaker: Sessionmaker,
+    collection: Collection,
+    writer: Writer,
+    rows: Sequence[PushRow],
+    now: datetime,
+) -> PushOutcome:
     for attempt in range(MAX_ATTEMPTS):
         try:
             async with sessionmaker.begin() as db:
