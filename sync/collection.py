@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import orjson
 
@@ -42,6 +42,7 @@ from models import (
     SyncedDocument,
     Visit,
     VisitCategory,
+    VisitStatus,
     VolunteerRole,
 )
 from models.sync import (
@@ -100,15 +101,59 @@ class WireField:
         return f"{self.column}_text"
 
 
+WebFieldKind = Literal["member", "branch", "members", "label", "volunteers", "competing_versions"]
+
+
+@dataclass(frozen=True)
+class WebField:
+    """A field of the document type for web frontends (phones' builders never select it),
+    read from the wire field `source`; schema/sync.py resolves each kind:
+
+    * member / branch: the Member / Branch a reference names (null outside the viewer's scope);
+    * members: the Members a participants list names; volunteers: its outside volunteers;
+    * label: the Chinese label of an enum field (`labels`: the enum, whose members have one);
+    * competing_versions: the versions of its free text that lost a line merge.
+    """
+
+    name: str  # as in the contract, e.g. "categoryLabel"
+    kind: WebFieldKind
+    description: str
+    source: str = ""
+    labels: type[enum.Enum] | None = None
+
+    @classmethod
+    def label(cls, source: str, labels: type[enum.Enum], description: str) -> WebField:
+        return cls(f"{source}Label", "label", description, source, labels)
+
+
+COMPETING_VERSIONS = WebField(
+    "competingVersions",
+    "competing_versions",
+    "Versions of its free-text fields that lost where both sides changed the same lines, "
+    "oldest first, until settled; web frontends only (phones' builders never select it).",
+)
+PARTICIPANT_MEMBERS = WebField(
+    "participantMembers", "members", "The members in participants, as members.", "participants"
+)
+
+
 @dataclass(frozen=True)
 class Collection:
-    """A synced collection: `name` as in the contract (Visit -> pullVisit, pushVisit, ...)."""
+    """A synced collection: `name` as in the contract (Visit -> pullVisit, pushVisit, ...).
+
+    schema/sync.py builds its GraphQL types and root fields from this alone: `description`
+    documents the document type, `web_fields` follow its wire fields.
+    """
 
     name: str
     key: str  # stable lower-case key stored in logs: "visit", "patrol", "service_action"
     model: type[SyncedDocument]
     fields: tuple[WireField, ...]
     policies: Policies = field(default_factory=dict)
+    description: str = ""
+    web_fields: tuple[WebField, ...] = ()
+    # Phones push it (push<Name>, <Name>Input); pull-only collections say otherwise.
+    pull_only: ClassVar[bool] = False
 
     @property
     def by_name(self) -> dict[str, WireField]:
@@ -505,6 +550,19 @@ VISIT = Collection(
         WireField("visitedAt", "visited_at", "datetime", max_length=INSTANT_TEXT_LENGTH),
     ),
     policies={**VISIT_POLICIES, "concerns": FREE_TEXT, "resolution": FREE_TEXT},
+    description="A village visit (走访) recorded by a field officer, usually offline.",
+    web_fields=(
+        WebField(
+            "officer",
+            "member",
+            "The officer who made the visit; null outside your scope.",
+            "officerId",
+        ),
+        WebField("branch", "branch", "The branch the visit belongs to.", "branchId"),
+        WebField.label("category", VisitCategory, "Chinese label of the category, e.g. 入户走访."),
+        WebField.label("status", VisitStatus, "Chinese label of the status, e.g. 已解决."),
+        COMPETING_VERSIONS,
+    ),
 )
 
 PATROL = Collection(
@@ -543,6 +601,23 @@ PATROL = Collection(
         "track": TrackPolicy("t"),
         "observations": FREE_TEXT,
     },
+    description=(
+        "A patrol (巡逻, kind day or night 夜间巡逻). participants: JSON text, a list of Member "
+        'ids; track: JSON text, a list of GPS points {"t": ISO-8601, "lat": , "lng": }, '
+        "append-only."
+    ),
+    web_fields=(
+        WebField(
+            "officer",
+            "member",
+            "The officer who recorded the patrol; null outside your scope.",
+            "officerId",
+        ),
+        WebField("branch", "branch", "The branch the patrol belongs to.", "branchId"),
+        WebField.label("kind", PatrolKind, "Chinese label of the kind, e.g. 夜间巡逻."),
+        PARTICIPANT_MEMBERS,
+        COMPETING_VERSIONS,
+    ),
 )
 
 SERVICE_ACTION = Collection(
@@ -570,6 +645,28 @@ SERVICE_ACTION = Collection(
         WireField("notes", "notes", "text", required=False),
     ),
     policies={"participants": SetPolicy.by_field("memberId", "name"), "notes": FREE_TEXT},
+    description=(
+        "A community-service action (为民服务行动): type is a ServiceActionType value. "
+        'participants: JSON text, a list of {"memberId": Member id} or volunteers '
+        '{"name", "role": old_party_member | grid_leader | party_volunteer | other, "phone"}.'
+    ),
+    web_fields=(
+        WebField(
+            "officer",
+            "member",
+            "The officer who recorded the action; null outside your scope.",
+            "officerId",
+        ),
+        WebField("branch", "branch", "The branch the action belongs to.", "branchId"),
+        WebField.label(
+            "type", ServiceActionType, "Chinese label of the type, e.g. 夜间巡逻转起来."
+        ),
+        PARTICIPANT_MEMBERS,
+        WebField(
+            "volunteers", "volunteers", "The outside volunteers in participants.", "participants"
+        ),
+        COMPETING_VERSIONS,
+    ),
 )
 
 
@@ -585,6 +682,7 @@ class PullOnlyCollection(Collection):
     """
 
     node_types: Mapping[str, str] = field(default_factory=dict)
+    pull_only: ClassVar[bool] = True
 
     def to_wire(self, row: Any) -> dict[str, Any]:
         return self._finish(super().to_wire(row))
@@ -624,6 +722,20 @@ DIRECTIVE = PullOnlyCollection(
         WireField("closedAt", "closed_at", "text", required=False),
     ),
     node_types={"directiveId": "Directive"},
+    description=(
+        "A directive (上级指令) as one recipient received it: a row of its dispatch tree, "
+        "pull-only. id: the recipient row, which receipts and progress reports name; level: "
+        "county_committee | organ_committee | branch | member; status: pending | signed | "
+        "in_progress | closed; instants are ISO-8601 text."
+    ),
+    web_fields=(
+        WebField("branch", "branch", "The branch the recipient belongs to.", "branchId"),
+        WebField.label("level", DirectiveLevel, "Chinese label of the level, e.g. 支部."),
+        WebField.label("priority", DirectivePriority, "Chinese label of the priority, e.g. 紧急."),
+        WebField.label(
+            "status", RecipientStatus, "Chinese label of the recipient's status, e.g. 已签收."
+        ),
+    ),
 )
 
 SIGNER = WireField("officerId", "officer_id", "member", required=False)
@@ -636,6 +748,10 @@ DIRECTIVE_RECEIPT = Collection(
         BRANCH,
         SIGNER,
         WireField("signedAt", "signed_at", "datetime", max_length=INSTANT_TEXT_LENGTH),
+    ),
+    description=(
+        "签收: a recipient's signature of a directive. id: the id of the Directive document "
+        "signed (one receipt per recipient); officerId: the signer (me.member.id)."
     ),
 )
 
@@ -654,19 +770,21 @@ DIRECTIVE_PROGRESS = Collection(
     ),
     # A report is one member's, but they may edit it on two devices: no line of it is lost.
     policies={"text": FREE_TEXT},
+    description=(
+        "A progress report on a directive: recipientId names the Directive document; percent "
+        "0-100 and stage (e.g. 已部署) are optional; reportedAt is ISO-8601 with offset."
+    ),
+    # No competingVersions: a report's text merges line by line, but the web shows reports
+    # inside their directive, where nobody settles conflicts.
+    web_fields=(
+        WebField(
+            "reporter",
+            "member",
+            "The member who reported; null outside your scope.",
+            "officerId",
+        ),
+    ),
 )
-
-COLLECTIONS: dict[str, Collection] = {
-    c.key: c for c in (VISIT, PATROL, SERVICE_ACTION, DIRECTIVE_RECEIPT, DIRECTIVE_PROGRESS)
-}
-"""Collections phones push and pull (each has pull<Name>, push<Name> and stream<Name>)."""
-
-PULL_ONLY: dict[str, Collection] = {DIRECTIVE.key: DIRECTIVE}
-"""Collections phones only pull (pull<Name> and stream<Name>; a push to them does not exist)."""
-
-ALL_COLLECTIONS: dict[str, Collection] = {**COLLECTIONS, **PULL_ONLY}
-"""Every synced collection: what the stream, tombstone purge and branch moves go through."""
-
 
 # --- reminders (pull-only; generated and answered on the server, see resolvers/reminder.py) ---
 
@@ -708,7 +826,34 @@ REMINDER = DatedPullOnlyCollection(
         ),
     ),
     node_types={"ledgerItemId": "LedgerItem"},
+    description=(
+        "A supervision reminder (督导提醒) to the phone's branch or member, pull-only; answered "
+        "on the web (acknowledgeReminder, resolveReminder). kind: ledger_due | ledger_overdue | "
+        "activist_year_complete | probation_ending | directive_deadline | directive_unsigned; "
+        "status: open | acknowledged | resolved; dueOn: YYYY-MM-DD; instants are ISO-8601 text; "
+        "directiveRecipientId names the Directive document it is about."
+    ),
+    web_fields=(
+        WebField.label("kind", ReminderKind, "Chinese label of the kind, e.g. 台账逾期."),
+        WebField.label("status", ReminderStatus, "Chinese label of the status, e.g. 待处理."),
+    ),
 )
-# Registered beside the directive collections (added here so merges with them stay trivial).
-PULL_ONLY[REMINDER.key] = REMINDER
-ALL_COLLECTIONS[REMINDER.key] = REMINDER
+SYNCED: tuple[Collection, ...] = (
+    VISIT,
+    PATROL,
+    SERVICE_ACTION,
+    DIRECTIVE,
+    REMINDER,
+    DIRECTIVE_RECEIPT,
+    DIRECTIVE_PROGRESS,
+)
+"""Every synced collection, in the contract's order (of pull<Name>, push<Name>, stream<Name>)."""
+
+COLLECTIONS: dict[str, Collection] = {c.key: c for c in SYNCED if not c.pull_only}
+"""Collections phones push and pull (each has pull<Name>, push<Name> and stream<Name>)."""
+
+PULL_ONLY: dict[str, Collection] = {c.key: c for c in SYNCED if c.pull_only}
+"""Collections phones only pull (pull<Name> and stream<Name>; a push to them does not exist)."""
+
+ALL_COLLECTIONS: dict[str, Collection] = {**COLLECTIONS, **PULL_ONLY}
+"""Every synced collection: what the stream, tombstone purge and branch moves go through."""
