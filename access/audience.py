@@ -25,32 +25,42 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from access.scope import Scope
+from core.global_id import global_id, global_id_uuid_or_none
 from models import (
     DirectiveProgress,
     DirectiveReceipt,
     DirectiveRecipient,
     Reminder,
+    SyncedDocument,
     SyncScopeExit,
 )
-from sync.collection import (
-    DIRECTIVE,
-    DIRECTIVE_PROGRESS,
-    DIRECTIVE_RECEIPT,
-    REMINDER,
-    Collection,
-    global_id,
-    parse_global_id,
+from models.sync import (
+    DIRECTIVE_KEY,
+    DIRECTIVE_PROGRESS_KEY,
+    DIRECTIVE_RECEIPT_KEY,
+    REMINDER_KEY,
 )
 
+
+class SyncedCollection(Protocol):
+    """What the audience needs of a synced collection (sync/collection.py describes them)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def model(self) -> type[SyncedDocument]: ...
+
+
 PERSONAL: frozenset[str] = frozenset(
-    (REMINDER.key, DIRECTIVE.key, DIRECTIVE_RECEIPT.key, DIRECTIVE_PROGRESS.key)
+    (REMINDER_KEY, DIRECTIVE_KEY, DIRECTIVE_RECEIPT_KEY, DIRECTIVE_PROGRESS_KEY)
 )
 """The collections whose documents may be addressed to one member rather than to a branch."""
 
@@ -96,21 +106,21 @@ def _of_recipients(
     return and_(clause, recipient.in_(select(DirectiveRecipient.id).where(recipient_clause(scope))))
 
 
-def clause(scope: Scope, collection: Collection) -> ColumnElement[bool]:
+def clause(scope: Scope, collection: SyncedCollection) -> ColumnElement[bool]:
     """SQL condition on a collection's rows in the scope's audience (the scope itself for field
     records); receipts and progress reports follow the recipient row they belong to."""
-    if collection.key == REMINDER.key:
+    if collection.key == REMINDER_KEY:
         return reminder_clause(scope)
-    if collection.key == DIRECTIVE.key:
+    if collection.key == DIRECTIVE_KEY:
         return recipient_clause(scope)
-    if collection.key == DIRECTIVE_RECEIPT.key:
+    if collection.key == DIRECTIVE_RECEIPT_KEY:
         return _of_recipients(scope, DirectiveReceipt.branch_id, DirectiveReceipt.id)
-    if collection.key == DIRECTIVE_PROGRESS.key:
+    if collection.key == DIRECTIVE_PROGRESS_KEY:
         return _of_recipients(scope, DirectiveProgress.branch_id, DirectiveProgress.recipient_id)
     return scope.clause(collection.model.branch_id)
 
 
-def exit_clause(scope: Scope, collection: Collection) -> ColumnElement[bool]:
+def exit_clause(scope: Scope, collection: SyncedCollection) -> ColumnElement[bool]:
     """SQL condition on the `SyncScopeExit` rows of a collection that may reach the scope as
     removals, besides the old branch being in scope: an officer never gets a colleague's
     document, not even as a tombstone (it carries the document's last content)."""
@@ -119,9 +129,9 @@ def exit_clause(scope: Scope, collection: Collection) -> ColumnElement[bool]:
     recipients = select(DirectiveRecipient.id).where(
         _addressed(scope, DirectiveRecipient.officer_id)
     )
-    if collection.key == DIRECTIVE_RECEIPT.key:
+    if collection.key == DIRECTIVE_RECEIPT_KEY:
         return SyncScopeExit.document_id.in_(recipients)
-    if collection.key == DIRECTIVE_PROGRESS.key:
+    if collection.key == DIRECTIVE_PROGRESS_KEY:
         return _exit_text("recipientId").in_(recipients)
     named = _exit_text("memberId")
     if scope.member_id is None:
@@ -135,7 +145,7 @@ def _exit_text(name: str) -> ColumnElement[str]:
     return element
 
 
-def scope_key(scope: Scope, collection: Collection) -> str:
+def scope_key(scope: Scope, collection: SyncedCollection) -> str:
     """The scope a device's checkpoint of this collection holds for; a changed key makes it
     resync. An officer's personal collections also name their member, so an account linked to
     another member drops the documents it got as the old one."""
@@ -156,12 +166,12 @@ def _named(document: Mapping[str, Any]) -> Addressees:
     member = document.get("memberId")
     if not isinstance(member, str):
         return None
-    raw = parse_global_id(member, "Member")
+    raw = global_id_uuid_or_none(member, "Member")
     return frozenset() if raw is None else frozenset((raw,))
 
 
 async def addressees(
-    db: AsyncSession, collection: Collection, documents: Sequence[Mapping[str, Any]]
+    db: AsyncSession, collection: SyncedCollection, documents: Sequence[Mapping[str, Any]]
 ) -> list[Addressees]:
     """Who each wire document (removals included) is for, in order; one statement per 5,000
     receipts or reports, none for other collections.
@@ -169,11 +179,11 @@ async def addressees(
     Reminders and `Directive` documents name their member; a receipt or report is for whoever
     its recipient row is for, read from the rows in one statement.
     """
-    if collection.key in (REMINDER.key, DIRECTIVE.key):
+    if collection.key in (REMINDER_KEY, DIRECTIVE_KEY):
         return [_named(d) for d in documents]
-    if collection.key not in (DIRECTIVE_RECEIPT.key, DIRECTIVE_PROGRESS.key):
+    if collection.key not in (DIRECTIVE_RECEIPT_KEY, DIRECTIVE_PROGRESS_KEY):
         return [None] * len(documents)
-    field_name = "id" if collection.key == DIRECTIVE_RECEIPT.key else "recipientId"
+    field_name = "id" if collection.key == DIRECTIVE_RECEIPT_KEY else "recipientId"
     wanted = [str(d.get(field_name)) for d in documents]
     found = await _recipients(db, wanted)
     out: list[Addressees] = []

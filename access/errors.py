@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from core.global_id import GlobalIdError, global_id_uuid
 
 
 class ErrorCode(enum.StrEnum):
@@ -68,6 +71,22 @@ class InputError(Exception):
     @classmethod
     def one(cls, field: str | None, message: str, code: ErrorCode) -> InputError:
         return cls([Problem(field, message, code)])
+
+
+def from_global_id(value: str, type_name: str, field: str) -> uuid.UUID:
+    """The uuid inside an argument's global id of the expected type, or an INVALID error on
+    `field`."""
+    try:
+        return global_id_uuid(value, type_name)
+    except GlobalIdError:
+        raise InputError.one(
+            field, f"不是有效的 {type_name} 编号 (not a {type_name} id)", ErrorCode.INVALID
+        ) from None
+
+
+def optional_global_id(value: str | None, type_name: str, field: str) -> uuid.UUID | None:
+    """`from_global_id` of an argument that may be left out."""
+    return None if value is None else from_global_id(value, type_name, field)
 
 
 class AuthProblem(enum.Enum):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from access.errors import Forbidden
-from models import Branch, Member, Role
+from models import Account, Branch, DeviceSession, Member, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +114,51 @@ def mask_id_number(number: str | None) -> str | None:
     if len(number) != ID_NUMBER_LENGTH:
         return "*" * len(number)
     return number[:6] + "****" + number[10:14] + "****"
+
+
+async def load_viewer(
+    db: AsyncSession, session_id: uuid.UUID, account_id: uuid.UUID, now: datetime
+) -> Viewer | None:
+    """The viewer behind a live session, with their scope; None when revoked, expired or disabled."""
+    scope = aliased(Branch)
+    home = aliased(Branch)
+    query = (
+        select(
+            Account,
+            DeviceSession.revoked_at,
+            DeviceSession.expires_at,
+            scope,
+            home,
+        )
+        .join(DeviceSession, DeviceSession.account_id == Account.id)
+        .outerjoin(Member, Member.id == Account.member_id)
+        .outerjoin(scope, scope.id == Account.branch_id)
+        .outerjoin(home, home.id == Member.branch_id)
+        .where(DeviceSession.id == session_id, Account.id == account_id)
+    )
+    row = (await db.execute(query)).first()
+    if row is None:
+        return None
+    account, revoked_at, expires_at, scope_branch, home_branch = row
+    if revoked_at is not None or expires_at <= now or account.disabled:
+        return None
+    return viewer_for(account, session_id, scope_branch, home_branch)
+
+
+def viewer_for(
+    account: Account,
+    session_id: uuid.UUID | None,
+    scope_branch: Branch | None,
+    home_branch: Branch | None,
+) -> Viewer:
+    """Secretaries are scoped by their account's branch (else their own); officers by their own."""
+    branch = home_branch if account.role is Role.OFFICER else (scope_branch or home_branch)
+    return Viewer(
+        account_id=account.id,
+        username=account.username,
+        role=account.role,
+        session_id=session_id,
+        member_id=account.member_id,
+        branch_id=branch.id if branch else None,
+        branch_path=branch.path if branch else None,
+    )

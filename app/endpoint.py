@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from access.auth import ViewerCache, authenticate
 from access.errors import (
     AuthProblem,
     ErrorCode,
@@ -22,7 +23,6 @@ from access.errors import (
     Unauthenticated,
 )
 from access.viewer import Viewer
-from app.auth import ViewerCache, authenticate
 from app.graphql_http import request_id_of
 from core.clock import Clock
 from core.db import Sessionmaker

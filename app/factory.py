@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth import ViewerCache
+from access.auth import ViewerCache
 from app.compression import add_compression
 from app.download import export_routes
 from app.endpoint import EndpointDeps

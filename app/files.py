@@ -12,14 +12,14 @@ from access.errors import ErrorCode, InputError
 from access.viewer import Viewer
 from app.download import attachment_headers
 from app.endpoint import EndpointDeps, NotFound, guarded
+from core.global_id import global_id_uuid_or_none
 from core.storage import FileMissing, storage_for
 from resolvers.ledger import readable_attachment, verify_content
-from sync.collection import parse_global_id
 
 
 def attachment_id(text: str) -> uuid.UUID:
     """The plain UUID of `downloadPath`, or a LedgerAttachment global id."""
-    parsed = parse_global_id(text, "LedgerAttachment")
+    parsed = global_id_uuid_or_none(text, "LedgerAttachment")
     if parsed is not None:
         return parsed
     try:

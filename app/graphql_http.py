@@ -42,7 +42,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from app.auth import ViewerCache, authenticate
+from access.auth import ViewerCache, identify
 from core.clock import Clock
 from core.db import Sessionmaker
 from core.observability import log
@@ -225,13 +225,14 @@ class MeijingGraphQL(GraphQL[Context, None]):
             return json.loads(data, parse_constant=_refuse_constant)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        viewer, problem = await authenticate(
+        identity = await identify(
             request.headers.get("authorization"),
             self.settings.secret_key,
             self.sessionmaker,
             self.clock,
             self.viewer_cache,
         )
+        viewer = identity.viewer
         return Context(
             settings=self.settings,
             sessionmaker=self.sessionmaker,
@@ -243,7 +244,8 @@ class MeijingGraphQL(GraphQL[Context, None]):
             response_cache=self.response_cache,
             request=request,
             response=response,
-            auth_problem=problem,
+            auth_problem=identity.problem,
+            ended_session=identity.ended_session,
             feed=self.feed,
             change_cache=self.change_cache,
             device_tracker=self.device_tracker,

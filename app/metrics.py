@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import bearer_token
+from access.auth import bearer_token
 from app.endpoint import json_error
 from app.graphql_http import request_id_of
 from core.settings import Settings

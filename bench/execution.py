@@ -26,14 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from app.auth import ViewerCache  # noqa: E402
+from access.auth import ViewerCache  # noqa: E402
+from access.viewer import viewer_for  # noqa: E402
 from core.clock import system_clock  # noqa: E402
 from core.db import create_engine, create_sessionmaker  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from models import Account, BranchKind  # noqa: E402
 from resolvers import branch as branch_ops  # noqa: E402
 from resolvers import member as member_ops  # noqa: E402
-from resolvers.account import viewer_for  # noqa: E402
 from resolvers.branch import BranchFilter  # noqa: E402
 from resolvers.pagination import PageRequest  # noqa: E402
 from schema import build_schema  # noqa: E402

@@ -63,9 +63,9 @@ from bench.graphql import KeepAliveClient, free_port, post_request  # noqa: E402
 from bench.graphql import rss_mib as process_rss_mib  # noqa: E402
 from core.clock import system_clock  # noqa: E402
 from core.db import create_engine, create_sessionmaker  # noqa: E402
+from core.global_id import global_id  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from demo.seed import seed_demo  # noqa: E402
-from sync.collection import global_id  # noqa: E402
 
 FIELDS = (
     "id branchId officerId village household category concerns resolution status "

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from core.global_id import global_id
 from demo.county import MEIGUI, RESERVED_NAMES, SURNAMES, County
 from models import (
     PatrolKind,
@@ -35,7 +36,7 @@ from models import (
     VolunteerRole,
 )
 from resolvers.period import BUREAU_TZ
-from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection, global_id
+from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection
 from sync.merge import JSON
 
 RANDOM_SEED = 2026

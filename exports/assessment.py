@@ -13,12 +13,11 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from access.assessment import readable
-from access.errors import Forbidden
+from access.errors import Forbidden, optional_global_id
 from exports.workbook import Column, ExportFile, ExportRequest, add_table
 from resolvers.assessment import Ranking, assessment_ranking
 from resolvers.branch import get_branch
 from resolvers.period import local_date, period_input
-from schema.node import optional_global_id
 
 SCORE_FORMAT = "0.0"
 RANKING_COLUMNS = (

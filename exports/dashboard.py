@@ -6,11 +6,11 @@ section, Chinese headers, each figure beside the same period last year.
 
 from __future__ import annotations
 
+from access.errors import optional_global_id
 from exports.workbook import Cell, ExportFile, ExportRequest, Sheet, sheets_workbook
 from models import BranchKind, PartyStatus, PersonnelType, ServiceStatus
 from resolvers.dashboard import Count, Dashboard, Rate, dashboard
 from resolvers.period import period_input
-from schema.node import optional_global_id
 
 PERCENT = "0.0%"
 FIGURE_HEADERS = ("指标", "本期", "去年同期", "同比增减(%)")

@@ -9,12 +9,12 @@ from openpyxl import Workbook
 
 from access.errors import ErrorCode, Forbidden, InputError
 from access.scope import scope_of
+from core.global_id import global_id_uuid_or_none
 from exports.workbook import Column, ExportFile, ExportRequest, add_table
 from resolvers.branch import get_branch
 from resolvers.ledger import ledger_rows
 from resolvers.ledger_completeness import ledger_completeness
 from resolvers.period import local_date, period_input
-from sync.collection import parse_global_id
 
 ENTRY_COLUMNS = (
     Column("序号", 6, centred=True),
@@ -39,7 +39,7 @@ COMPLETENESS_COLUMNS = (
 
 def branch_param(text: str) -> uuid.UUID:
     """A Branch global id (as the API hands out) or a plain UUID."""
-    parsed = parse_global_id(text, "Branch")
+    parsed = global_id_uuid_or_none(text, "Branch")
     if parsed is not None:
         return parsed
     try:

@@ -18,6 +18,17 @@ from models.base import Base
 
 DOCUMENT_ID_LENGTH = 64
 
+# Each synced collection's key: stored in the logs (sync_conflict.collection, ...), so stable.
+# sync/collection.py describes each collection under its key; access/audience.py narrows the
+# personal ones without knowing the sync protocol.
+VISIT_KEY = "visit"
+PATROL_KEY = "patrol"
+SERVICE_ACTION_KEY = "service_action"
+DIRECTIVE_KEY = "directive"
+REMINDER_KEY = "reminder"
+DIRECTIVE_RECEIPT_KEY = "directive_receipt"
+DIRECTIVE_PROGRESS_KEY = "directive_progress"
+
 
 class SyncedDocument:
     """Columns every synced collection has; each table adds its own typed fields."""

@@ -26,10 +26,11 @@ from access.errors import ErrorCode, InputError, Problem
 from access.scope import Scope, scope_of
 from access.viewer import Viewer
 from core.db import Sessionmaker
+from core.global_id import global_id_uuid_or_none
 from models import Branch, Member
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from sync.authorship import Placement, authorship_problems
-from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection, parse_global_id
+from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection
 from sync.directive import push_rules
 from sync.merge import JSON, SERVER_WINS, TextPolicy, same_content
 from sync.push import PushRow, Writer, push
@@ -308,7 +309,7 @@ async def _reference_problems(
     stored: Mapping[str, Any] | None,
 ) -> list[Problem]:
     branches, members = collection.references(document)
-    old_branch = parse_global_id(str(stored.get("branchId")), "Branch") if stored else None
+    old_branch = global_id_uuid_or_none(str(stored.get("branchId")), "Branch") if stored else None
     wanted = branches | ({old_branch} if old_branch else set())
     rows = await db.execute(select(Branch.id, Branch.path).where(Branch.id.in_(wanted)))
     paths = {branch_id: path for branch_id, path in rows}

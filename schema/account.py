@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.errors import ErrorCode
+from access.errors import ErrorCode, from_global_id, optional_global_id
 from access.viewer import Viewer
 from core.db import writing
 from models import Account as AccountRow
@@ -21,13 +21,7 @@ from schema.branch import Branch
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.member import Member
-from schema.node import (
-    Node,
-    from_global_id,
-    optional_global_id,
-    register_node,
-    to_global_id,
-)
+from schema.node import Node, register_node, to_global_id
 
 RoleEnum = strawberry.enum(
     Role,

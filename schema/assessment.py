@@ -11,6 +11,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
+from access.errors import from_global_id, optional_global_id
 from access.viewer import Viewer
 from models import AssessmentItem as AssessmentItemRow
 from models import RuleKind
@@ -27,13 +28,7 @@ from resolvers.period import Period, PeriodKind, local_date, period_input
 from schema.branch import Branch
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
-from schema.node import (
-    Node,
-    from_global_id,
-    optional_global_id,
-    register_node,
-    to_global_id,
-)
+from schema.node import Node, register_node, to_global_id
 
 RuleKindEnum = strawberry.enum(
     RuleKind,

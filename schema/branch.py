@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.errors import from_global_id, optional_global_id
 from access.viewer import Viewer
 from models import Branch as BranchRow
 from models import BranchHonour as BranchHonourRow
@@ -18,13 +19,7 @@ from resolvers.branch import BranchFilter
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
-from schema.node import (
-    Node,
-    from_global_id,
-    optional_global_id,
-    register_node,
-    to_global_id,
-)
+from schema.node import Node, register_node, to_global_id
 
 if TYPE_CHECKING:
     from schema.member import Member

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.errors import from_global_id, optional_global_id
 from access.viewer import Viewer
 from models import BrandChecklistItem as BrandChecklistItemRow
 from models import BrandCriterion as BrandCriterionRow
@@ -19,7 +20,6 @@ from resolvers.brand import BrandMatrix as BrandMatrixData
 from schema.branch import Branch
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
-from schema.node import from_global_id, optional_global_id
 
 BrandItemStatusEnum = strawberry.enum(
     BrandItemStatus, name="BrandItemStatus", description="未开始 · 推进中 · 已达标"

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.errors import from_global_id, optional_global_id
 from access.viewer import Viewer
 from models import HotlineCategory, HotlineStatus
 from resolvers import care as ops
@@ -18,13 +19,7 @@ from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.member import Member
-from schema.node import (
-    Node,
-    from_global_id,
-    optional_global_id,
-    register_node,
-    to_global_id,
-)
+from schema.node import Node, register_node, to_global_id
 
 HotlineCategoryEnum = strawberry.enum(
     HotlineCategory,

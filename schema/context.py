@@ -13,9 +13,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from access.auth import EndedSession, ViewerCache
 from access.errors import AuthProblem, Unauthenticated
 from access.viewer import Viewer
-from app.auth import ViewerCache
 from core.clock import Clock
 from core.db import Sessionmaker
 from core.response_cache import ResponseCache
@@ -206,6 +206,8 @@ class Context:
     response: Any = None
     # Why the viewer is missing, when a token was sent but refused.
     auth_problem: AuthProblem | None = None
+    # With auth_problem REVOKED: the signed-out device the token names (its pushes are kept).
+    ended_session: EndedSession | None = None
     feed: Feed = dataclasses.field(default_factory=Feed)
     change_cache: ChangeCache = dataclasses.field(default_factory=ChangeCache)
     device_tracker: DeviceTracker = dataclasses.field(default_factory=DeviceTracker)

@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar, cast
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.errors import optional_global_id
 from access.viewer import Viewer
 from models import (
     BranchKind,
@@ -28,7 +29,6 @@ from schema.context import Info
 from schema.education import EducationActivityTypeEnum
 from schema.errors import read
 from schema.member import PartyStatusEnum, PersonnelTypeEnum, ServiceStatusEnum
-from schema.node import optional_global_id
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.errors import InputError
+from access.errors import InputError, from_global_id, optional_global_id
 from access.viewer import Viewer
 from core.db import writing
 from models import Directive as DirectiveRow
@@ -27,13 +27,7 @@ from resolvers.directive import DirectiveFilter, LevelRollup, Written
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read
-from schema.node import (
-    Node,
-    from_global_id,
-    optional_global_id,
-    register_node,
-    to_global_id,
-)
+from schema.node import Node, register_node, to_global_id
 from schema.sync import DirectiveProgress, from_wire
 from sync.collection import DIRECTIVE_PROGRESS
 

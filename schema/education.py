@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.errors import from_global_id, optional_global_id
 from access.viewer import Viewer
 from models import EducationActivity as EducationActivityRow
 from models import EducationActivityType
@@ -19,13 +20,7 @@ from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
-from schema.node import (
-    Node,
-    from_global_id,
-    optional_global_id,
-    register_node,
-    to_global_id,
-)
+from schema.node import Node, register_node, to_global_id
 
 EducationActivityTypeEnum = strawberry.enum(
     EducationActivityType,

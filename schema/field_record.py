@@ -9,14 +9,13 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
-from access.errors import InputError
+from access.errors import InputError, optional_global_id
 from access.viewer import Viewer
 from resolvers import field_record as ops
 from resolvers.field_record import RecordFilter, WebWrite
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read
-from schema.node import optional_global_id
 from schema.sync import (
     Patrol,
     PatrolInput,

@@ -11,7 +11,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.errors import ErrorCode, Forbidden, InputError
+from access.errors import ErrorCode, Forbidden, InputError, from_global_id, optional_global_id
 from access.scope import scope_of
 from access.viewer import Viewer
 from core.storage import storage_for
@@ -35,13 +35,7 @@ from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.member import Member
-from schema.node import (
-    Node,
-    from_global_id,
-    optional_global_id,
-    register_node,
-    to_global_id,
-)
+from schema.node import Node, register_node, to_global_id
 
 LedgerFrequencyEnum = strawberry.enum(
     LedgerFrequency,

@@ -6,8 +6,6 @@ same visibility as the type's list, so this module knows no domain.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +15,9 @@ import strawberry
 from strawberry.types.base import get_object_definition
 
 from access.errors import ErrorCode, InputError
+
+# The argument readers live in access/ so exports/ share them; schema modules take them here.
+from core.global_id import GlobalIdError, global_id, parse_global_id
 from schema.context import Info
 
 
@@ -55,29 +56,8 @@ def refetchable_types() -> frozenset[str]:
 
 
 def to_global_id(type_name: str, raw: uuid.UUID) -> strawberry.ID:
-    return strawberry.ID(base64.b64encode(f"{type_name}:{raw}".encode()).decode())
-
-
-def parse_global_id(value: str) -> tuple[str, uuid.UUID] | None:
-    try:
-        type_name, _, raw = base64.b64decode(value, validate=True).decode().partition(":")
-        return type_name, uuid.UUID(raw)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-
-
-def from_global_id(value: str, type_name: str, field: str) -> uuid.UUID:
-    """The uuid inside a global id of the expected type, or an INVALID error on `field`."""
-    parsed = parse_global_id(value)
-    if parsed is None or parsed[0] != type_name:
-        raise InputError.one(
-            field, f"不是有效的 {type_name} 编号 (not a {type_name} id)", ErrorCode.INVALID
-        )
-    return parsed[1]
-
-
-def optional_global_id(value: str | None, type_name: str, field: str) -> uuid.UUID | None:
-    return None if value is None else from_global_id(value, type_name, field)
+    """`core.global_id.global_id`, typed as the GraphQL ID a field returns."""
+    return strawberry.ID(global_id(type_name, raw))
 
 
 @strawberry.type
@@ -85,9 +65,9 @@ class NodeQuery:
     @strawberry.field(description="Refetch any object by its global id.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         info.context.require_viewer()
-        parsed = parse_global_id(id)
-        if parsed is None:
-            raise InputError.one("id", "无效的编号 (invalid id)", ErrorCode.INVALID)
-        type_name, raw = parsed
+        try:
+            type_name, raw = parse_global_id(id)
+        except GlobalIdError:
+            raise InputError.one("id", "无效的编号 (invalid id)", ErrorCode.INVALID) from None
         registration = _registry.get(type_name)
         return None if registration is None else await registration.load(info, raw)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.errors import from_global_id, optional_global_id
 from access.viewer import Viewer
 from models import StudyForm
 from models import StudyGroup as StudyGroupRow
@@ -22,13 +23,7 @@ from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.ledger import LedgerEntry
 from schema.member import Member
-from schema.node import (
-    Node,
-    from_global_id,
-    optional_global_id,
-    register_node,
-    to_global_id,
-)
+from schema.node import Node, register_node, to_global_id
 
 StudyFormEnum = strawberry.enum(
     StudyForm, name="StudyForm", description="中心组领学 · 支部组学 · 青年理论学习小组跟进学"

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.errors import from_global_id, optional_global_id
 from access.viewer import Viewer
 from models import Bulletin as BulletinRow
 from models import BulletinKind, FindingStatus, ReminderKind, ReminderResolution, ReminderStatus
@@ -33,13 +34,7 @@ from schema.context import Info
 from schema.errors import InvalidInput, read, write
 from schema.ledger import LedgerItem
 from schema.member import Member
-from schema.node import (
-    Node,
-    from_global_id,
-    optional_global_id,
-    register_node,
-    to_global_id,
-)
+from schema.node import Node, register_node, to_global_id
 
 ReminderKindEnum = strawberry.enum(
     ReminderKind,

@@ -1,50 +1,42 @@
 """The sync wire contract (../shared/sync-contract.graphql): pull, push and stream per collection.
 
 Names and shapes are exactly those RxDB's schema-based builders generate, so a phone app built
-on RxDB's GraphQL replication syncs unchanged. The resolvers only translate: the protocol lives
-in sync/.
+on RxDB's GraphQL replication syncs unchanged. Every collection's types and root fields are built
+here from its descriptor in sync/collection.py (`SyncTypes.build`): adding a collection is adding
+its descriptor. The resolvers only translate: the protocol lives in sync/.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import types
 import uuid
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from access import audience
-from access.errors import Unauthenticated
+from access.auth import authenticate_subscriber, connection_token
+from access.errors import ErrorCode, InputError, Unauthenticated
 from access.scope import Scope, scope_of
 from access.viewer import mask_phone
-from app.auth import bearer_token
-from core.security import TokenError, decode_access_token
-from models import (
-    DirectiveLevel,
-    DirectivePriority,
-    PatrolKind,
-    RecipientStatus,
-    ReminderKind,
-    ReminderStatus,
-    Role,
-    ServiceActionType,
-    VisitCategory,
-    VisitStatus,
-    VolunteerRole,
-)
+from core.global_id import global_id_uuid_or_none
+from models import Role, VolunteerRole
 from resolvers.field_record import decode_json_text
 from resolvers.sync_admin import CompetingVersion as CompetingRecord
 from schema.context import Context, Info
 from schema.node import to_global_id
-from sync import collection as collections
-from sync.collection import Collection, parse_global_id
+from sync.collection import SYNCED, Collection, WebField, WireField
 from sync.fleet import DeviceReport
 from sync.pull import Checkpoint, check_limit, pull
 from sync.push import PushRow, Writer, push
 from sync.stream import stream_changes
+from sync.stream_guard import StreamGuard
 
 if TYPE_CHECKING:
     from schema.branch import Branch
@@ -52,6 +44,11 @@ if TYPE_CHECKING:
 
 MemberRef = Annotated["Member", strawberry.lazy("schema.member")]
 BranchRef = Annotated["Branch", strawberry.lazy("schema.branch")]
+
+T = TypeVar("T")
+
+APP_VERSION_HEADER = "x-meijing-app-version"
+CLIENT_TIME_HEADER = "x-meijing-client-time"
 
 
 # --- fields for web frontends (phones' builders never select them) ---------------------------
@@ -61,7 +58,7 @@ async def _officer(info: Info, officer_id: str) -> Member | None:
     from schema.member import Member
 
     info.context.require_viewer()
-    raw = parse_global_id(officer_id, "Member")
+    raw = global_id_uuid_or_none(officer_id, "Member")
     row = await info.context.loaders.member.load(raw) if raw else None
     return Member.from_model(row) if row else None
 
@@ -69,7 +66,7 @@ async def _officer(info: Info, officer_id: str) -> Member | None:
 async def _branch(info: Info, branch_id: str) -> Branch | None:
     from schema.branch import Branch
 
-    raw = parse_global_id(branch_id, "Branch")
+    raw = global_id_uuid_or_none(branch_id, "Branch")
     row = await info.context.loaders.branch.load(raw) if raw else None
     return Branch.from_model(row) if row else None
 
@@ -83,7 +80,7 @@ async def _members(info: Info, participants: str) -> list[Member]:
     ids: list[uuid.UUID] = []
     for element in decode_json_text(participants):
         value = element.get("memberId") if isinstance(element, dict) else element
-        raw = parse_global_id(value, "Member") if isinstance(value, str) else None
+        raw = global_id_uuid_or_none(value, "Member") if isinstance(value, str) else None
         if raw is not None and raw not in ids:
             ids.append(raw)
     rows = await info.context.loaders.member.load_many(ids)
@@ -95,6 +92,27 @@ def _label(kind: Any, value: str) -> str | None:
         return str(kind(value).label)
     except ValueError:
         return None
+
+
+def _volunteers(info: Info, participants: str) -> list[Volunteer]:
+    """The outside volunteers in a participants list; phones masked unless the viewer may read
+    them (admins, secretaries)."""
+    viewer = info.context.require_viewer()
+    clear = viewer.role in (Role.ADMIN, Role.SECRETARY)
+    found: list[Volunteer] = []
+    for element in decode_json_text(participants):
+        if isinstance(element, dict) and element.get("memberId") is None:
+            role = element.get("role")
+            phone = element.get("phone")
+            found.append(
+                Volunteer(
+                    name=str(element.get("name")),
+                    role=role,
+                    role_label=_label(VolunteerRole, role) if role else None,
+                    phone=phone if clear else mask_phone(phone),
+                )
+            )
+    return found
 
 
 @strawberry.type(
@@ -145,565 +163,6 @@ async def _competing(info: Info, collection: Collection, doc_id: str) -> list[Co
     info.context.require_viewer()
     records = await info.context.loaders.competing_versions.load((collection.key, doc_id))
     return [CompetingVersion.from_record(r) for r in records]
-
-
-COMPETING_VERSIONS = (
-    "Versions of its free-text fields that lost where both sides changed the same lines, "
-    "oldest first, until settled; web frontends only (phones' builders never select it)."
-)
-
-
-T = TypeVar("T")
-
-APP_VERSION_HEADER = "x-meijing-app-version"
-CLIENT_TIME_HEADER = "x-meijing-client-time"
-
-
-# --- Visit ------------------------------------------------------------------------------------
-
-
-@strawberry.input
-class VisitInputCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type
-class VisitCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type(description="A village visit (走访) recorded by a field officer, usually offline.")
-class Visit:
-    id: strawberry.ID
-    branch_id: str
-    officer_id: str
-    village: str
-    household: str | None
-    category: str
-    concerns: str | None
-    resolution: str | None
-    status: str
-    people_reached: int
-    visited_at: str
-    updated_at: float
-    deleted: bool
-
-    @strawberry.field(description="The officer who made the visit; null outside your scope.")
-    async def officer(self, info: Info) -> MemberRef | None:
-        return await _officer(info, self.officer_id)
-
-    @strawberry.field(description="The branch the visit belongs to.")
-    async def branch(self, info: Info) -> BranchRef | None:
-        return await _branch(info, self.branch_id)
-
-    @strawberry.field(description="Chinese label of the category, e.g. 入户走访.")
-    def category_label(self) -> str | None:
-        return _label(VisitCategory, self.category)
-
-    @strawberry.field(description="Chinese label of the status, e.g. 已解决.")
-    def status_label(self) -> str | None:
-        return _label(VisitStatus, self.status)
-
-    @strawberry.field(description=COMPETING_VERSIONS)
-    async def competing_versions(self, info: Info) -> list[CompetingVersion]:
-        return await _competing(info, collections.VISIT, self.id)
-
-
-@strawberry.input
-class VisitInput:
-    id: strawberry.ID
-    branch_id: str | None = strawberry.UNSET
-    officer_id: str | None = strawberry.UNSET
-    village: str | None = strawberry.UNSET
-    household: str | None = strawberry.UNSET
-    category: str | None = strawberry.UNSET
-    concerns: str | None = strawberry.UNSET
-    resolution: str | None = strawberry.UNSET
-    status: str | None = strawberry.UNSET
-    people_reached: int | None = strawberry.UNSET
-    visited_at: str | None = strawberry.UNSET
-    updated_at: float | None = strawberry.UNSET
-    deleted: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class VisitInputPushRow:
-    assumed_master_state: VisitInput | None = strawberry.UNSET
-    new_document_state: VisitInput
-
-
-@strawberry.input
-class VisitInputHeaders:
-    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
-
-
-@strawberry.type
-class VisitPullBulk:
-    documents: list[Visit]
-    checkpoint: VisitCheckpoint | None
-
-
-# --- Patrol -----------------------------------------------------------------------------------
-
-
-@strawberry.input
-class PatrolInputCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type
-class PatrolCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type(
-    description=(
-        "A patrol (巡逻, kind day or night 夜间巡逻). participants: JSON text, a list of Member "
-        'ids; track: JSON text, a list of GPS points {"t": ISO-8601, "lat": , "lng": }, '
-        "append-only."
-    )
-)
-class Patrol:
-    id: strawberry.ID
-    branch_id: str
-    officer_id: str
-    kind: str
-    area: str
-    started_at: str
-    ended_at: str | None
-    participants: str
-    track: str
-    observations: str | None
-    updated_at: float
-    deleted: bool
-
-    @strawberry.field(description="The officer who recorded the patrol; null outside your scope.")
-    async def officer(self, info: Info) -> MemberRef | None:
-        return await _officer(info, self.officer_id)
-
-    @strawberry.field(description="The branch the patrol belongs to.")
-    async def branch(self, info: Info) -> BranchRef | None:
-        return await _branch(info, self.branch_id)
-
-    @strawberry.field(description="Chinese label of the kind, e.g. 夜间巡逻.")
-    def kind_label(self) -> str | None:
-        return _label(PatrolKind, self.kind)
-
-    @strawberry.field(description="The members in participants, as members.")
-    async def participant_members(self, info: Info) -> list[MemberRef]:
-        return await _members(info, self.participants)
-
-    @strawberry.field(description=COMPETING_VERSIONS)
-    async def competing_versions(self, info: Info) -> list[CompetingVersion]:
-        return await _competing(info, collections.PATROL, self.id)
-
-
-@strawberry.input
-class PatrolInput:
-    id: strawberry.ID
-    branch_id: str | None = strawberry.UNSET
-    officer_id: str | None = strawberry.UNSET
-    kind: str | None = strawberry.UNSET
-    area: str | None = strawberry.UNSET
-    started_at: str | None = strawberry.UNSET
-    ended_at: str | None = strawberry.UNSET
-    participants: str | None = strawberry.UNSET
-    track: str | None = strawberry.UNSET
-    observations: str | None = strawberry.UNSET
-    updated_at: float | None = strawberry.UNSET
-    deleted: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class PatrolInputPushRow:
-    assumed_master_state: PatrolInput | None = strawberry.UNSET
-    new_document_state: PatrolInput
-
-
-@strawberry.input
-class PatrolInputHeaders:
-    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
-
-
-@strawberry.type
-class PatrolPullBulk:
-    documents: list[Patrol]
-    checkpoint: PatrolCheckpoint | None
-
-
-# --- ServiceAction ----------------------------------------------------------------------------
-
-
-@strawberry.input
-class ServiceActionInputCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type
-class ServiceActionCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type(
-    description=(
-        "A community-service action (为民服务行动): type is a ServiceActionType value. "
-        'participants: JSON text, a list of {"memberId": Member id} or volunteers '
-        '{"name", "role": old_party_member | grid_leader | party_volunteer | other, "phone"}.'
-    )
-)
-class ServiceAction:
-    id: strawberry.ID
-    branch_id: str
-    officer_id: str
-    type: str
-    title: str
-    place: str | None
-    happened_at: str
-    participants: str
-    people_reached: int
-    difficulties_solved: int
-    banners_received: int
-    notes: str | None
-    updated_at: float
-    deleted: bool
-
-    @strawberry.field(description="The officer who recorded the action; null outside your scope.")
-    async def officer(self, info: Info) -> MemberRef | None:
-        return await _officer(info, self.officer_id)
-
-    @strawberry.field(description="The branch the action belongs to.")
-    async def branch(self, info: Info) -> BranchRef | None:
-        return await _branch(info, self.branch_id)
-
-    @strawberry.field(description="Chinese label of the type, e.g. 夜间巡逻转起来.")
-    def type_label(self) -> str | None:
-        return _label(ServiceActionType, self.type)
-
-    @strawberry.field(description="The members in participants, as members.")
-    async def participant_members(self, info: Info) -> list[MemberRef]:
-        return await _members(info, self.participants)
-
-    @strawberry.field(description="The outside volunteers in participants.")
-    def volunteers(self, info: Info) -> list[Volunteer]:
-        viewer = info.context.require_viewer()
-        clear = viewer.role in (Role.ADMIN, Role.SECRETARY)
-        found: list[Volunteer] = []
-        for element in decode_json_text(self.participants):
-            if isinstance(element, dict) and element.get("memberId") is None:
-                role = element.get("role")
-                phone = element.get("phone")
-                found.append(
-                    Volunteer(
-                        name=str(element.get("name")),
-                        role=role,
-                        role_label=_label(VolunteerRole, role) if role else None,
-                        phone=phone if clear else mask_phone(phone),
-                    )
-                )
-        return found
-
-    @strawberry.field(description=COMPETING_VERSIONS)
-    async def competing_versions(self, info: Info) -> list[CompetingVersion]:
-        return await _competing(info, collections.SERVICE_ACTION, self.id)
-
-
-@strawberry.input
-class ServiceActionInput:
-    id: strawberry.ID
-    branch_id: str | None = strawberry.UNSET
-    officer_id: str | None = strawberry.UNSET
-    type: str | None = strawberry.UNSET
-    title: str | None = strawberry.UNSET
-    place: str | None = strawberry.UNSET
-    happened_at: str | None = strawberry.UNSET
-    participants: str | None = strawberry.UNSET
-    people_reached: int | None = strawberry.UNSET
-    difficulties_solved: int | None = strawberry.UNSET
-    banners_received: int | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
-    updated_at: float | None = strawberry.UNSET
-    deleted: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class ServiceActionInputPushRow:
-    assumed_master_state: ServiceActionInput | None = strawberry.UNSET
-    new_document_state: ServiceActionInput
-
-
-@strawberry.input
-class ServiceActionInputHeaders:
-    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
-
-
-@strawberry.type
-class ServiceActionPullBulk:
-    documents: list[ServiceAction]
-    checkpoint: ServiceActionCheckpoint | None
-
-
-# --- Directive (pull-only) -----------------------------------------------------------------------
-
-
-@strawberry.input
-class DirectiveInputCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type
-class DirectiveCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type(
-    description=(
-        "A directive (上级指令) as one recipient received it: a row of its dispatch tree, "
-        "pull-only. id: the recipient row, which receipts and progress reports name; level: "
-        "county_committee | organ_committee | branch | member; status: pending | signed | "
-        "in_progress | closed; instants are ISO-8601 text."
-    )
-)
-class Directive:
-    id: strawberry.ID
-    directive_id: str
-    parent_id: str | None
-    level: str
-    branch_id: str
-    member_id: str | None
-    title: str
-    content: str
-    priority: str
-    deadline: str
-    status: str
-    dispatched_at: str
-    signed_at: str | None
-    last_reported_at: str | None
-    closed_at: str | None
-    updated_at: float
-    deleted: bool
-
-    @strawberry.field(description="The branch the recipient belongs to.")
-    async def branch(self, info: Info) -> BranchRef | None:
-        return await _branch(info, self.branch_id)
-
-    @strawberry.field(description="Chinese label of the level, e.g. 支部.")
-    def level_label(self) -> str | None:
-        return _label(DirectiveLevel, self.level)
-
-    @strawberry.field(description="Chinese label of the priority, e.g. 紧急.")
-    def priority_label(self) -> str | None:
-        return _label(DirectivePriority, self.priority)
-
-    @strawberry.field(description="Chinese label of the recipient's status, e.g. 已签收.")
-    def status_label(self) -> str | None:
-        return _label(RecipientStatus, self.status)
-
-
-@strawberry.input
-class DirectiveInputHeaders:
-    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
-
-
-@strawberry.type
-class DirectivePullBulk:
-    documents: list[Directive]
-    checkpoint: DirectiveCheckpoint | None
-
-
-# --- Reminder (pull-only) ------------------------------------------------------------------------
-
-
-@strawberry.input
-class ReminderInputCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type
-class ReminderCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type(
-    description=(
-        "A supervision reminder (督导提醒) to the phone's branch or member, pull-only; answered "
-        "on the web (acknowledgeReminder, resolveReminder). kind: ledger_due | ledger_overdue | "
-        "activist_year_complete | probation_ending | directive_deadline | directive_unsigned; "
-        "status: open | acknowledged | resolved; dueOn: YYYY-MM-DD; instants are ISO-8601 text; "
-        "directiveRecipientId names the Directive document it is about."
-    )
-)
-class Reminder:
-    id: strawberry.ID
-    kind: str
-    title: str
-    branch_id: str
-    member_id: str | None
-    due_on: str
-    status: str
-    period: str | None
-    ledger_item_id: str | None
-    subject_member_id: str | None
-    directive_recipient_id: str | None
-    acknowledged_at: str | None
-    resolved_at: str | None
-    resolution: str | None
-    updated_at: float
-    deleted: bool
-
-    @strawberry.field(description="Chinese label of the kind, e.g. 台账逾期.")
-    def kind_label(self) -> str | None:
-        return _label(ReminderKind, self.kind)
-
-    @strawberry.field(description="Chinese label of the status, e.g. 待处理.")
-    def status_label(self) -> str | None:
-        return _label(ReminderStatus, self.status)
-
-
-@strawberry.input
-class ReminderInputHeaders:
-    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
-
-
-@strawberry.type
-class ReminderPullBulk:
-    documents: list[Reminder]
-    checkpoint: ReminderCheckpoint | None
-
-
-# --- DirectiveReceipt -----------------------------------------------------------------------------
-
-
-@strawberry.input
-class DirectiveReceiptInputCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type
-class DirectiveReceiptCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type(
-    description=(
-        "签收: a recipient's signature of a directive. id: the id of the Directive document "
-        "signed (one receipt per recipient); officerId: the signer (me.member.id)."
-    )
-)
-class DirectiveReceipt:
-    id: strawberry.ID
-    branch_id: str
-    officer_id: str | None
-    signed_at: str
-    updated_at: float
-    deleted: bool
-
-
-@strawberry.input
-class DirectiveReceiptInput:
-    id: strawberry.ID
-    branch_id: str | None = strawberry.UNSET
-    officer_id: str | None = strawberry.UNSET
-    signed_at: str | None = strawberry.UNSET
-    updated_at: float | None = strawberry.UNSET
-    deleted: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class DirectiveReceiptInputPushRow:
-    assumed_master_state: DirectiveReceiptInput | None = strawberry.UNSET
-    new_document_state: DirectiveReceiptInput
-
-
-@strawberry.input
-class DirectiveReceiptInputHeaders:
-    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
-
-
-@strawberry.type
-class DirectiveReceiptPullBulk:
-    documents: list[DirectiveReceipt]
-    checkpoint: DirectiveReceiptCheckpoint | None
-
-
-# --- DirectiveProgress ----------------------------------------------------------------------------
-
-
-@strawberry.input
-class DirectiveProgressInputCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type
-class DirectiveProgressCheckpoint:
-    id: str
-    updated_at: float
-
-
-@strawberry.type(
-    description=(
-        "A progress report on a directive: recipientId names the Directive document; percent "
-        "0-100 and stage (e.g. 已部署) are optional; reportedAt is ISO-8601 with offset."
-    )
-)
-class DirectiveProgress:
-    id: strawberry.ID
-    recipient_id: str
-    branch_id: str
-    officer_id: str | None
-    text: str
-    percent: int | None
-    stage: str | None
-    reported_at: str
-    updated_at: float
-    deleted: bool
-
-    @strawberry.field(description="The member who reported; null outside your scope.")
-    async def reporter(self, info: Info) -> MemberRef | None:
-        return await _officer(info, self.officer_id) if self.officer_id else None
-
-
-@strawberry.input
-class DirectiveProgressInput:
-    id: strawberry.ID
-    recipient_id: str | None = strawberry.UNSET
-    branch_id: str | None = strawberry.UNSET
-    officer_id: str | None = strawberry.UNSET
-    text: str | None = strawberry.UNSET
-    percent: int | None = strawberry.UNSET
-    stage: str | None = strawberry.UNSET
-    reported_at: str | None = strawberry.UNSET
-    updated_at: float | None = strawberry.UNSET
-    deleted: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class DirectiveProgressInputPushRow:
-    assumed_master_state: DirectiveProgressInput | None = strawberry.UNSET
-    new_document_state: DirectiveProgressInput
-
-
-@strawberry.input
-class DirectiveProgressInputHeaders:
-    authorization: str | None = strawberry.field(name="Authorization", default=strawberry.UNSET)
-
-
-@strawberry.type
-class DirectiveProgressPullBulk:
-    documents: list[DirectiveProgress]
-    checkpoint: DirectiveProgressCheckpoint | None
 
 
 # --- translation ------------------------------------------------------------------------------
@@ -781,6 +240,298 @@ async def pull_bulk(
     return result.documents, result.checkpoint
 
 
+# --- the types of one collection, from its descriptor ---------------------------------------
+
+
+class SyncDocument:
+    """Base of every generated document type (Visit, Patrol, ...): what other schema modules
+    name when they take any of them."""
+
+
+class SyncInput:
+    """Base of every generated document input type (VisitInput, ...)."""
+
+
+def _optional(kind: Any) -> Any:
+    return kind | None
+
+
+def _list_of(kind: Any) -> Any:
+    return types.GenericAlias(list, (kind,))
+
+
+def _wire_type(f: WireField, *, output: bool) -> Any:
+    """The Python type of a wire field: list fields are JSON text, never null once stored."""
+    base: Any = int if f.kind == "int" else str
+    if not output or (not f.required and f.kind != "json"):
+        return _optional(base)
+    return base
+
+
+def _signature(
+    fn: Callable[..., Any],
+    parameters: list[inspect.Parameter],
+    returns: Any,
+) -> Callable[..., Any]:
+    """Gives a generated resolver the signature strawberry reads its arguments and type from."""
+    self_info = [
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info),
+    ]
+    fn.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [*self_info, *parameters], return_annotation=returns
+    )
+    return fn
+
+
+def _web_field(collection: Collection, spec: WebField) -> Any:
+    """A web frontend's field of a document type, resolved by its kind (see `WebField`)."""
+    source = _snake(spec.source)
+    if spec.kind == "member":
+
+        async def member(self: Any, info: Info) -> Any:
+            value = getattr(self, source)
+            return await _officer(info, value) if value else None
+
+        return strawberry.field(
+            resolver=_signature(member, [], _optional(MemberRef)),
+            description=spec.description,
+        )
+    if spec.kind == "branch":
+
+        async def branch(self: Any, info: Info) -> Any:
+            return await _branch(info, getattr(self, source))
+
+        return strawberry.field(
+            resolver=_signature(branch, [], _optional(BranchRef)),
+            description=spec.description,
+        )
+    if spec.kind == "members":
+
+        async def members(self: Any, info: Info) -> Any:
+            return await _members(info, getattr(self, source))
+
+        return strawberry.field(
+            resolver=_signature(members, [], _list_of(MemberRef)), description=spec.description
+        )
+    if spec.kind == "label":
+        labels = spec.labels
+
+        def label(self: Any, info: Info) -> Any:
+            return _label(labels, getattr(self, source))
+
+        return strawberry.field(
+            resolver=_signature(label, [], _optional(str)),
+            description=spec.description,
+        )
+    if spec.kind == "volunteers":
+
+        def volunteers(self: Any, info: Info) -> Any:
+            return _volunteers(info, getattr(self, source))
+
+        return strawberry.field(
+            resolver=_signature(volunteers, [], _list_of(Volunteer)), description=spec.description
+        )
+
+    async def competing_versions(self: Any, info: Info) -> Any:
+        return await _competing(info, collection, self.id)
+
+    return strawberry.field(
+        resolver=_signature(competing_versions, [], _list_of(CompetingVersion)),
+        description=spec.description,
+    )
+
+
+def _generated(name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> type:
+    return type(name, bases, {"__module__": __name__, **namespace})
+
+
+@dataclass(frozen=True)
+class SyncTypes:
+    """One collection's GraphQL types, named as RxDB's builders expect for `<Name>`."""
+
+    collection: Collection
+    document: type  # <Name>
+    checkpoint: type  # <Name>Checkpoint
+    input_checkpoint: type  # <Name>InputCheckpoint
+    headers: type  # <Name>InputHeaders
+    pull_bulk: type  # <Name>PullBulk
+    input: type | None  # <Name>Input (pushed collections only)
+    push_row: type | None  # <Name>InputPushRow (pushed collections only)
+
+    @classmethod
+    def build(cls, collection: Collection) -> SyncTypes:
+        name = collection.name
+        data: dict[str, Any] = {"id": strawberry.ID}
+        data |= {_snake(f.name): _wire_type(f, output=True) for f in collection.fields}
+        data |= {"updated_at": float, "deleted": bool}
+        web = {_snake(w.name): _web_field(collection, w) for w in collection.web_fields}
+        document = strawberry.type(
+            _generated(name, (SyncDocument,), {"__annotations__": data, **web}),
+            description=collection.description or None,
+        )
+        cursor = {"id": str, "updated_at": float}
+        checkpoint = strawberry.type(
+            _generated(f"{name}Checkpoint", (), {"__annotations__": dict(cursor)})
+        )
+        input_checkpoint = strawberry.input(
+            _generated(f"{name}InputCheckpoint", (), {"__annotations__": dict(cursor)})
+        )
+        headers = strawberry.input(
+            _generated(
+                f"{name}InputHeaders",
+                (),
+                {
+                    "__annotations__": {"authorization": _optional(str)},
+                    "authorization": strawberry.field(
+                        name="Authorization", default=strawberry.UNSET
+                    ),
+                },
+            )
+        )
+        pull_bulk = strawberry.type(
+            _generated(
+                f"{name}PullBulk",
+                (),
+                {
+                    "__annotations__": {
+                        "documents": _list_of(document),
+                        "checkpoint": _optional(checkpoint),
+                    }
+                },
+            )
+        )
+        if collection.pull_only:
+            return cls(
+                collection, document, checkpoint, input_checkpoint, headers, pull_bulk, None, None
+            )
+        sent: dict[str, Any] = {"id": strawberry.ID}
+        sent |= {_snake(f.name): _wire_type(f, output=False) for f in collection.fields}
+        sent |= {"updated_at": _optional(float), "deleted": _optional(bool)}
+        unset = {key: strawberry.UNSET for key in sent if key != "id"}
+        document_input = strawberry.input(
+            _generated(f"{name}Input", (SyncInput,), {"__annotations__": sent, **unset})
+        )
+        push_row = strawberry.input(
+            _generated(
+                f"{name}InputPushRow",
+                (),
+                {
+                    "__annotations__": {
+                        "assumed_master_state": _optional(document_input),
+                        "new_document_state": document_input,
+                    },
+                    "assumed_master_state": strawberry.UNSET,
+                },
+            )
+        )
+        return cls(
+            collection,
+            document,
+            checkpoint,
+            input_checkpoint,
+            headers,
+            pull_bulk,
+            document_input,
+            push_row,
+        )
+
+    @property
+    def field_name(self) -> str:
+        """The collection's name in root fields' Python names: visit, service_action."""
+        return _snake(self.collection.name).lstrip("_")
+
+    def bulk(self, documents: list[dict[str, Any]], end: Checkpoint | None) -> Any:
+        """A <Name>PullBulk of wire documents, ending at `end`."""
+        return self.pull_bulk(
+            documents=[from_wire(self.document, d) for d in documents],
+            checkpoint=self.checkpoint(id=end.id, updated_at=end.updated_at) if end else None,
+        )
+
+    # --- root fields ---------------------------------------------------------------------
+
+    def pull_field(self) -> Any:
+        """pull<Name>(checkpoint, limit): a page of documents after the checkpoint."""
+        collection = self.collection
+
+        async def resolve(
+            self_: Any, info: Info, checkpoint: Any = strawberry.UNSET, *, limit: int
+        ) -> Any:
+            documents, end = await pull_bulk(info, collection, checkpoint, limit)
+            return self.bulk(documents, end)
+
+        parameters = [
+            inspect.Parameter(
+                "checkpoint",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=strawberry.UNSET,
+                annotation=_optional(self.input_checkpoint),
+            ),
+            inspect.Parameter("limit", inspect.Parameter.KEYWORD_ONLY, annotation=int),
+        ]
+        return strawberry.field(
+            resolver=_signature(resolve, parameters, self.pull_bulk),
+            description=(
+                "Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+            ),
+        )
+
+    def push_field(self) -> Any:
+        """push<Name>(<name>PushRow): the rows the client must adopt."""
+        collection = self.collection
+        argument = f"{self.field_name}_push_row"  # visitPushRow, as RxDB's builder names it
+
+        async def resolve(self_: Any, info: Info, **rows: Any) -> Any:
+            returned = await push_rows(info, collection, rows.get(argument))
+            return [from_wire(self.document, d) for d in returned]
+
+        parameters = [
+            inspect.Parameter(
+                argument,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=strawberry.UNSET,
+                annotation=_optional(_list_of(self.push_row)),
+            )
+        ]
+        return strawberry.mutation(
+            resolver=_signature(resolve, parameters, _list_of(self.document)),
+            description=(
+                "Returns the server state of each row the client must adopt; [] when all were "
+                "taken as sent."
+            ),
+        )
+
+    def stream_field(self) -> Any:
+        """stream<Name>(headers): each committed write the subscriber may see."""
+        collection = self.collection
+
+        async def resolve(self_: Any, info: Info, headers: Any = strawberry.UNSET) -> Any:
+            async for documents in stream(info, collection, headers_token(headers)):
+                last = documents[-1]
+                yield self.pull_bulk(
+                    documents=[from_wire(self.document, d) for d in documents],
+                    checkpoint=self.checkpoint(id=last["id"], updated_at=last["updatedAt"]),
+                )
+
+        parameters = [
+            inspect.Parameter(
+                "headers",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=strawberry.UNSET,
+                annotation=_optional(self.headers),
+            )
+        ]
+        return strawberry.subscription(
+            resolver=_signature(
+                resolve, parameters, types.GenericAlias(AsyncGenerator, (self.pull_bulk, None))
+            ),
+            description=(
+                "Every accepted write the viewer may see, as it commits, with the checkpoint of "
+                "its last document."
+            ),
+        )
+
+
 def push_writer(ctx: Context) -> Writer:
     """The viewer as a writer; a device whose session was revoked still gets its rows kept."""
     if ctx.viewer is not None:
@@ -790,22 +541,17 @@ def push_writer(ctx: Context) -> Writer:
             scope_of(ctx.viewer),
             member_id=ctx.viewer.member_id,
         )
-    token = bearer_token(getattr(ctx.request, "headers", {}).get("authorization"))
-    if token is not None:
-        try:
-            claims = decode_access_token(ctx.settings.secret_key, token, ctx.clock())
-        except TokenError:
-            claims = None
-        if claims is not None:
-            # A valid signature on a session that no longer exists: a revoked device.
-            return Writer(claims.account_id, claims.session_id, Scope("none"), revoked=True)
+    ended = ctx.ended_session
+    if ended is not None:
+        # A valid signature on a session that no longer exists: a revoked device.
+        return Writer(ended.account_id, ended.session_id, Scope("none"), revoked=True)
     raise Unauthenticated(ctx.auth_problem)
 
 
 async def push_rows(
     info: Info, collection: Collection, rows: list[Any] | None
 ) -> list[dict[str, Any]]:
-    """Applies a push and publishes its stamp to the stream once committed."""
+    """Applies a push; sync.push tells the stream once it has committed."""
     ctx = info.context
     writer = push_writer(ctx)
     batch = [
@@ -818,8 +564,6 @@ async def push_rows(
         for row in rows or []
     ]
     if len(batch) > ctx.settings.sync_max_push_rows:
-        from access.errors import ErrorCode, InputError
-
         raise InputError.one(
             None,
             f"每次最多提交 {ctx.settings.sync_max_push_rows} 行 "
@@ -828,11 +572,7 @@ async def push_rows(
         )
     if not batch:
         return []
-    outcome = await push(ctx.sessionmaker, collection, writer, batch, ctx.clock())
-    if outcome.stamp is not None:
-        await ctx.feed.publish_stamp(collection.key, outcome.stamp)
-        for key in outcome.also_written:
-            await ctx.feed.publish_stamp(key, outcome.stamp)
+    outcome = await push(ctx.sessionmaker, collection, writer, batch, ctx.clock(), ctx.feed)
     return outcome.returned
 
 
@@ -843,317 +583,80 @@ def headers_token(headers: Any) -> str | None:
     return None if value is strawberry.UNSET else value
 
 
-# --- root fields ------------------------------------------------------------------------------
-
-
-@strawberry.type
-class SyncQuery:
-    @strawberry.field(
-        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+async def stream(
+    info: Info, collection: Collection, header_token: str | None
+) -> AsyncGenerator[list[dict[str, Any]], None]:
+    """sync.stream's changes for the subscriber the socket's headers, its connectionParams or
+    the `headers` argument sign in (in that order)."""
+    ctx = info.context
+    upgrade = ctx.request.headers.get("authorization") if ctx.request is not None else None
+    subscriber = await authenticate_subscriber(
+        (upgrade, connection_token(ctx.connection_params), header_token),
+        ctx.settings.secret_key,
+        ctx.sessionmaker,
+        ctx.clock,
+        ctx.viewer_cache,
+        ctx.auth_problem,
     )
-    async def pull_visit(
-        self,
-        info: Info,
-        checkpoint: VisitInputCheckpoint | None = strawberry.UNSET,
-        *,
-        limit: int,
-    ) -> VisitPullBulk:
-        documents, end = await pull_bulk(info, collections.VISIT, checkpoint, limit)
-        return VisitPullBulk(
-            documents=[from_wire(Visit, d) for d in documents],
-            checkpoint=VisitCheckpoint(id=end.id, updated_at=end.updated_at) if end else None,
-        )
+    async for documents in stream_changes(
+        collection,
+        subscriber,
+        feed=ctx.feed,
+        cache=ctx.change_cache,
+        sessionmaker=ctx.sessionmaker,
+        clock=ctx.clock,
+        guard=ctx.stream_guard or StreamGuard(ctx.sessionmaker, ctx.clock),
+        close=ctx.close_socket,
+    ):
+        yield documents
 
-    @strawberry.field(
-        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+
+# --- the sync surface -------------------------------------------------------------------------
+
+TYPES: dict[str, SyncTypes] = {c.key: SyncTypes.build(c) for c in SYNCED}
+"""Every synced collection's types, by collection key, in the contract's order."""
+
+SyncQuery = strawberry.type(
+    _generated(
+        "SyncQuery",
+        (),
+        {f"pull_{t.field_name}": t.pull_field() for t in TYPES.values()},
     )
-    async def pull_patrol(
-        self,
-        info: Info,
-        checkpoint: PatrolInputCheckpoint | None = strawberry.UNSET,
-        *,
-        limit: int,
-    ) -> PatrolPullBulk:
-        documents, end = await pull_bulk(info, collections.PATROL, checkpoint, limit)
-        return PatrolPullBulk(
-            documents=[from_wire(Patrol, d) for d in documents],
-            checkpoint=PatrolCheckpoint(id=end.id, updated_at=end.updated_at) if end else None,
-        )
-
-    @strawberry.field(
-        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+)
+SyncMutation = strawberry.type(
+    _generated(
+        "SyncMutation",
+        (),
+        {
+            f"push_{t.field_name}": t.push_field()
+            for t in TYPES.values()
+            if not t.collection.pull_only
+        },
     )
-    async def pull_service_action(
-        self,
-        info: Info,
-        checkpoint: ServiceActionInputCheckpoint | None = strawberry.UNSET,
-        *,
-        limit: int,
-    ) -> ServiceActionPullBulk:
-        documents, end = await pull_bulk(info, collections.SERVICE_ACTION, checkpoint, limit)
-        return ServiceActionPullBulk(
-            documents=[from_wire(ServiceAction, d) for d in documents],
-            checkpoint=(
-                ServiceActionCheckpoint(id=end.id, updated_at=end.updated_at) if end else None
-            ),
-        )
-
-    @strawberry.field(
-        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
+)
+SyncSubscription = strawberry.type(
+    _generated(
+        "SyncSubscription",
+        (),
+        {f"stream_{t.field_name}": t.stream_field() for t in TYPES.values()},
     )
-    async def pull_directive(
-        self,
-        info: Info,
-        checkpoint: DirectiveInputCheckpoint | None = strawberry.UNSET,
-        *,
-        limit: int,
-    ) -> DirectivePullBulk:
-        documents, end = await pull_bulk(info, collections.DIRECTIVE, checkpoint, limit)
-        return DirectivePullBulk(
-            documents=[from_wire(Directive, d) for d in documents],
-            checkpoint=DirectiveCheckpoint(id=end.id, updated_at=end.updated_at) if end else None,
-        )
+)
 
-    @strawberry.field(
-        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
-    )
-    async def pull_reminder(
-        self,
-        info: Info,
-        checkpoint: ReminderInputCheckpoint | None = strawberry.UNSET,
-        *,
-        limit: int,
-    ) -> ReminderPullBulk:
-        documents, end = await pull_bulk(info, collections.REMINDER, checkpoint, limit)
-        return ReminderPullBulk(
-            documents=[from_wire(Reminder, d) for d in documents],
-            checkpoint=ReminderCheckpoint(id=end.id, updated_at=end.updated_at) if end else None,
-        )
-
-    @strawberry.field(
-        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
-    )
-    async def pull_directive_receipt(
-        self,
-        info: Info,
-        checkpoint: DirectiveReceiptInputCheckpoint | None = strawberry.UNSET,
-        *,
-        limit: int,
-    ) -> DirectiveReceiptPullBulk:
-        documents, end = await pull_bulk(info, collections.DIRECTIVE_RECEIPT, checkpoint, limit)
-        return DirectiveReceiptPullBulk(
-            documents=[from_wire(DirectiveReceipt, d) for d in documents],
-            checkpoint=(
-                DirectiveReceiptCheckpoint(id=end.id, updated_at=end.updated_at) if end else None
-            ),
-        )
-
-    @strawberry.field(
-        description="Documents with (updatedAt, id) after the checkpoint, ascending, at most limit."
-    )
-    async def pull_directive_progress(
-        self,
-        info: Info,
-        checkpoint: DirectiveProgressInputCheckpoint | None = strawberry.UNSET,
-        *,
-        limit: int,
-    ) -> DirectiveProgressPullBulk:
-        documents, end = await pull_bulk(info, collections.DIRECTIVE_PROGRESS, checkpoint, limit)
-        return DirectiveProgressPullBulk(
-            documents=[from_wire(DirectiveProgress, d) for d in documents],
-            checkpoint=(
-                DirectiveProgressCheckpoint(id=end.id, updated_at=end.updated_at) if end else None
-            ),
-        )
-
-
-@strawberry.type
-class SyncMutation:
-    @strawberry.mutation(
-        description=(
-            "Returns the server state of each row the client must adopt; [] when all were "
-            "taken as sent."
-        )
-    )
-    async def push_visit(
-        self, info: Info, visit_push_row: list[VisitInputPushRow] | None = strawberry.UNSET
-    ) -> list[Visit]:
-        returned = await push_rows(info, collections.VISIT, visit_push_row)
-        return [from_wire(Visit, d) for d in returned]
-
-    @strawberry.mutation(
-        description=(
-            "Returns the server state of each row the client must adopt; [] when all were "
-            "taken as sent."
-        )
-    )
-    async def push_patrol(
-        self, info: Info, patrol_push_row: list[PatrolInputPushRow] | None = strawberry.UNSET
-    ) -> list[Patrol]:
-        returned = await push_rows(info, collections.PATROL, patrol_push_row)
-        return [from_wire(Patrol, d) for d in returned]
-
-    @strawberry.mutation(
-        description=(
-            "Returns the server state of each row the client must adopt; [] when all were "
-            "taken as sent."
-        )
-    )
-    async def push_service_action(
-        self,
-        info: Info,
-        service_action_push_row: list[ServiceActionInputPushRow] | None = strawberry.UNSET,
-    ) -> list[ServiceAction]:
-        returned = await push_rows(info, collections.SERVICE_ACTION, service_action_push_row)
-        return [from_wire(ServiceAction, d) for d in returned]
-
-    @strawberry.mutation(
-        description=(
-            "Returns the server state of each row the client must adopt; [] when all were "
-            "taken as sent."
-        )
-    )
-    async def push_directive_receipt(
-        self,
-        info: Info,
-        directive_receipt_push_row: list[DirectiveReceiptInputPushRow] | None = strawberry.UNSET,
-    ) -> list[DirectiveReceipt]:
-        returned = await push_rows(info, collections.DIRECTIVE_RECEIPT, directive_receipt_push_row)
-        return [from_wire(DirectiveReceipt, d) for d in returned]
-
-    @strawberry.mutation(
-        description=(
-            "Returns the server state of each row the client must adopt; [] when all were "
-            "taken as sent."
-        )
-    )
-    async def push_directive_progress(
-        self,
-        info: Info,
-        directive_progress_push_row: list[DirectiveProgressInputPushRow] | None = strawberry.UNSET,
-    ) -> list[DirectiveProgress]:
-        returned = await push_rows(
-            info, collections.DIRECTIVE_PROGRESS, directive_progress_push_row
-        )
-        return [from_wire(DirectiveProgress, d) for d in returned]
-
-
-@strawberry.type
-class SyncSubscription:
-    @strawberry.subscription(
-        description=(
-            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
-            "last document."
-        )
-    )
-    async def stream_visit(
-        self, info: Info, headers: VisitInputHeaders | None = strawberry.UNSET
-    ) -> AsyncGenerator[VisitPullBulk, None]:
-        async for documents in stream_changes(info, collections.VISIT, headers_token(headers)):
-            last = documents[-1]
-            yield VisitPullBulk(
-                documents=[from_wire(Visit, d) for d in documents],
-                checkpoint=VisitCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
-            )
-
-    @strawberry.subscription(
-        description=(
-            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
-            "last document."
-        )
-    )
-    async def stream_patrol(
-        self, info: Info, headers: PatrolInputHeaders | None = strawberry.UNSET
-    ) -> AsyncGenerator[PatrolPullBulk, None]:
-        async for documents in stream_changes(info, collections.PATROL, headers_token(headers)):
-            last = documents[-1]
-            yield PatrolPullBulk(
-                documents=[from_wire(Patrol, d) for d in documents],
-                checkpoint=PatrolCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
-            )
-
-    @strawberry.subscription(
-        description=(
-            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
-            "last document."
-        )
-    )
-    async def stream_service_action(
-        self, info: Info, headers: ServiceActionInputHeaders | None = strawberry.UNSET
-    ) -> AsyncGenerator[ServiceActionPullBulk, None]:
-        async for documents in stream_changes(
-            info, collections.SERVICE_ACTION, headers_token(headers)
-        ):
-            last = documents[-1]
-            yield ServiceActionPullBulk(
-                documents=[from_wire(ServiceAction, d) for d in documents],
-                checkpoint=ServiceActionCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
-            )
-
-    @strawberry.subscription(
-        description=(
-            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
-            "last document."
-        )
-    )
-    async def stream_directive(
-        self, info: Info, headers: DirectiveInputHeaders | None = strawberry.UNSET
-    ) -> AsyncGenerator[DirectivePullBulk, None]:
-        async for documents in stream_changes(info, collections.DIRECTIVE, headers_token(headers)):
-            last = documents[-1]
-            yield DirectivePullBulk(
-                documents=[from_wire(Directive, d) for d in documents],
-                checkpoint=DirectiveCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
-            )
-
-    @strawberry.subscription(
-        description=(
-            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
-            "last document."
-        )
-    )
-    async def stream_reminder(
-        self, info: Info, headers: ReminderInputHeaders | None = strawberry.UNSET
-    ) -> AsyncGenerator[ReminderPullBulk, None]:
-        async for documents in stream_changes(info, collections.REMINDER, headers_token(headers)):
-            last = documents[-1]
-            yield ReminderPullBulk(
-                documents=[from_wire(Reminder, d) for d in documents],
-                checkpoint=ReminderCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
-            )
-
-    @strawberry.subscription(
-        description=(
-            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
-            "last document."
-        )
-    )
-    async def stream_directive_receipt(
-        self, info: Info, headers: DirectiveReceiptInputHeaders | None = strawberry.UNSET
-    ) -> AsyncGenerator[DirectiveReceiptPullBulk, None]:
-        async for documents in stream_changes(
-            info, collections.DIRECTIVE_RECEIPT, headers_token(headers)
-        ):
-            last = documents[-1]
-            yield DirectiveReceiptPullBulk(
-                documents=[from_wire(DirectiveReceipt, d) for d in documents],
-                checkpoint=DirectiveReceiptCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
-            )
-
-    @strawberry.subscription(
-        description=(
-            "Every accepted write the viewer may see, as it commits, with the checkpoint of its "
-            "last document."
-        )
-    )
-    async def stream_directive_progress(
-        self, info: Info, headers: DirectiveProgressInputHeaders | None = strawberry.UNSET
-    ) -> AsyncGenerator[DirectiveProgressPullBulk, None]:
-        async for documents in stream_changes(
-            info, collections.DIRECTIVE_PROGRESS, headers_token(headers)
-        ):
-            last = documents[-1]
-            yield DirectiveProgressPullBulk(
-                documents=[from_wire(DirectiveProgress, d) for d in documents],
-                checkpoint=DirectiveProgressCheckpoint(id=last["id"], updated_at=last["updatedAt"]),
-            )
+# The document and input types other schema modules name (the web's field record and directive
+# fields). mypy sees their common bases; strawberry sees the generated types.
+if TYPE_CHECKING:
+    Visit: TypeAlias = SyncDocument
+    Patrol: TypeAlias = SyncDocument
+    ServiceAction: TypeAlias = SyncDocument
+    DirectiveProgress: TypeAlias = SyncDocument
+    VisitInput: TypeAlias = SyncInput
+    PatrolInput: TypeAlias = SyncInput
+    ServiceActionInput: TypeAlias = SyncInput
+else:
+    Visit = TYPES["visit"].document
+    Patrol = TYPES["patrol"].document
+    ServiceAction = TYPES["service_action"].document
+    DirectiveProgress = TYPES["directive_progress"].document
+    VisitInput = TYPES["visit"].input
+    PatrolInput = TYPES["patrol"].input
+    ServiceActionInput = TYPES["service_action"].input

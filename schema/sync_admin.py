@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import orjson
 import strawberry
 
-from access.errors import ErrorCode, InputError
+from access.errors import ErrorCode, InputError, from_global_id
 from models import SyncConflict as SyncConflictRow
 from models import SyncQuarantine as SyncQuarantineRow
 from resolvers import sync_admin as ops
@@ -27,7 +27,7 @@ from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import FieldError, InvalidInput, read
-from schema.node import Node, from_global_id, register_node, to_global_id
+from schema.node import Node, register_node, to_global_id
 
 
 def _json(value: Any) -> str | None:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from access.errors import ErrorCode, Problem
 from access.scope import Scope
-from sync.collection import Collection, parse_global_id
+from core.global_id import global_id_uuid_or_none
+from sync.collection import Collection
 from sync.merge import JSON
 
 
@@ -87,7 +88,7 @@ def _outside(field_name: str, scope: Scope, author: bool) -> Problem:
 
 
 def _member(value: JSON) -> uuid.UUID | None:
-    return parse_global_id(value, "Member") if isinstance(value, str) else None
+    return global_id_uuid_or_none(value, "Member") if isinstance(value, str) else None
 
 
 def _refs(collection: Collection, name: str, document: Mapping[str, JSON] | None) -> set[uuid.UUID]:

@@ -15,12 +15,12 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import orjson
 
 from access.errors import ErrorCode, Problem
+from core.global_id import global_id, global_id_uuid_or_none
 from models import (
     DirectiveLevel,
     DirectivePriority,
@@ -39,9 +39,19 @@ from models import (
     SyncedDocument,
     Visit,
     VisitCategory,
+    VisitStatus,
     VolunteerRole,
 )
-from models.sync import DOCUMENT_ID_LENGTH
+from models.sync import (
+    DIRECTIVE_KEY,
+    DIRECTIVE_PROGRESS_KEY,
+    DIRECTIVE_RECEIPT_KEY,
+    DOCUMENT_ID_LENGTH,
+    PATROL_KEY,
+    REMINDER_KEY,
+    SERVICE_ACTION_KEY,
+    VISIT_KEY,
+)
 from sync.merge import (
     JSON,
     VISIT_POLICIES,
@@ -69,27 +79,6 @@ as one value, and a line merge of two names would be a name nobody wrote.
 """
 
 
-@lru_cache(maxsize=65536)
-def global_id(type_name: str, raw: uuid.UUID) -> str:
-    """The Relay id a phone got from `me` (base64 of "Type:uuid"); cached, ids repeat a lot."""
-    import base64
-
-    return base64.b64encode(f"{type_name}:{raw}".encode()).decode()
-
-
-@lru_cache(maxsize=65536)
-def parse_global_id(value: str, type_name: str) -> uuid.UUID | None:
-    """The uuid inside a global id of `type_name`, or None."""
-    import base64
-    import binascii
-
-    try:
-        kind, _, raw = base64.b64decode(value, validate=True).decode().partition(":")
-        return uuid.UUID(raw) if kind == type_name else None
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-
-
 @dataclass(frozen=True)
 class WireField:
     """One client-writable field: its wire name, its column, and what values it takes."""
@@ -109,15 +98,59 @@ class WireField:
         return f"{self.column}_text"
 
 
+WebFieldKind = Literal["member", "branch", "members", "label", "volunteers", "competing_versions"]
+
+
+@dataclass(frozen=True)
+class WebField:
+    """A field of the document type for web frontends (phones' builders never select it),
+    read from the wire field `source`; schema/sync.py resolves each kind:
+
+    * member / branch: the Member / Branch a reference names (null outside the viewer's scope);
+    * members: the Members a participants list names; volunteers: its outside volunteers;
+    * label: the Chinese label of an enum field (`labels`: the enum, whose members have one);
+    * competing_versions: the versions of its free text that lost a line merge.
+    """
+
+    name: str  # as in the contract, e.g. "categoryLabel"
+    kind: WebFieldKind
+    description: str
+    source: str = ""
+    labels: type[enum.Enum] | None = None
+
+    @classmethod
+    def label(cls, source: str, labels: type[enum.Enum], description: str) -> WebField:
+        return cls(f"{source}Label", "label", description, source, labels)
+
+
+COMPETING_VERSIONS = WebField(
+    "competingVersions",
+    "competing_versions",
+    "Versions of its free-text fields that lost where both sides changed the same lines, "
+    "oldest first, until settled; web frontends only (phones' builders never select it).",
+)
+PARTICIPANT_MEMBERS = WebField(
+    "participantMembers", "members", "The members in participants, as members.", "participants"
+)
+
+
 @dataclass(frozen=True)
 class Collection:
-    """A synced collection: `name` as in the contract (Visit -> pullVisit, pushVisit, ...)."""
+    """A synced collection: `name` as in the contract (Visit -> pullVisit, pushVisit, ...).
+
+    schema/sync.py builds its GraphQL types and root fields from this alone: `description`
+    documents the document type, `web_fields` follow its wire fields.
+    """
 
     name: str
     key: str  # stable lower-case key stored in logs: "visit", "patrol", "service_action"
     model: type[SyncedDocument]
     fields: tuple[WireField, ...]
     policies: Policies = field(default_factory=dict)
+    description: str = ""
+    web_fields: tuple[WebField, ...] = ()
+    # Phones push it (push<Name>, <Name>Input); pull-only collections say otherwise.
+    pull_only: ClassVar[bool] = False
 
     @property
     def by_name(self) -> dict[str, WireField]:
@@ -210,9 +243,9 @@ class Collection:
                 values[f.text_column] = value
                 values[f.column] = parse_instant(value) if isinstance(value, str) else None
             elif f.kind == "branch":
-                values[f.column] = parse_global_id(str(value), "Branch") if value else None
+                values[f.column] = global_id_uuid_or_none(str(value), "Branch") if value else None
             elif f.kind == "member":
-                values[f.column] = parse_global_id(str(value), "Member") if value else None
+                values[f.column] = global_id_uuid_or_none(str(value), "Member") if value else None
             elif f.kind == "json":
                 values[f.column] = encode_list(value if value is not None else [])
             else:
@@ -295,11 +328,11 @@ class Collection:
         for f in self.fields:
             value = doc.get(f.name)
             if f.kind == "branch" and isinstance(value, str):
-                raw = parse_global_id(value, "Branch")
+                raw = global_id_uuid_or_none(value, "Branch")
                 if raw is not None:
                     branches.add(raw)
             elif f.kind == "member" and isinstance(value, str):
-                raw = parse_global_id(value, "Member")
+                raw = global_id_uuid_or_none(value, "Member")
                 if raw is not None:
                     members.add(raw)
             elif f.kind == "json" and isinstance(value, list):
@@ -388,7 +421,7 @@ def _member_refs(elements: Sequence[JSON]) -> set[uuid.UUID]:
     for element in elements:
         value = element.get("memberId") if isinstance(element, Mapping) else element
         if isinstance(value, str):
-            raw = parse_global_id(value, "Member")
+            raw = global_id_uuid_or_none(value, "Member")
             if raw is not None:
                 refs.add(raw)
     return refs
@@ -443,9 +476,9 @@ def _check_field(f: WireField, value: JSON) -> Problem | None:
             "须为带时区的 ISO-8601 时间 (ISO-8601 date-time with offset)",
             ErrorCode.INVALID,
         )
-    if f.kind == "branch" and parse_global_id(value, "Branch") is None:
+    if f.kind == "branch" and global_id_uuid_or_none(value, "Branch") is None:
         return Problem(f.name, "不是有效的支部编号 (not a Branch id)", ErrorCode.INVALID)
-    if f.kind == "member" and parse_global_id(value, "Member") is None:
+    if f.kind == "member" and global_id_uuid_or_none(value, "Member") is None:
         return Problem(f.name, "不是有效的党员编号 (not a Member id)", ErrorCode.INVALID)
     return None
 
@@ -455,7 +488,7 @@ def _values(kind: type[enum.Enum]) -> frozenset[str]:
 
 
 def _member_element(element: Any) -> str | None:
-    if isinstance(element, str) and parse_global_id(element, "Member") is not None:
+    if isinstance(element, str) and global_id_uuid_or_none(element, "Member") is not None:
         return None
     return "参与人须为党员编号 (participants are Member ids)"
 
@@ -481,7 +514,7 @@ def _service_participant(element: Any) -> str | None:
         return message
     member = element.get("memberId")
     if member is not None:
-        ok = isinstance(member, str) and parse_global_id(member, "Member") is not None
+        ok = isinstance(member, str) and global_id_uuid_or_none(member, "Member") is not None
         return None if ok else message
     name, role = element.get("name"), element.get("role")
     if not isinstance(name, str) or not name.strip() or len(name) > 50:
@@ -499,7 +532,7 @@ OFFICER = WireField("officerId", "officer_id", "member")
 
 VISIT = Collection(
     name="Visit",
-    key="visit",
+    key=VISIT_KEY,
     model=Visit,
     fields=(
         BRANCH,
@@ -514,11 +547,24 @@ VISIT = Collection(
         WireField("visitedAt", "visited_at", "datetime", max_length=INSTANT_TEXT_LENGTH),
     ),
     policies={**VISIT_POLICIES, "concerns": FREE_TEXT, "resolution": FREE_TEXT},
+    description="A village visit (走访) recorded by a field officer, usually offline.",
+    web_fields=(
+        WebField(
+            "officer",
+            "member",
+            "The officer who made the visit; null outside your scope.",
+            "officerId",
+        ),
+        WebField("branch", "branch", "The branch the visit belongs to.", "branchId"),
+        WebField.label("category", VisitCategory, "Chinese label of the category, e.g. 入户走访."),
+        WebField.label("status", VisitStatus, "Chinese label of the status, e.g. 已解决."),
+        COMPETING_VERSIONS,
+    ),
 )
 
 PATROL = Collection(
     name="Patrol",
-    key="patrol",
+    key=PATROL_KEY,
     model=Patrol,
     fields=(
         BRANCH,
@@ -552,11 +598,28 @@ PATROL = Collection(
         "track": TrackPolicy("t"),
         "observations": FREE_TEXT,
     },
+    description=(
+        "A patrol (巡逻, kind day or night 夜间巡逻). participants: JSON text, a list of Member "
+        'ids; track: JSON text, a list of GPS points {"t": ISO-8601, "lat": , "lng": }, '
+        "append-only."
+    ),
+    web_fields=(
+        WebField(
+            "officer",
+            "member",
+            "The officer who recorded the patrol; null outside your scope.",
+            "officerId",
+        ),
+        WebField("branch", "branch", "The branch the patrol belongs to.", "branchId"),
+        WebField.label("kind", PatrolKind, "Chinese label of the kind, e.g. 夜间巡逻."),
+        PARTICIPANT_MEMBERS,
+        COMPETING_VERSIONS,
+    ),
 )
 
 SERVICE_ACTION = Collection(
     name="ServiceAction",
-    key="service_action",
+    key=SERVICE_ACTION_KEY,
     model=ServiceAction,
     fields=(
         BRANCH,
@@ -579,6 +642,28 @@ SERVICE_ACTION = Collection(
         WireField("notes", "notes", "text", required=False),
     ),
     policies={"participants": SetPolicy.by_field("memberId", "name"), "notes": FREE_TEXT},
+    description=(
+        "A community-service action (为民服务行动): type is a ServiceActionType value. "
+        'participants: JSON text, a list of {"memberId": Member id} or volunteers '
+        '{"name", "role": old_party_member | grid_leader | party_volunteer | other, "phone"}.'
+    ),
+    web_fields=(
+        WebField(
+            "officer",
+            "member",
+            "The officer who recorded the action; null outside your scope.",
+            "officerId",
+        ),
+        WebField("branch", "branch", "The branch the action belongs to.", "branchId"),
+        WebField.label(
+            "type", ServiceActionType, "Chinese label of the type, e.g. 夜间巡逻转起来."
+        ),
+        PARTICIPANT_MEMBERS,
+        WebField(
+            "volunteers", "volunteers", "The outside volunteers in participants.", "participants"
+        ),
+        COMPETING_VERSIONS,
+    ),
 )
 
 
@@ -594,6 +679,7 @@ class PullOnlyCollection(Collection):
     """
 
     node_types: Mapping[str, str] = field(default_factory=dict)
+    pull_only: ClassVar[bool] = True
 
     def to_wire(self, row: Any) -> dict[str, Any]:
         return self._finish(super().to_wire(row))
@@ -614,7 +700,7 @@ class PullOnlyCollection(Collection):
 
 DIRECTIVE = PullOnlyCollection(
     name="Directive",
-    key="directive",
+    key=DIRECTIVE_KEY,
     model=DirectiveRecipient,
     fields=(
         WireField("directiveId", "directive_id", "text"),
@@ -633,24 +719,42 @@ DIRECTIVE = PullOnlyCollection(
         WireField("closedAt", "closed_at", "text", required=False),
     ),
     node_types={"directiveId": "Directive"},
+    description=(
+        "A directive (上级指令) as one recipient received it: a row of its dispatch tree, "
+        "pull-only. id: the recipient row, which receipts and progress reports name; level: "
+        "county_committee | organ_committee | branch | member; status: pending | signed | "
+        "in_progress | closed; instants are ISO-8601 text."
+    ),
+    web_fields=(
+        WebField("branch", "branch", "The branch the recipient belongs to.", "branchId"),
+        WebField.label("level", DirectiveLevel, "Chinese label of the level, e.g. 支部."),
+        WebField.label("priority", DirectivePriority, "Chinese label of the priority, e.g. 紧急."),
+        WebField.label(
+            "status", RecipientStatus, "Chinese label of the recipient's status, e.g. 已签收."
+        ),
+    ),
 )
 
 SIGNER = WireField("officerId", "officer_id", "member", required=False)
 
 DIRECTIVE_RECEIPT = Collection(
     name="DirectiveReceipt",
-    key="directive_receipt",
+    key=DIRECTIVE_RECEIPT_KEY,
     model=DirectiveReceipt,
     fields=(
         BRANCH,
         SIGNER,
         WireField("signedAt", "signed_at", "datetime", max_length=INSTANT_TEXT_LENGTH),
     ),
+    description=(
+        "签收: a recipient's signature of a directive. id: the id of the Directive document "
+        "signed (one receipt per recipient); officerId: the signer (me.member.id)."
+    ),
 )
 
 DIRECTIVE_PROGRESS = Collection(
     name="DirectiveProgress",
-    key="directive_progress",
+    key=DIRECTIVE_PROGRESS_KEY,
     model=DirectiveProgress,
     fields=(
         WireField("recipientId", "recipient_id", "text", max_length=DOCUMENT_ID_LENGTH),
@@ -663,19 +767,21 @@ DIRECTIVE_PROGRESS = Collection(
     ),
     # A report is one member's, but they may edit it on two devices: no line of it is lost.
     policies={"text": FREE_TEXT},
+    description=(
+        "A progress report on a directive: recipientId names the Directive document; percent "
+        "0-100 and stage (e.g. 已部署) are optional; reportedAt is ISO-8601 with offset."
+    ),
+    # No competingVersions: a report's text merges line by line, but the web shows reports
+    # inside their directive, where nobody settles conflicts.
+    web_fields=(
+        WebField(
+            "reporter",
+            "member",
+            "The member who reported; null outside your scope.",
+            "officerId",
+        ),
+    ),
 )
-
-COLLECTIONS: dict[str, Collection] = {
-    c.key: c for c in (VISIT, PATROL, SERVICE_ACTION, DIRECTIVE_RECEIPT, DIRECTIVE_PROGRESS)
-}
-"""Collections phones push and pull (each has pull<Name>, push<Name> and stream<Name>)."""
-
-PULL_ONLY: dict[str, Collection] = {DIRECTIVE.key: DIRECTIVE}
-"""Collections phones only pull (pull<Name> and stream<Name>; a push to them does not exist)."""
-
-ALL_COLLECTIONS: dict[str, Collection] = {**COLLECTIONS, **PULL_ONLY}
-"""Every synced collection: what the stream, tombstone purge and branch moves go through."""
-
 
 # --- reminders (pull-only; generated and answered on the server, see resolvers/reminder.py) ---
 
@@ -693,7 +799,7 @@ class DatedPullOnlyCollection(PullOnlyCollection):
 
 REMINDER = DatedPullOnlyCollection(
     name="Reminder",
-    key="reminder",
+    key=REMINDER_KEY,
     model=Reminder,
     fields=(
         WireField("kind", "kind", "enum", choices=_values(ReminderKind)),
@@ -717,7 +823,34 @@ REMINDER = DatedPullOnlyCollection(
         ),
     ),
     node_types={"ledgerItemId": "LedgerItem"},
+    description=(
+        "A supervision reminder (督导提醒) to the phone's branch or member, pull-only; answered "
+        "on the web (acknowledgeReminder, resolveReminder). kind: ledger_due | ledger_overdue | "
+        "activist_year_complete | probation_ending | directive_deadline | directive_unsigned; "
+        "status: open | acknowledged | resolved; dueOn: YYYY-MM-DD; instants are ISO-8601 text; "
+        "directiveRecipientId names the Directive document it is about."
+    ),
+    web_fields=(
+        WebField.label("kind", ReminderKind, "Chinese label of the kind, e.g. 台账逾期."),
+        WebField.label("status", ReminderStatus, "Chinese label of the status, e.g. 待处理."),
+    ),
 )
-# Registered beside the directive collections (added here so merges with them stay trivial).
-PULL_ONLY[REMINDER.key] = REMINDER
-ALL_COLLECTIONS[REMINDER.key] = REMINDER
+SYNCED: tuple[Collection, ...] = (
+    VISIT,
+    PATROL,
+    SERVICE_ACTION,
+    DIRECTIVE,
+    REMINDER,
+    DIRECTIVE_RECEIPT,
+    DIRECTIVE_PROGRESS,
+)
+"""Every synced collection, in the contract's order (of pull<Name>, push<Name>, stream<Name>)."""
+
+COLLECTIONS: dict[str, Collection] = {c.key: c for c in SYNCED if not c.pull_only}
+"""Collections phones push and pull (each has pull<Name>, push<Name> and stream<Name>)."""
+
+PULL_ONLY: dict[str, Collection] = {c.key: c for c in SYNCED if c.pull_only}
+"""Collections phones only pull (pull<Name> and stream<Name>; a push to them does not exist)."""
+
+ALL_COLLECTIONS: dict[str, Collection] = {**COLLECTIONS, **PULL_ONLY}
+"""Every synced collection: what the stream, tombstone purge and branch moves go through."""

@@ -49,13 +49,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from access import audience
 from access.errors import ErrorCode, Problem
 from access.scope import Scope
+from core.global_id import global_id_uuid_or_none
 from models import DirectiveLevel, DirectiveRecipient, RecipientStatus
 from sync.collection import (
     DIRECTIVE,
     DIRECTIVE_PROGRESS,
     DIRECTIVE_RECEIPT,
     Collection,
-    parse_global_id,
     parse_instant,
 )
 from sync.feed import announce
@@ -247,7 +247,7 @@ class DirectivePushRules:
         recipient = self.recipients.get(self.recipient_id(document) or "")
         if recipient is None or not acts_for(actor, recipient):
             return [*problems, not_recipient(field_name)]
-        branch = parse_global_id(str(document.get("branchId")), "Branch")
+        branch = global_id_uuid_or_none(str(document.get("branchId")), "Branch")
         if branch != recipient.branch_id:
             problems.append(
                 Problem(
@@ -257,7 +257,7 @@ class DirectivePushRules:
                 )
             )
         signer = document.get("officerId")
-        if signer is not None and parse_global_id(str(signer), "Member") != actor.member_id:
+        if signer is not None and global_id_uuid_or_none(str(signer), "Member") != actor.member_id:
             problems.append(
                 Problem("officerId", "须为您本人 (must be yourself)", ErrorCode.INVALID)
             )

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from access.errors import ErrorCode, Problem
 from access.scope import Scope
 from core.db import Sessionmaker, writing
+from core.global_id import global_id_uuid_or_none
 from core.ids import new_id
 from core.observability import log
 from core.upsert import insert_ignoring_duplicates
@@ -52,9 +53,9 @@ from models import (
     SyncScopeExit,
 )
 from sync.authorship import Placement, authorship_problems
-from sync.collection import Collection, parse_global_id
+from sync.collection import Collection
 from sync.directive import Actor, DirectivePushRules, push_rules
-from sync.feed import announce
+from sync.feed import Feed, announce
 from sync.merge import JSON, FieldConflict, decide_push_row
 from sync.stamp import next_stamp
 
@@ -147,12 +148,29 @@ async def push(
     writer: Writer,
     rows: Sequence[PushRow],
     now: datetime,
+    feed: Feed | None = None,
 ) -> PushOutcome:
-    """Applies a push in one transaction (retried when a concurrent insert wins the same id).
+    """Applies a push in one transaction (retried when a concurrent insert wins the same id),
+    then tells the stream: the transaction announced its stamp (`sync.feed.announce`), and once
+    it has committed the stamp is published to `feed`, for each collection it wrote.
 
     When the database refuses the batch's writes for another reason, the push is applied again
     with each document under its own savepoint, so only the rows it refuses are quarantined.
     """
+    outcome = await _push(sessionmaker, collection, writer, rows, now)
+    if feed is not None and outcome.stamp is not None:
+        for key in (collection.key, *outcome.also_written):
+            await feed.publish_stamp(key, outcome.stamp)
+    return outcome
+
+
+async def _push(
+    sessionmaker: Sessionmaker,
+    collection: Collection,
+    writer: Writer,
+    rows: Sequence[PushRow],
+    now: datetime,
+) -> PushOutcome:
     for attempt in range(MAX_ATTEMPTS):
         try:
             async with writing(sessionmaker) as db:
@@ -527,7 +545,7 @@ class _References:
             self.members = {m: Placement(branch, path) for m, branch, path in found}
 
     def branch_of(self, document: Mapping[str, JSON]) -> uuid.UUID:
-        raw = parse_global_id(str(document.get("branchId")), "Branch")
+        raw = global_id_uuid_or_none(str(document.get("branchId")), "Branch")
         assert raw is not None  # validated
         return raw
 

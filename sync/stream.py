@@ -13,23 +13,18 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from access import audience
+from access.auth import Subscriber
 from access.errors import AuthProblem, Unauthenticated
 from access.scope import Scope, scope_of
-from access.viewer import Viewer
-from app.auth import authenticate, bearer_token
+from core.clock import Clock
 from core.db import Sessionmaker
-from core.security import TokenError, decode_access_token
 from sync.collection import Collection
+from sync.feed import Feed
 from sync.pull import Change, changes_at
-from sync.stream_guard import StreamGuard
-
-if TYPE_CHECKING:
-    from schema.context import Info
+from sync.stream_guard import Close, StreamGuard
 
 
 class ChangeCache:
@@ -90,73 +85,30 @@ def _reaches(scope: Scope, change: Change) -> bool:
     )
 
 
-def connection_token(params: Any) -> str | None:
-    """The Authorization a phone put in connectionParams, at the top or under `headers`."""
-    if not isinstance(params, dict):
-        return None
-    for source in (params, params.get("headers")):
-        if isinstance(source, dict):
-            for name, value in source.items():
-                if isinstance(name, str) and name.lower() == "authorization" and value:
-                    return str(value)
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Subscriber:
-    """Who subscribed, and until when their access token lets them."""
-
-    viewer: Viewer
-    token_expires_at: datetime
-
-
-async def stream_subscriber(info: Info, header_token: str | None) -> Subscriber:
-    """The subscriber: from the socket's headers, its connectionParams, or the headers argument."""
-    ctx = info.context
-    upgrade = ctx.request.headers.get("authorization") if ctx.request is not None else None
-    problem: AuthProblem | None = None
-    for token in (upgrade, connection_token(ctx.connection_params), header_token):
-        if not token:
-            continue
-        viewer, problem = await authenticate(
-            token, ctx.settings.secret_key, ctx.sessionmaker, ctx.clock, ctx.viewer_cache
-        )
-        if viewer is not None:
-            return Subscriber(viewer, _expires_at(info, token))
-    raise Unauthenticated(problem or ctx.auth_problem)
-
-
-def _expires_at(info: Info, authorization: str) -> datetime:
-    ctx = info.context
-    now = ctx.clock()
-    try:
-        claims = decode_access_token(
-            ctx.settings.secret_key, bearer_token(authorization) or "", now
-        )
-    except TokenError:  # it expired since it was accepted a moment ago
-        return now
-    return claims.expires_at
-
-
 async def stream_changes(
-    info: Info, collection: Collection, header_token: str | None
+    collection: Collection,
+    subscriber: Subscriber,
+    *,
+    feed: Feed,
+    cache: ChangeCache,
+    sessionmaker: Sessionmaker,
+    clock: Clock,
+    guard: StreamGuard,
+    close: Close | None = None,
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Lists of documents, one per committed write the subscriber may see (never empty), for as
-    long as the subscriber's sign-in lasts."""
-    ctx = info.context
-    subscriber = await stream_subscriber(info, header_token)
+    long as the subscriber's sign-in lasts (`guard` ends it; over a WebSocket through `close`)."""
     scope = scope_of(subscriber.viewer)
-    guard = ctx.stream_guard or StreamGuard(ctx.sessionmaker, ctx.clock)
     session_id = subscriber.viewer.session_id
     if session_id is None:  # every access token names its session; nothing to watch otherwise
         raise Unauthenticated(AuthProblem.INVALID)
-    async with guard.watch(session_id, subscriber.token_expires_at, ctx.close_socket) as watch:
-        async for notice in ctx.feed.subscribe():
+    async with guard.watch(session_id, subscriber.token_expires_at, close) as watch:
+        async for notice in feed.subscribe():
             if notice.collection != collection.key:
                 continue
-            changes = await ctx.change_cache.get(ctx.sessionmaker, collection, notice.stamp)
+            changes = await cache.get(sessionmaker, collection, notice.stamp)
             documents = visible(changes, scope)
-            if watch.lapsed(ctx.clock()):
+            if watch.lapsed(clock()):
                 return  # the socket is being closed with the reason; over HTTP the stream ends
             if documents:
                 yield documents

@@ -17,6 +17,7 @@ from access import audience
 from access.directive import addressed_to, directive_read_clause
 from access.scope import scope_of
 from access.viewer import Viewer
+from core.global_id import global_id
 from models import (
     Branch,
     Directive,
@@ -26,7 +27,6 @@ from models import (
 )
 from resolvers.batch import group_by_key
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
-from sync.collection import global_id
 
 
 @dataclass(frozen=True, slots=True)

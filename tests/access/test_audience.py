@@ -21,6 +21,7 @@ from access.scope import Scope, scope_of
 from access.viewer import Viewer
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
+from core.global_id import global_id
 from core.settings import Settings
 from models import Account, Member, Reminder, ReminderKind, ReminderStatus, Role
 from resolvers.branch import update_branch
@@ -35,7 +36,6 @@ from sync.collection import (
     REMINDER,
     VISIT,
     Collection,
-    global_id,
 )
 from sync.pull import Checkpoint, changes_at, pull
 from sync.stream import visible

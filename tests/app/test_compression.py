@@ -17,9 +17,10 @@ import zstandard
 from access.scope import Scope
 from core.clock import FrozenClock
 from core.db import Sessionmaker
+from core.global_id import global_id
 from core.settings import Settings
 from demo.seed import seed_catalogs
-from sync.collection import VISIT, global_id
+from sync.collection import VISIT
 from sync.push import PushRow, Writer, push
 from tests.conftest import Api, World
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core.global_id import global_id_uuid_or_none
 from demo.county import DEMO_MEMBERS, UNITS, County, build_county
 from demo.records import (
     BANNERS_RECEIVED,
@@ -41,7 +42,6 @@ from resolvers.member import (
     id_number_valid,
     years_after,
 )
-from sync.collection import parse_global_id
 from sync.merge import JSON
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
@@ -323,6 +323,6 @@ def test_units_patrol_around_the_same_centre_every_year(
 
 
 def parse(value: object, kind: str) -> Any:
-    raw = parse_global_id(str(value), kind)
+    raw = global_id_uuid_or_none(str(value), kind)
     assert raw is not None
     return raw

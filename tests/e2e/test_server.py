@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from core.global_id import global_id
 from models import BranchKind, Role
-from sync.collection import global_id
 from tests.conftest import TEST_PASSWORD, Builders
 
 pytestmark = pytest.mark.e2e

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from core.global_id import global_id
 from models import BranchKind, Role
-from sync.collection import global_id
 from tests.conftest import TEST_PASSWORD, Builders
 from tests.e2e.test_server import (
     Server,

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from access.errors import ErrorCode, Forbidden, InputError
-from access.viewer import Viewer
+from access.viewer import Viewer, load_viewer
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from core.security import (
@@ -79,7 +79,7 @@ async def get_session(sessionmaker: Sessionmaker, session_id: uuid.UUID) -> Devi
 
 async def viewer_of(sessionmaker: Sessionmaker, clock: FrozenClock, result: SignedIn) -> Viewer:
     async with sessionmaker() as db:
-        viewer = await ops.load_viewer(db, result.session.id, result.account.id, clock())
+        viewer = await load_viewer(db, result.session.id, result.account.id, clock())
     assert viewer is not None
     return viewer
 
@@ -336,7 +336,7 @@ async def test_reused_refresh_token_revokes_the_session(
     after = await refresh(sessionmaker, clock, renewed.refresh_token)
     assert isinstance(after, AuthFailure) and after.code is ErrorCode.SESSION_REVOKED
     async with sessionmaker() as db:
-        assert await ops.load_viewer(db, first.session.id, world.officer.id, clock()) is None
+        assert await load_viewer(db, first.session.id, world.officer.id, clock()) is None
 
 
 async def test_concurrent_refreshes_keep_the_session(
@@ -390,14 +390,14 @@ async def test_load_viewer_refuses_revoked_expired_and_mismatched_sessions(
 ) -> None:
     result = await signed_in(sessionmaker, clock, "officer.meigui")
     async with sessionmaker() as db:
-        assert await ops.load_viewer(db, result.session.id, world.admin.id, clock()) is None
+        assert await load_viewer(db, result.session.id, world.admin.id, clock()) is None
         later = clock() + POLICY.refresh_lifetime
-        assert await ops.load_viewer(db, result.session.id, world.officer.id, later) is None
+        assert await load_viewer(db, result.session.id, world.officer.id, later) is None
     viewer = await viewer_of(sessionmaker, clock, result)
     async with writing(sessionmaker) as db:
         await ops.revoke_session(db, viewer, clock, result.session.id)
     async with sessionmaker() as db:
-        assert await ops.load_viewer(db, result.session.id, world.officer.id, clock()) is None
+        assert await load_viewer(db, result.session.id, world.officer.id, clock()) is None
 
 
 # Sessions

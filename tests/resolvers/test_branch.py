@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from access.errors import ErrorCode, Forbidden, InputError
+from access.viewer import viewer_for
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from models import Branch, BranchHonour, BranchKind, HonourLevel
 from resolvers import branch as ops
-from resolvers.account import viewer_for
 from resolvers.branch import BranchFilter
 from resolvers.pagination import PageRequest, decode_cursor, page_request
 from tests.conftest import Builders, World

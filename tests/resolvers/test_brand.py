@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from access.errors import ErrorCode, Forbidden, InputError
-from access.viewer import Viewer
+from access.viewer import Viewer, viewer_for
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from models import (
@@ -26,7 +26,6 @@ from models import (
 )
 from resolvers import branch as branch_ops
 from resolvers import brand as ops
-from resolvers.account import viewer_for
 from tests.conftest import Builders, World, wait_until_blocked
 
 SEVEN = [

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from access.errors import ErrorCode, Forbidden, InputError
-from access.viewer import Viewer
+from access.viewer import Viewer, viewer_for
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from models import (
@@ -25,7 +25,6 @@ from models import (
     ServiceStatus,
 )
 from resolvers import care as ops
-from resolvers.account import viewer_for
 from resolvers.care import HotlineFilter, celebrated_on
 from resolvers.pagination import PageRequest, decode_cursor
 from tests.conftest import Builders, World

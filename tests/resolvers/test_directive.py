@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from access.errors import ErrorCode, Forbidden, InputError
-from access.viewer import Viewer
+from access.viewer import Viewer, viewer_for
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from models import (
@@ -30,7 +30,6 @@ from models import (
     Role,
 )
 from resolvers import directive as ops
-from resolvers.account import viewer_for
 from resolvers.directive import IssueData, LevelRollup
 from tests.conftest import Builders, World
 

@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from access.errors import ErrorCode, Forbidden, InputError
-from access.viewer import Viewer
+from access.viewer import Viewer, viewer_for
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from models import Account, Branch, EducationActivity, EducationActivityType
 from resolvers import education as ops
-from resolvers.account import viewer_for
 from resolvers.education import ActivityFilter
 from resolvers.pagination import PageRequest, page_request
 from resolvers.period import period_input

@@ -15,7 +15,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from access.errors import ErrorCode, Forbidden, InputError
-from access.viewer import Viewer
+from access.viewer import Viewer, viewer_for
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from core.storage import LocalStorage, sha256_hex
@@ -34,7 +34,6 @@ from models import (
 )
 from resolvers import ledger as ops
 from resolvers import study as study_ops
-from resolvers.account import viewer_for
 from resolvers.ledger_completeness import SubPeriodStatus, ledger_completeness
 from resolvers.pagination import PageRequest
 from resolvers.period import parse_period

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from access.errors import ErrorCode, Forbidden, InputError
-from access.viewer import Viewer
+from access.viewer import Viewer, viewer_for
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from models import (
@@ -23,7 +23,6 @@ from models import (
     TaskUnitMembership,
 )
 from resolvers import member as ops
-from resolvers.account import viewer_for
 from tests.conftest import Builders, World
 
 

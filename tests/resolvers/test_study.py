@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from access.errors import ErrorCode, InputError
-from access.viewer import Viewer
+from access.viewer import Viewer, viewer_for
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from demo.seed import seed_catalogs
@@ -24,7 +24,6 @@ from models import (
     StudyRecordAttendee,
 )
 from resolvers import study as ops
-from resolvers.account import viewer_for
 from tests.conftest import World
 
 

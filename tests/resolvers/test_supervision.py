@@ -7,12 +7,11 @@ from datetime import date
 import pytest
 
 from access.errors import ErrorCode, InputError
-from access.viewer import Viewer
+from access.viewer import Viewer, viewer_for
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from models import Account, Branch, FindingStatus, SpotCheckFinding
 from resolvers import supervision as ops
-from resolvers.account import viewer_for
 from resolvers.supervision import FindingData, SpotCheckData
 from tests.conftest import World
 

@@ -12,14 +12,14 @@ from sqlalchemy import select, text
 
 from access.errors import ErrorCode, InputError
 from access.scope import Scope
-from access.viewer import Viewer
+from access.viewer import Viewer, viewer_for
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
+from core.global_id import global_id
 from models import Account, Branch, DirectiveProgress, Role, SyncConflict, SyncQuarantine, Visit
 from resolvers import sync_admin as ops
-from resolvers.account import viewer_for
 from resolvers.sync_admin import competing_versions_by_document
-from sync.collection import DIRECTIVE_PROGRESS, VISIT, global_id
+from sync.collection import DIRECTIVE_PROGRESS, VISIT
 from sync.push import PushRow, Writer, apply_push, push
 from tests.conftest import World, wait_until_blocked
 from tests.sync.test_push_isolation import new_recipient

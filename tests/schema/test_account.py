@@ -12,8 +12,8 @@ import jwt
 import pytest
 from sqlalchemy import func, select, update
 
+from access.auth import ViewerCache
 from access.viewer import Viewer
-from app.auth import ViewerCache
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from core.security import decode_access_token, verify_password

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from core.global_id import global_id
 from core.settings import Settings
 from models import Post, Role
-from sync.collection import global_id
 from tests.conftest import Api, Builders, World
 from tests.schema.test_statement_count import counting
 

@@ -132,7 +132,7 @@ async def test_failure_outside_execution_is_masked_too(
     async def broken(*args: object) -> None:
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(graphql_http, "authenticate", broken)
+    monkeypatch.setattr(graphql_http, "identify", broken)
     caplog.set_level(logging.INFO, logger="meijing")
 
     response = await post(api.client, "{ __typename }", authorization="Bearer x")

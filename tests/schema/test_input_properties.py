@@ -30,10 +30,10 @@ from hypothesis import strategies as st
 
 from core.clock import FrozenClock
 from core.db import Sessionmaker
+from core.global_id import global_id
 from core.settings import Settings
 from demo.seed import seed_catalogs
 from schema import build_schema
-from sync.collection import global_id
 from tests.conftest import Api, World
 
 SCHEMA = build_schema(Settings())._schema

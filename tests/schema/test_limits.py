@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import Sessionmaker
+from core.global_id import global_id
 from core.settings import Settings
 from models import Branch, Visit
 from schema import build_schema
 from schema.limits import push_row_arguments
-from sync.collection import COLLECTIONS, global_id
+from sync.collection import COLLECTIONS
 from tests.conftest import Api, World
 
 CREATE_BRANCH = """

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import Sessionmaker
+from core.global_id import global_id
 from models import Directive, HotlineRequest
-from sync.collection import global_id
 from tests.conftest import Api, World
 
 HOTLINE = """mutation($input: CreateHotlineRequestInput!) {

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
+from core.global_id import global_id
 from models import (
     DirectiveProgress,
     DirectiveReceipt,
@@ -21,7 +22,7 @@ from models import (
 )
 from schema import sdl
 from sync.client import pull_query, push_query
-from sync.collection import DIRECTIVE, DIRECTIVE_PROGRESS, DIRECTIVE_RECEIPT, global_id
+from sync.collection import DIRECTIVE, DIRECTIVE_PROGRESS, DIRECTIVE_RECEIPT
 from sync.directive import mark_reported
 from sync.pull import changes_at
 from tests.conftest import Api, Builders, World

@@ -14,8 +14,9 @@ from sqlalchemy import delete
 from access.scope import Scope
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
+from core.global_id import global_id
 from models import Visit
-from sync.collection import VISIT, global_id
+from sync.collection import VISIT
 from sync.pull import Checkpoint, pull
 from sync.push import PushRow, Writer, push
 from tests.conftest import Api, World

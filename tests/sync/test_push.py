@@ -14,9 +14,10 @@ from access.scope import Scope, scope_of
 from access.viewer import Viewer
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
+from core.global_id import global_id
 from core.settings import Settings
 from models import Member, SyncConflict, SyncQuarantine, Visit
-from sync.collection import PATROL, VISIT, global_id
+from sync.collection import PATROL, VISIT
 from sync.pull import Checkpoint, ResyncRequired, pull
 from sync.push import PushRow, Writer, push
 from sync.stamp import next_stamp

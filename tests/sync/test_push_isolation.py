@@ -26,6 +26,7 @@ from sqlalchemy import select, text
 from access.scope import Scope
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
+from core.global_id import global_id
 from models import (
     Directive,
     DirectiveLevel,
@@ -43,7 +44,6 @@ from sync.collection import (
     SERVICE_ACTION,
     VISIT,
     Collection,
-    global_id,
     unstorable_character,
 )
 from sync.push import PushRow, Writer, push

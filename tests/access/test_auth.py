@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from access.auth import ViewerCache, authenticate
 from access.errors import AuthProblem, Unauthenticated
-from app.auth import ViewerCache, authenticate
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from core.security import issue_access_token
