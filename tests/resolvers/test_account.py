@@ -20,6 +20,7 @@ from core.security import (
     TokenExpired,
     decode_access_token,
     issue_access_token,
+    needs_rehash,
     verify_password,
 )
 from core.settings import DEV_SECRET_KEY
@@ -190,6 +191,7 @@ async def test_an_outdated_password_hash_is_upgraded_on_login(
     upgraded = (await get_account(sessionmaker, account.id)).password_hash
     assert upgraded != weak
     assert await verify_password(upgraded, TEST_PASSWORD)
+    assert not needs_rehash(upgraded)  # at the cost of the hasher in use
 
 
 async def test_signing_in_again_on_a_device_replaces_its_session(
