@@ -17,6 +17,7 @@ separate connections and transactions, so locks and concurrency behave as in pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import uuid
@@ -110,6 +111,19 @@ def password_hash() -> str:
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest reads the parametrize marks
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`@pytest.mark.sqlite_only`: the test runs on SQLite alone (see the marker's rule in
+    pyproject.toml); every other test that takes `backend` runs on each enabled backend.
+
+    Pinned by a parametrize mark, as the PostgreSQL-only tests pin theirs: a parametrize mark
+    on `backend` takes precedence over the fixture's own params."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("sqlite_only"):
+        metafunc.definition.add_marker(
+            pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+        )
 
 
 _postgres_rebuilt: set[str] = set()
@@ -272,11 +286,28 @@ class Builders:
     sessionmaker: Sessionmaker
     clock: FrozenClock
     password_hash: str
+    _batch: AsyncSession | None = None
 
     async def _add(self, row: Any) -> Any:
+        if self._batch is not None:
+            self._batch.add(row)
+            await self._batch.flush()
+            return row
         async with self.sessionmaker.begin() as db:
             db.add(row)
         return row
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Rows built inside are inserted in one transaction, committed at the end: a world of
+        14 rows costs one commit, not 14."""
+        assert self._batch is None, "batches do not nest"
+        async with self.sessionmaker.begin() as db:
+            self._batch = db
+            try:
+                yield
+            finally:
+                self._batch = None
 
     async def branch(
         self, parent: Branch | None = None, kind: BranchKind = BranchKind.BRANCH, **overrides: Any
@@ -419,6 +450,11 @@ class World:
 
 @pytest.fixture
 async def world(make: Builders) -> World:
+    async with make.batch():
+        return await _world(make)
+
+
+async def _world(make: Builders) -> World:
     committee = await make.branch(None, BranchKind.COMMITTEE, name="县局党委", sort_order=0)
     organ = await make.branch(committee, BranchKind.ORGAN_COMMITTEE, name="机关党委")
     meigui = await make.branch(
