@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from models import Base
 from tests import conftest
 
 UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
@@ -37,7 +38,7 @@ def test_each_xdist_worker_gets_its_own_postgres_database() -> None:
 def test_postgres_is_emptied_children_first_and_keeps_the_data_version_row() -> None:
     statements = conftest._EMPTY_TABLES.split(";")
     deleted = [s.strip().removeprefix('DELETE FROM "').removesuffix('"') for s in statements]
-    tables = [t.name for t in conftest.Base.metadata.sorted_tables]
+    tables = [t.name for t in Base.metadata.sorted_tables]
     assert deleted[: len(tables)] == tables[::-1]
     assert "INSERT INTO data_version" in statements[len(tables)]
 
