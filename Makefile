@@ -43,8 +43,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
+# One worker per core, each with its own databases (tests/conftest.py), and branch coverage of
+# the service's packages; the floor is the figure measured when it was set, rounded down.
+PYTEST_WORKERS ?= auto
+COVERAGE_FLOOR ?= 92
+COVERAGE := $(foreach p,app core access models resolvers sync schema exports demo migrations,--cov=$(p))
+
 pytest: install rxdb
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(COVERAGE) --cov-branch --cov-report=term:skip-covered \
+		--cov-fail-under=$(COVERAGE_FLOOR)
 
 test: lint typecheck pytest
 

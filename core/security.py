@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,19 +17,79 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
-# Verifying against this keeps unknown usernames as slow as known ones.
-_DUMMY_HASH = _hasher.hash("meijing-timing-equaliser")
+from core.settings import Settings
+
 ALGORITHM = "HS256"
 ISSUER = "meijing"
+_DUMMY_PASSWORD = "meijing-timing-equaliser"
+
+
+def hasher_for(settings: Settings) -> PasswordHasher:
+    """The argon2 hasher with the cost in `settings` (MEIJING_ARGON2_*)."""
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
+
+
+class _Hashing:
+    """The process's hasher and its dummy hash, both made on first use.
+
+    Nothing is hashed at import: a process that never checks a password (the CLI, a migration,
+    each test worker) does not pay for argon2. The cost comes from the environment, read once,
+    unless `use_password_hasher` injected a hasher (the tests inject a cheap one).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hasher: PasswordHasher | None = None
+        self._dummy: str | None = None
+
+    def use(self, hasher: PasswordHasher | None) -> None:
+        with self._lock:
+            self._hasher = hasher
+            self._dummy = None
+
+    def hasher(self) -> PasswordHasher:
+        hasher = self._hasher
+        if hasher is None:
+            with self._lock:
+                if self._hasher is None:
+                    self._hasher = hasher_for(Settings.from_env())
+                hasher = self._hasher
+        return hasher
+
+    def dummy(self) -> str:
+        """Verifying against this keeps unknown usernames as slow as known ones."""
+        dummy = self._dummy
+        if dummy is None:
+            hasher = self.hasher()
+            dummy = hasher.hash(_DUMMY_PASSWORD)
+            with self._lock:
+                if self._hasher is hasher:
+                    self._dummy = dummy
+        return dummy
+
+
+_hashing = _Hashing()
+
+
+def use_password_hasher(hasher: PasswordHasher | None) -> None:
+    """Makes `hasher` the process's hasher; None goes back to the cost the environment sets."""
+    _hashing.use(hasher)
+
+
+def password_hasher() -> PasswordHasher:
+    return _hashing.hasher()
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.to_thread(hash_password_sync, password)
 
 
 def hash_password_sync(password: str) -> str:
-    return _hasher.hash(password)
+    return _hashing.hasher().hash(password)
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
@@ -36,7 +97,10 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
     def check() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+            hasher = _hashing.hasher()
+            return hasher.verify(password_hash or _hashing.dummy(), password) and bool(
+                password_hash
+            )
         except (VerificationError, InvalidHashError):
             return False
 
@@ -44,7 +108,7 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hashing.hasher().check_needs_rehash(password_hash)
 
 
 @dataclass(frozen=True, slots=True)

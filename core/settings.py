@@ -35,6 +35,11 @@ class Settings:
     refresh_token_days: int = 30
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # Password hashing (core/security.py): argon2id's cost, argon2-cffi's defaults (RFC 9106's
+    # low-memory profile). Only tests lower it, to run fast.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
     demo_password: str = DEFAULT_DEMO_PASSWORD
     max_query_depth: int = 10
     max_query_tokens: int = 2000
@@ -129,6 +134,9 @@ class Settings:
             "MEIJING_REFRESH_TOKEN_DAYS": ("refresh_token_days", int),
             "MEIJING_LOGIN_MAX_FAILURES": ("login_max_failures", int),
             "MEIJING_LOGIN_LOCK_MINUTES": ("login_lock_minutes", int),
+            "MEIJING_ARGON2_TIME_COST": ("argon2_time_cost", int),
+            "MEIJING_ARGON2_MEMORY_KIB": ("argon2_memory_kib", int),
+            "MEIJING_ARGON2_PARALLELISM": ("argon2_parallelism", int),
             "MEIJING_DEMO_PASSWORD": ("demo_password", str),
             "MEIJING_MAX_PAGE_SIZE": ("max_page_size", int),
             "MEIJING_MAX_LIST_LENGTH": ("max_list_length", int),

@@ -3,12 +3,23 @@
 SQLite always runs. PostgreSQL runs when TEST_DATABASE_URL is set or REQUIRE_POSTGRES=1 (then at
 postgresql+asyncpg://postgres@127.0.0.1:5432/test); with REQUIRE_POSTGRES=1 an unreachable server
 fails the run instead of being skipped.
+
+Under pytest-xdist each worker has its own databases: PostgreSQL's is TEST_DATABASE_URL's with
+the worker's id appended (`test` → `test_gw0`, created on first use), and SQLite's are files in
+the worker's own temporary directories.
+
+Speed: the schema is created once per process. SQLite tests get a copy of a template file;
+PostgreSQL tests get the worker's database emptied by one round trip of DELETEs (the tables of a
+test hold a few rows, where TRUNCATE's cost is per table, whatever its size). Tests still get real,
+separate connections and transactions, so locks and concurrency behave as in production.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,16 +27,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+import sqlalchemy
+from argon2 import PasswordHasher
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.factory import create_app
 from core.clock import FrozenClock
 from core.db import Sessionmaker, create_engine, create_sessionmaker, writing
-from core.security import hash_password_sync
+from core.security import hash_password_sync, use_password_hasher
 from core.settings import Settings
 from models import (
     Account,
@@ -50,9 +64,40 @@ hypothesis_settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 )
 
+# Argon2 at the lowest cost it accepts: production's (core/settings.py, checked by
+# tests/core/test_security.py) costs ~300 ms a hash, paid by every login in every test. The
+# servers the e2e tests start get the same cost through the environment (TEST_ARGON2_ENV).
+TEST_ARGON2_TIME_COST, TEST_ARGON2_MEMORY_KIB, TEST_ARGON2_PARALLELISM = 1, 8, 1
+TEST_ARGON2_ENV = {
+    "MEIJING_ARGON2_TIME_COST": str(TEST_ARGON2_TIME_COST),
+    "MEIJING_ARGON2_MEMORY_KIB": str(TEST_ARGON2_MEMORY_KIB),
+    "MEIJING_ARGON2_PARALLELISM": str(TEST_ARGON2_PARALLELISM),
+}
+use_password_hasher(
+    PasswordHasher(
+        time_cost=TEST_ARGON2_TIME_COST,
+        memory_cost=TEST_ARGON2_MEMORY_KIB,
+        parallelism=TEST_ARGON2_PARALLELISM,
+    )
+)
+
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
-PG_URL = os.environ.get("TEST_DATABASE_URL") or (DEFAULT_PG_URL if REQUIRE_POSTGRES else None)
+# pytest-xdist names its workers gw0, gw1…; None when the tests run in one process.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def worker_database_url(url: str, worker: str | None) -> str:
+    """`url` with the worker's id appended to the database name (`url` itself outside xdist)."""
+    if not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+# The database TEST_DATABASE_URL names, which must exist; workers create theirs from it.
+BASE_PG_URL = os.environ.get("TEST_DATABASE_URL") or (DEFAULT_PG_URL if REQUIRE_POSTGRES else None)
+PG_URL = worker_database_url(BASE_PG_URL, XDIST_WORKER) if BASE_PG_URL else None
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 TEST_PASSWORD = "correct-horse-battery"
 START = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
@@ -68,7 +113,20 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-_postgres_rebuilt = False
+@pytest.hookimpl(tryfirst=True)  # before pytest reads the parametrize marks
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`@pytest.mark.sqlite_only`: the test runs on SQLite alone (see the marker's rule in
+    pyproject.toml); every other test that takes `backend` runs on each enabled backend.
+
+    Pinned by a parametrize mark, as the PostgreSQL-only tests pin theirs: a parametrize mark
+    on `backend` takes precedence over the fixture's own params."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("sqlite_only"):
+        metafunc.definition.add_marker(
+            pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+        )
+
+
+_postgres_rebuilt: set[str] = set()
 
 
 async def wait_until_blocked(sessionmaker: Sessionmaker, task: asyncio.Task[Any]) -> None:
@@ -82,36 +140,105 @@ async def wait_until_blocked(sessionmaker: Sessionmaker, task: asyncio.Task[Any]
             await asyncio.sleep(0.01)
 
 
-async def _reset_postgres(url: str) -> None:
-    """Empties every table; the first reset of a run rebuilds the schema from the models, so a
-    database left by an older checkout never lacks a new column."""
-    global _postgres_rebuilt
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _connect_creating(url: str) -> asyncpg.Connection:
+    """A connection to `url`'s database; a worker's database missing yet is created first,
+    from the database TEST_DATABASE_URL names."""
+    try:
+        return await asyncpg.connect(_asyncpg_dsn(url))
+    except asyncpg.InvalidCatalogNameError:
+        if BASE_PG_URL is None or url == BASE_PG_URL:
+            raise
+    admin = await asyncpg.connect(_asyncpg_dsn(BASE_PG_URL))
+    try:
+        name = make_url(url).database
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    except asyncpg.DuplicateDatabaseError:
+        pass
+    finally:
+        await admin.close()
+    return await asyncpg.connect(_asyncpg_dsn(url))
+
+
+def _empty_tables_sql() -> str:
+    """Empties every table in one round trip, children before parents, and puts back the one
+    row create_all inserts (data_version's). The tables have no sequences to restart."""
+    deletes = [f'DELETE FROM "{t.name}";' for t in reversed(Base.metadata.sorted_tables)]
+    return " ".join(
+        [
+            *deletes,
+            "INSERT INTO data_version (id, version, sync_clock, tombstone_floor) "
+            "VALUES (1, 0, 0, 0);",
+        ]
+    )
+
+
+_EMPTY_TABLES = _empty_tables_sql()
+
+
+async def _rebuild_postgres(url: str) -> None:
+    """Drops and recreates the schema from the models, so a database left by an older checkout
+    never lacks a new column; refuses a schema with sequences, which the DELETEs would not
+    restart (TRUNCATE ... RESTART IDENTITY did)."""
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
         async with engine.begin() as connection:
-            if not _postgres_rebuilt:
-                await connection.execute(text("DROP SCHEMA public CASCADE"))
-                await connection.execute(text("CREATE SCHEMA public"))
-                _postgres_rebuilt = True
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
             await connection.run_sync(Base.metadata.create_all)
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            await connection.execute(
-                text(
-                    "INSERT INTO data_version (id, version, sync_clock, tombstone_floor) "
-                    "VALUES (1, 0, 0, 0)"
+            sequences = (
+                await connection.execute(
+                    text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
                 )
-            )
-    except OSError as exc:
-        if REQUIRE_POSTGRES:
-            raise RuntimeError(f"REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {exc}") from exc
-        pytest.skip(f"PostgreSQL unreachable at {url}: {exc}")
+            ).all()
+            assert not sequences, f"reset the sequences too in tests/conftest.py: {sequences}"
     finally:
         await engine.dispose()
 
 
+async def _reset_postgres(url: str) -> None:
+    """Empties every table; the first reset of a process rebuilds the schema (_rebuild_postgres)."""
+    try:
+        connection = await _connect_creating(url)
+        try:
+            if url not in _postgres_rebuilt:
+                await _rebuild_postgres(url)
+                _postgres_rebuilt.add(url)
+            await connection.execute(_EMPTY_TABLES)
+        finally:
+            await connection.close()
+    except OSError as exc:
+        if REQUIRE_POSTGRES:
+            raise RuntimeError(f"REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {exc}") from exc
+        pytest.skip(f"PostgreSQL unreachable at {url}: {exc}")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with every table created (as create_engine would: WAL), made once per
+    process and copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            Base.metadata.create_all(connection)
+    finally:
+        engine.dispose()
+    return path
+
+
+def sqlite_copy(template: Path, path: Path) -> str:
+    """A new SQLite database at `path` with every table (a copy of `template`), as a URL."""
+    shutil.copyfile(template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
 @pytest.fixture
-async def db_url(backend: str, tmp_path: Path) -> str:
+async def db_url(backend: str, tmp_path: Path, sqlite_template: Path) -> str:
     """A URL to an empty database with every table created."""
     if backend == "postgresql":
         if PG_URL is None:
@@ -121,12 +248,7 @@ async def db_url(backend: str, tmp_path: Path) -> str:
             pytest.skip("set TEST_DATABASE_URL to run the PostgreSQL-only tests")
         await _reset_postgres(PG_URL)
         return PG_URL
-    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    await engine.dispose()
-    return url
+    return sqlite_copy(sqlite_template, tmp_path / "test.db")
 
 
 @pytest.fixture
@@ -164,11 +286,28 @@ class Builders:
     sessionmaker: Sessionmaker
     clock: FrozenClock
     password_hash: str
+    _batch: AsyncSession | None = None
 
     async def _add(self, row: Any) -> Any:
+        if self._batch is not None:
+            self._batch.add(row)
+            await self._batch.flush()
+            return row
         async with writing(self.sessionmaker) as db:
             db.add(row)
         return row
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Rows built inside are inserted in one transaction, committed at the end: a world of
+        14 rows costs one commit, not 14."""
+        assert self._batch is None, "batches do not nest"
+        async with writing(self.sessionmaker) as db:
+            self._batch = db
+            try:
+                yield
+            finally:
+                self._batch = None
 
     async def branch(
         self, parent: Branch | None = None, kind: BranchKind = BranchKind.BRANCH, **overrides: Any
@@ -311,6 +450,11 @@ class World:
 
 @pytest.fixture
 async def world(make: Builders) -> World:
+    async with make.batch():
+        return await _world(make)
+
+
+async def _world(make: Builders) -> World:
     committee = await make.branch(None, BranchKind.COMMITTEE, name="县局党委", sort_order=0)
     organ = await make.branch(committee, BranchKind.ORGAN_COMMITTEE, name="机关党委")
     meigui = await make.branch(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -21,7 +22,7 @@ import pytest
 
 from core.global_id import global_id
 from models import BranchKind, Role
-from tests.conftest import TEST_PASSWORD, Builders
+from tests.conftest import TEST_ARGON2_ENV, TEST_PASSWORD, XDIST_WORKER, Builders
 
 pytestmark = pytest.mark.e2e
 
@@ -31,17 +32,35 @@ WAIT_SECONDS = 20.0
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
+# Under pytest-xdist, worker gwN takes its ports from its own range, below Linux's ephemeral
+# ports (32768 and up): a port the kernel hands one worker for port 0 could otherwise be handed to
+# another between this probe and the server's bind.
+WORKER_PORTS = 1000
+FIRST_WORKER_PORT = 20000
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    if XDIST_WORKER is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+    first = FIRST_WORKER_PORT + WORKER_PORTS * int(XDIST_WORKER.removeprefix("gw"))
+    for port in random.sample(range(first, first + WORKER_PORTS), WORKER_PORTS):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {first}..{first + WORKER_PORTS - 1}")
 
 
 def server_env(**overrides: str) -> dict[str, str]:
-    """The test process's environment without any Meijing setting, plus `overrides`."""
+    """The test process's environment without any Meijing setting, plus `overrides`; argon2 at
+    the tests' cost (tests/conftest.py), as the accounts the tests insert are hashed with it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEIJING_")}
     env.pop("DATABASE_URL", None)
-    return {**env, **overrides}
+    return {**env, **TEST_ARGON2_ENV, **overrides}
 
 
 def start(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes], str]:

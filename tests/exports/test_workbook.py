@@ -6,7 +6,7 @@ import dataclasses
 import io
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -162,7 +162,13 @@ async def test_ledger_export_needs_a_valid_token(api: Api, world: World) -> None
     assert response.json()["errors"][0]["extensions"]["code"] == "TOKEN_INVALID"
 
 
-@pytest.mark.parametrize("path", ["/export/ledger.xlsx?period=2026", f"/files/ledger/{uuid4()}"])
+# Fixed, not uuid4(): pytest-xdist needs every worker to collect the same test ids.
+NO_SUCH_FILE = UUID("3f0c9b1e-7d1a-4c55-9a2e-5b8f6d2c4e10")
+
+
+@pytest.mark.parametrize(
+    "path", ["/export/ledger.xlsx?period=2026", f"/files/ledger/{NO_SUCH_FILE}"]
+)
 async def test_exports_and_downloads_tell_an_expired_token_from_a_refused_one(
     api: Api, world: World, clock: FrozenClock, sessionmaker: Sessionmaker, path: str
 ) -> None:

@@ -382,8 +382,12 @@ async def test_revoking_someone_elses_session_is_forbidden_for_non_admins(
     ("session_id", "code"),
     [
         ("not-an-id", "INVALID"),
-        (to_global_id("Member", uuid.uuid4()), "INVALID"),
-        (to_global_id("DeviceSession", uuid.uuid4()), "NOT_FOUND"),
+        # Fixed ids, not uuid4(): pytest-xdist needs every worker to collect the same test ids.
+        (to_global_id("Member", uuid.UUID("3f0c9b1e-7d1a-4c55-9a2e-5b8f6d2c4e10")), "INVALID"),
+        (
+            to_global_id("DeviceSession", uuid.UUID("8a1d2e3f-4b5c-4d6e-8f70-1a2b3c4d5e6f")),
+            "NOT_FOUND",
+        ),
     ],
 )
 async def test_revoke_session_with_a_bad_id_is_invalid_input(

@@ -18,6 +18,11 @@ from core.settings import DEV_SECRET_KEY, Settings, SettingsError
 from schema.extensions import INTERNAL_MESSAGE
 from tests.conftest import Api, ClientFor, World
 
+# Document limits, error masking, introspection and settings are decided before any SQL
+# runs: on SQLite alone (the sqlite_only rule in pyproject.toml).
+pytestmark = pytest.mark.sqlite_only
+
+
 REAL_KEY = "k" * 40
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 

@@ -20,6 +20,11 @@ from core.settings import Settings, SettingsError
 from models import Account
 from tests.conftest import Api, World
 
+# HTTP framing, media types and status codes are decided before any SQL runs: on SQLite
+# alone (the sqlite_only rule in pyproject.toml).
+pytestmark = pytest.mark.sqlite_only
+
+
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 
