@@ -20,9 +20,10 @@ import asyncio
 import contextlib
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from core.clock import FrozenClock
 from core.db import Sessionmaker, create_engine, create_sessionmaker, writing
 from core.security import hash_password_sync, use_password_hasher
 from core.settings import Settings
+from demo.seed import SeedReport, seed_demo
 from models import (
     Account,
     Base,
@@ -249,6 +251,68 @@ async def db_url(backend: str, tmp_path: Path, sqlite_template: Path) -> str:
         await _reset_postgres(PG_URL)
         return PG_URL
     return sqlite_copy(sqlite_template, tmp_path / "test.db")
+
+
+_seeded_demo: dict[str, tuple[str, SeedReport]] = {}
+"""Per process and backend: where the seeded demo county is kept, and what seeding it reported."""
+
+
+def _maintenance_dsn(url: str) -> str:
+    return _asyncpg_dsn(make_url(url).set(database="postgres").render_as_string(False))
+
+
+async def _seed_into(url: str, settings: Settings, clock: FrozenClock) -> SeedReport:
+    engine = create_engine(url)
+    try:
+        return await seed_demo(
+            create_sessionmaker(engine), replace(settings, database_url=url), clock
+        )
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def seeded_demo(
+    backend: str,
+    db_url: str,
+    settings: Settings,
+    clock: FrozenClock,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> SeedReport:
+    """This test's database holding the demo county, as `seed_demo` with this clock writes it.
+
+    Seeding takes seconds, so each process seeds once per backend and copies the result for
+    every test that asks: a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL.
+    Tests of seeding itself (its steps, what it skips or refuses) call `seed_demo` directly.
+    """
+    cached = _seeded_demo.get(backend)
+    if backend == "sqlite":
+        target = make_url(db_url).database
+        assert target is not None
+        if cached is None:
+            template = tmp_path_factory.mktemp("demo-template") / "demo.db"
+            shutil.copyfile(target, template)
+            report = await _seed_into(f"sqlite+aiosqlite:///{template}", settings, clock)
+            with sqlite3.connect(template) as connection:  # everything into the main file
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cached = _seeded_demo[backend] = (str(template), report)
+        shutil.copyfile(cached[0], target)
+        return cached[1]
+    name = make_url(db_url).database
+    template_name = f"{name}_demo"
+    admin = await asyncpg.connect(_maintenance_dsn(db_url))
+    try:
+        if cached is None:
+            report = await _seed_into(db_url, settings, clock)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{template_name}"')
+            await admin.execute(f'CREATE DATABASE "{template_name}" TEMPLATE "{name}"')
+            cached = _seeded_demo[backend] = (template_name, report)
+        else:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    finally:
+        await admin.close()
+    return cached[1]
 
 
 @pytest.fixture

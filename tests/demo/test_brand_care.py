@@ -11,7 +11,7 @@ from core.db import Sessionmaker
 from core.settings import Settings
 from demo.brand_care import ACTIVITIES, AUDIENCE, build_brand_care
 from demo.county import build_county
-from demo.seed import seed_demo
+from demo.seed import SeedReport
 from tests.conftest import Api
 
 FIGURES = """{
@@ -23,9 +23,13 @@ HOTLINE = "{ hotlineRequests(first: 50) { totalCount nodes { statusLabel notes {
 
 
 async def test_demo_year_reproduces_the_articles_education_and_brand_figures(
-    api: Api, sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
+    seeded_demo: SeedReport,
+    api: Api,
+    sessionmaker: Sessionmaker,
+    settings: Settings,
+    clock: FrozenClock,
 ) -> None:
-    report = await seed_demo(sessionmaker, settings, clock)
+    report = seeded_demo
     assert (report.education_activities, report.hotline_requests) == (ACTIVITIES, 6)
     admin = await api.login("admin", settings.demo_password)
     data = (await api(FIGURES, token=admin))["data"]

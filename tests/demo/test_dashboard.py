@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from core.clock import FrozenClock
 from core.db import Sessionmaker
 from core.settings import Settings
-from demo.seed import seed_demo
+from demo.seed import SeedReport
 from models import (
     Directive,
     DirectiveLevel,
@@ -35,9 +35,12 @@ query {
 
 
 async def test_demo_dashboard_reproduces_the_articles_figures(
-    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock, api: Api
+    seeded_demo: SeedReport,
+    sessionmaker: Sessionmaker,
+    settings: Settings,
+    clock: FrozenClock,
+    api: Api,
 ) -> None:
-    await seed_demo(sessionmaker, settings, clock)
     token = await api.login("admin", settings.demo_password)
     d = (await api(ARTICLE, token=token))["data"]["dashboard"]
     assert d["partyBranches"] == 32  # 32个党支部
@@ -92,9 +95,12 @@ query($branchId: ID) {
 
 
 async def test_demo_dashboard_compares_2026s_field_records_with_a_quieter_2025(
-    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock, api: Api
+    seeded_demo: SeedReport,
+    sessionmaker: Sessionmaker,
+    settings: Settings,
+    clock: FrozenClock,
+    api: Api,
 ) -> None:
-    await seed_demo(sessionmaker, settings, clock)
     token = await api.login("admin", settings.demo_password)
     d = (await api(FIELD_RECORDS, token=token))["data"]["dashboard"]
     assert d["previousPeriod"] == "2025"
@@ -126,9 +132,8 @@ async def test_demo_dashboard_compares_2026s_field_records_with_a_quieter_2025(
 
 
 async def test_demo_ledger_links_every_first_agenda_study_to_its_entry(
-    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
+    seeded_demo: SeedReport, sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
 ) -> None:
-    await seed_demo(sessionmaker, settings, clock)
     async with sessionmaker() as db:
         l06 = await db.scalar(
             select(func.count())
@@ -148,9 +153,8 @@ async def test_demo_ledger_links_every_first_agenda_study_to_its_entry(
 
 
 async def test_demo_directives_reach_all_four_levels(
-    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
+    seeded_demo: SeedReport, sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
 ) -> None:
-    await seed_demo(sessionmaker, settings, clock)
     async with sessionmaker() as db:
         levels = dict(
             (

@@ -16,7 +16,7 @@ from core.db import Sessionmaker
 from core.security import verify_password
 from core.settings import Settings
 from demo.records import LAST_YEAR
-from demo.seed import SEED_STEPS, SeedRefused, seed_demo
+from demo.seed import SEED_STEPS, SeedRefused, SeedReport, seed_demo
 from models import (
     Account,
     Base,
@@ -132,9 +132,8 @@ async def test_seed_builds_the_county_of_the_article(
 
 
 async def test_meigui_task_force_draws_members_from_several_branches(
-    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
+    seeded_demo: SeedReport, sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
 ) -> None:
-    await seed_demo(sessionmaker, settings, clock)
     async with sessionmaker() as db:
         meigui = await _by_unit(db, "玫瑰派出所")
         unit = (await db.scalars(select(Branch).where(Branch.name == "民生小案攻坚小组"))).one()
@@ -153,9 +152,9 @@ async def test_meigui_task_force_draws_members_from_several_branches(
 
 
 async def test_demo_accounts_sign_in_with_the_demo_password(
-    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
+    seeded_demo: SeedReport, sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
 ) -> None:
-    report = await seed_demo(sessionmaker, settings, clock)
+    report = seeded_demo
     assert report.accounts == ("admin", "inspector", "secretary.meigui", "officer.meigui")
     async with sessionmaker() as db:
         accounts = {a.username: a for a in (await db.scalars(select(Account))).all()}
@@ -183,9 +182,8 @@ async def test_demo_accounts_sign_in_with_the_demo_password(
 
 
 async def test_seeding_twice_changes_nothing(
-    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
+    seeded_demo: SeedReport, sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
 ) -> None:
-    await seed_demo(sessionmaker, settings, clock)
     async with sessionmaker() as db:
         before = await _counts(db)
     clock.advance(days=40)
@@ -259,9 +257,9 @@ async def _pull_all(api: Api, token: str, name: str, limit: int = 1000) -> list[
 
 
 async def test_seed_adds_a_year_that_adds_up_to_the_article(
-    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
+    seeded_demo: SeedReport, sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
 ) -> None:
-    report = await seed_demo(sessionmaker, settings, clock)
+    report = seeded_demo
     async with sessionmaker() as db:
         live = ServiceAction.deleted.is_(False)
         in_2026 = ServiceAction.happened_at.between(
@@ -301,9 +299,8 @@ async def test_seed_adds_a_year_that_adds_up_to_the_article(
 
 
 async def test_seeded_stamps_are_unique_and_the_sync_clock_covers_them(
-    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
+    seeded_demo: SeedReport, sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
 ) -> None:
-    await seed_demo(sessionmaker, settings, clock)
     async with sessionmaker() as db:
         stamps: list[int] = []
         for model in (Visit, Patrol, ServiceAction):
@@ -314,9 +311,13 @@ async def test_seeded_stamps_are_unique_and_the_sync_clock_covers_them(
 
 
 async def test_admin_pulls_the_seeded_years_oldest_first_and_a_new_push_stamps_after_them(
-    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock, api: Api
+    seeded_demo: SeedReport,
+    sessionmaker: Sessionmaker,
+    settings: Settings,
+    clock: FrozenClock,
+    api: Api,
 ) -> None:
-    report = await seed_demo(sessionmaker, settings, clock)
+    report = seeded_demo
     token = await api.login("admin", settings.demo_password)
     visits = await _pull_all(api, token, "Visit")
     patrols = await _pull_all(api, token, "Patrol")

@@ -13,6 +13,7 @@ import itertools
 import json
 import socket
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from websockets.frames import Close
 
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
+from core.settings import Settings
 from models import Account
 from schema.node import to_global_id
 from sync.feed import Notice, PostgresFeed, announce, create_feed
@@ -446,3 +448,10 @@ def test_notice_payload_round_trips_and_foreign_payloads_are_ignored() -> None:
     assert Notice.parse(notice.payload()) == notice
     assert Notice.parse("karaoke:12") is None
     assert Notice.parse("visit:twelve") is None
+
+
+@pytest.fixture
+async def app_settings(settings: Settings) -> Settings:
+    """Sessions rechecked every second rather than every 5: the revocation tests wait one
+    recheck, and what they check (the stream ends, with 4403) does not depend on its length."""
+    return replace(settings, session_cache_seconds=1.0)
