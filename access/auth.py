@@ -90,6 +90,8 @@ class Identity:
     problem: AuthProblem | None = None
     # Set with problem REVOKED: the device whose sign-in ended (its pushes are kept aside).
     ended_session: EndedSession | None = None
+    # Set with a viewer: when the access token lapses (a stream ends then).
+    token_expires_at: datetime | None = None
 
 
 async def identify(
@@ -126,7 +128,7 @@ async def identify(
     if viewer is None or viewer.account_id != claims.account_id:
         ended = EndedSession(claims.account_id, claims.session_id)
         return Identity(None, AuthProblem.REVOKED, ended)
-    return Identity(viewer)
+    return Identity(viewer, token_expires_at=claims.expires_at)
 
 
 async def authenticate(
@@ -176,16 +178,8 @@ async def authenticate_subscriber(
     for authorization in authorizations:
         if not authorization:
             continue
-        viewer, refused = await authenticate(authorization, secret_key, sessionmaker, clock, cache)
-        if viewer is not None:
-            return Subscriber(viewer, _expires_at(authorization, secret_key, clock))
+        identity = await identify(authorization, secret_key, sessionmaker, clock, cache)
+        if identity.viewer is not None and identity.token_expires_at is not None:
+            return Subscriber(identity.viewer, identity.token_expires_at)
+        refused = identity.problem
     raise Unauthenticated(refused or problem)
-
-
-def _expires_at(authorization: str, secret_key: str, clock: Clock) -> datetime:
-    now = clock()
-    try:
-        claims = decode_access_token(secret_key, bearer_token(authorization) or "", now)
-    except TokenError:  # it expired since it was accepted a moment ago
-        return now
-    return claims.expires_at

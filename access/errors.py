@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.global_id import GlobalIdError, global_id_uuid
+from core.global_id import GlobalIdError, global_id_uuid, global_id_uuid_or_none
 
 
 class ErrorCode(enum.StrEnum):
@@ -81,6 +81,22 @@ def from_global_id(value: str, type_name: str, field: str) -> uuid.UUID:
     except GlobalIdError:
         raise InputError.one(
             field, f"不是有效的 {type_name} 编号 (not a {type_name} id)", ErrorCode.INVALID
+        ) from None
+
+
+def id_parameter(value: str, type_name: str, field: str, message: str | None = None) -> uuid.UUID:
+    """A URL parameter naming a `type_name`: its global id, or the plain UUID a download link
+    carries; else an INVALID error on `field` (with `message`, or the global-id one)."""
+    parsed = global_id_uuid_or_none(value, type_name)
+    if parsed is not None:
+        return parsed
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InputError.one(
+            field,
+            message or f"不是有效的 {type_name} 编号 (not a {type_name} id)",
+            ErrorCode.INVALID,
         ) from None
 
 

@@ -2,39 +2,28 @@
 
 from __future__ import annotations
 
-import uuid
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from access.errors import ErrorCode, InputError
+from access.errors import id_parameter
 from access.viewer import Viewer
 from app.download import attachment_headers
 from app.endpoint import EndpointDeps, NotFound, guarded
-from core.global_id import global_id_uuid_or_none
 from core.storage import FileMissing, storage_for
 from resolvers.ledger import readable_attachment, verify_content
-
-
-def attachment_id(text: str) -> uuid.UUID:
-    """The plain UUID of `downloadPath`, or a LedgerAttachment global id."""
-    parsed = global_id_uuid_or_none(text, "LedgerAttachment")
-    if parsed is not None:
-        return parsed
-    try:
-        return uuid.UUID(text)
-    except ValueError as exc:
-        raise InputError.one(
-            "id", "无效的附件编号 (invalid attachment id)", ErrorCode.INVALID
-        ) from exc
 
 
 def file_routes(deps: EndpointDeps) -> list[Route]:
     storage = storage_for(deps.settings)
 
     async def ledger_file(request: Request, viewer: Viewer) -> Response:
-        wanted = attachment_id(str(request.path_params["attachment_id"]))
+        wanted = id_parameter(
+            str(request.path_params["attachment_id"]),
+            "LedgerAttachment",
+            "id",
+            "无效的附件编号 (invalid attachment id)",
+        )
         async with deps.sessionmaker() as db:
             attachment = await readable_attachment(db, viewer, wanted)
         try:

@@ -3,13 +3,10 @@ and its completeness, as the workbook a branch hands an inspector."""
 
 from __future__ import annotations
 
-import uuid
-
 from openpyxl import Workbook
 
-from access.errors import ErrorCode, Forbidden, InputError
+from access.errors import Forbidden, id_parameter
 from access.scope import scope_of
-from core.global_id import global_id_uuid_or_none
 from exports.workbook import Column, ExportFile, ExportRequest, add_table
 from resolvers.branch import get_branch
 from resolvers.ledger import ledger_rows
@@ -37,22 +34,9 @@ COMPLETENESS_COLUMNS = (
 )
 
 
-def branch_param(text: str) -> uuid.UUID:
-    """A Branch global id (as the API hands out) or a plain UUID."""
-    parsed = global_id_uuid_or_none(text, "Branch")
-    if parsed is not None:
-        return parsed
-    try:
-        return uuid.UUID(text)
-    except ValueError as exc:
-        raise InputError.one(
-            "branch", "不是有效的 Branch 编号 (not a Branch id)", ErrorCode.INVALID
-        ) from exc
-
-
 async def export_ledger(request: ExportRequest) -> ExportFile:
     """The entries of one branch (not its subtree) dated in the period, and its completeness."""
-    branch_id = branch_param(request.require("branch"))
+    branch_id = id_parameter(request.require("branch"), "Branch", "branch")
     period = period_input(request.require("period"))
     deps = request.deps
     async with deps.sessionmaker() as db:

@@ -258,7 +258,9 @@ _seeded_demo: dict[str, tuple[str, SeedReport]] = {}
 
 
 def _maintenance_dsn(url: str) -> str:
-    return _asyncpg_dsn(make_url(url).set(database="postgres").render_as_string(False))
+    """The server's `postgres` database: where a database can be dropped and copied from."""
+    url_object = make_url(url).set(drivername="postgresql", database="postgres")
+    return url_object.render_as_string(hide_password=False)
 
 
 async def _seed_into(url: str, settings: Settings, clock: FrozenClock) -> SeedReport:

@@ -17,7 +17,6 @@ from access import audience
 from access.directive import addressed_to, directive_read_clause
 from access.scope import scope_of
 from access.viewer import Viewer
-from core.global_id import global_id
 from models import (
     Branch,
     Directive,
@@ -173,8 +172,3 @@ async def progress_by_recipient_id(
         .order_by(DirectiveProgress.reported_at, DirectiveProgress.id)
     )
     return group_by_key(ids, ((p.recipient_id, p) for p in await db.scalars(query)))
-
-
-def directive_global_id(directive_id: uuid.UUID) -> str:
-    """The directive's GraphQL and sync id."""
-    return global_id("Directive", directive_id)
