@@ -26,6 +26,43 @@ def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{Path.cwd() / 'meijing.db'}"
 
 
+# The environment variables Settings.from_env reads as they are, and the setting each one sets
+# (MEIJING_LOG_JSON and MEIJING_METRICS_OPERATIONS are parsed in from_env).
+ENVIRONMENT: dict[str, tuple[str, type]] = {
+    "MEIJING_ENV": ("env", str),
+    "DATABASE_URL": ("database_url", str),
+    "MEIJING_SECRET_KEY": ("secret_key", str),
+    "MEIJING_ACCESS_TOKEN_MINUTES": ("access_token_minutes", int),
+    "MEIJING_REFRESH_TOKEN_DAYS": ("refresh_token_days", int),
+    "MEIJING_LOGIN_MAX_FAILURES": ("login_max_failures", int),
+    "MEIJING_LOGIN_LOCK_MINUTES": ("login_lock_minutes", int),
+    "MEIJING_ARGON2_TIME_COST": ("argon2_time_cost", int),
+    "MEIJING_ARGON2_MEMORY_KIB": ("argon2_memory_kib", int),
+    "MEIJING_ARGON2_PARALLELISM": ("argon2_parallelism", int),
+    "MEIJING_DEMO_PASSWORD": ("demo_password", str),
+    "MEIJING_MAX_PAGE_SIZE": ("max_page_size", int),
+    "MEIJING_MAX_LIST_LENGTH": ("max_list_length", int),
+    "MEIJING_SYNC_MAX_PULL_LIMIT": ("sync_max_pull_limit", int),
+    "MEIJING_SYNC_MAX_PUSH_ROWS": ("sync_max_push_rows", int),
+    "MEIJING_TOMBSTONE_DAYS": ("tombstone_days", int),
+    "MEIJING_SESSION_CACHE_SECONDS": ("session_cache_seconds", float),
+    "MEIJING_RESPONSE_CACHE_ENTRIES": ("response_cache_entries", int),
+    "MEIJING_RESPONSE_CACHE_SECONDS": ("response_cache_seconds", float),
+    "MEIJING_LOG_LEVEL": ("log_level", str),
+    "MEIJING_METRICS_TOKEN": ("metrics_token", str),
+    "MEIJING_STORAGE_DIR": ("storage_dir", str),
+    "MEIJING_LEDGER_ATTACHMENT_MAX_BYTES": ("ledger_attachment_max_bytes", int),
+    "MEIJING_MAX_BODY_BYTES": ("max_body_bytes", int),
+    "MEIJING_LEDGER_GRACE_DAYS": ("ledger_grace_days", int),
+    "MEIJING_REMINDER_INTERVAL_MINUTES": ("reminder_interval_minutes", float),
+    "MEIJING_REMINDER_LEDGER_LEAD_DAYS": ("reminder_ledger_lead_days", int),
+    "MEIJING_REMINDER_PROBATION_LEAD_DAYS": ("reminder_probation_lead_days", int),
+    "MEIJING_REMINDER_DIRECTIVE_LEAD_DAYS": ("reminder_directive_lead_days", int),
+    "MEIJING_REMINDER_UNSIGNED_DAYS": ("reminder_unsigned_days", int),
+    "MEIJING_REMINDER_RESPONSE_DAYS": ("reminder_response_days", int),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     env: str = "development"
@@ -126,39 +163,7 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         kwargs: dict[str, object] = {}
-        mapping: dict[str, tuple[str, type]] = {
-            "MEIJING_ENV": ("env", str),
-            "DATABASE_URL": ("database_url", str),
-            "MEIJING_SECRET_KEY": ("secret_key", str),
-            "MEIJING_ACCESS_TOKEN_MINUTES": ("access_token_minutes", int),
-            "MEIJING_REFRESH_TOKEN_DAYS": ("refresh_token_days", int),
-            "MEIJING_LOGIN_MAX_FAILURES": ("login_max_failures", int),
-            "MEIJING_LOGIN_LOCK_MINUTES": ("login_lock_minutes", int),
-            "MEIJING_ARGON2_TIME_COST": ("argon2_time_cost", int),
-            "MEIJING_ARGON2_MEMORY_KIB": ("argon2_memory_kib", int),
-            "MEIJING_ARGON2_PARALLELISM": ("argon2_parallelism", int),
-            "MEIJING_DEMO_PASSWORD": ("demo_password", str),
-            "MEIJING_MAX_PAGE_SIZE": ("max_page_size", int),
-            "MEIJING_MAX_LIST_LENGTH": ("max_list_length", int),
-            "MEIJING_SYNC_MAX_PULL_LIMIT": ("sync_max_pull_limit", int),
-            "MEIJING_SYNC_MAX_PUSH_ROWS": ("sync_max_push_rows", int),
-            "MEIJING_TOMBSTONE_DAYS": ("tombstone_days", int),
-            "MEIJING_RESPONSE_CACHE_ENTRIES": ("response_cache_entries", int),
-            "MEIJING_RESPONSE_CACHE_SECONDS": ("response_cache_seconds", float),
-            "MEIJING_LOG_LEVEL": ("log_level", str),
-            "MEIJING_METRICS_TOKEN": ("metrics_token", str),
-            "MEIJING_STORAGE_DIR": ("storage_dir", str),
-            "MEIJING_LEDGER_ATTACHMENT_MAX_BYTES": ("ledger_attachment_max_bytes", int),
-            "MEIJING_MAX_BODY_BYTES": ("max_body_bytes", int),
-            "MEIJING_LEDGER_GRACE_DAYS": ("ledger_grace_days", int),
-            "MEIJING_REMINDER_INTERVAL_MINUTES": ("reminder_interval_minutes", float),
-            "MEIJING_REMINDER_LEDGER_LEAD_DAYS": ("reminder_ledger_lead_days", int),
-            "MEIJING_REMINDER_PROBATION_LEAD_DAYS": ("reminder_probation_lead_days", int),
-            "MEIJING_REMINDER_DIRECTIVE_LEAD_DAYS": ("reminder_directive_lead_days", int),
-            "MEIJING_REMINDER_UNSIGNED_DAYS": ("reminder_unsigned_days", int),
-            "MEIJING_REMINDER_RESPONSE_DAYS": ("reminder_response_days", int),
-        }
-        for var, (name, kind) in mapping.items():
+        for var, (name, kind) in ENVIRONMENT.items():
             raw = env.get(var)
             if raw is not None and raw != "":
                 kwargs[name] = kind(raw)

@@ -55,7 +55,8 @@ def node() -> str:
 
 @pytest.fixture
 def server(db_url: str, world: World, tmp_path: Path) -> Iterator[Server]:
-    env = production_env(db_url, MEIJING_LOG_LEVEL="INFO")
+    # A revoked session's stream ends within a second, not the production default's five.
+    env = production_env(db_url, MEIJING_LOG_LEVEL="INFO", MEIJING_SESSION_CACHE_SECONDS="1")
     with serving(env, tmp_path / "server.log") as started:
         yield started
 

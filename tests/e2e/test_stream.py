@@ -39,6 +39,7 @@ def servers(backend: str, db_url: str, world: World, tmp_path: Path) -> Iterator
         MEIJING_ENV="production",
         MEIJING_SECRET_KEY=secrets.token_urlsafe(48),  # shared: a token from A is valid at B
         MEIJING_LOG_LEVEL="INFO",
+        MEIJING_SESSION_CACHE_SECONDS="1",  # a revoked session's stream ends within a second
     )
     started: list[Server] = []
     try:
