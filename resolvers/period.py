@@ -256,12 +256,10 @@ class Period:
         are the calendar periods of `kind` it overlaps, cut to it at its edges (spans there)."""
         if self.span is not None:
             span_first, span_last = self.span
-            parts: list[Period] = []
-            part = Period.containing(kind, span_first)
-            while part.start <= span_last:
-                parts.append(Period.between(max(part.start, span_first), min(part.end, span_last)))
-                part = part.next()
-            return parts
+            return [
+                Period.between(max(part.start, span_first), min(part.end, span_last))
+                for part in _calendar_periods(kind, span_first, span_last)
+            ]
         if kind.months > self.kind.months:
             raise PeriodError(f"a {self.kind.value} has no {kind.value}s inside it")
         count = self.kind.months // kind.months
@@ -271,13 +269,15 @@ class Period:
     def ending_within(self, kind: PeriodKind) -> list[Period]:
         """The calendar periods of `kind` whose last day lies in this period, in order: those
         due in it (for a calendar period of a coarser or the same kind, its sub-periods)."""
-        parts: list[Period] = []
-        part = Period.containing(kind, self.start)
-        while part.start < self.end_exclusive:
-            if self.contains(part.end):
-                parts.append(part)
-            part = part.next()
-        return parts
+        return [p for p in _calendar_periods(kind, self.start, self.end) if self.contains(p.end)]
+
+
+def _calendar_periods(kind: PeriodKind, first: date, last: date) -> list[Period]:
+    """The calendar periods of `kind` that overlap the days `first` to `last`, in order."""
+    parts = [Period.containing(kind, first)]
+    while parts[-1].end < last:
+        parts.append(parts[-1].next())
+    return parts
 
 
 def _months_before(day: date, months: int) -> date:
@@ -342,7 +342,7 @@ def parse_period(text: str, today: date | None = None) -> Period:
 
 
 def _parse_duration(text: str, today: date | None) -> Period:
-    match = _DURATION.fullmatch(text)
+    match = _DURATION.fullmatch(text.upper())
     if match is None:
         if "T" in text.upper():
             raise PeriodError(
