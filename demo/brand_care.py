@@ -1,23 +1,24 @@
-"""The demo county's brand checklists, education-base year (2026) and 警心110 requests.
+"""The demo county's brand checklists, education base and its recent year, and 警心110 requests.
 
 Shaped so the article's figures come out of real queries: 32 branch brands in the matrix (most
 meeting all of "六有一规范", a few still working on it), and 216 activities at the 615 m²
-education base in 2026 with 7,320 visitors (200余场次、7000余人次). Everything comes from one
-seeded random generator over a fixed calendar year, so two builds give the same rows (only the
-ids differ). demo/seed.py writes them.
+education base in the twelve months ending with the seed's day (demo/timeline.py) with 7,320
+visitors (200余场次、7000余人次). Everything comes from one seeded random generator over that
+window, so two builds on the same day give the same rows (only the ids differ); nothing is
+dated after the seed's moment. demo/seed.py writes them.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from core.ids import new_id
 from demo.county import MEIGUI, UNITS, County
-from demo.records import CHINA, YEAR
+from demo.timeline import Timeline
 from models import (
     BrandItemStatus,
     EducationActivityType,
@@ -100,16 +101,34 @@ class BrandCare:
     hotline: list[HotlineSpec] = field(default_factory=list)
 
 
-def build_brand_care(county: County, criteria: dict[str, uuid.UUID], now: datetime) -> BrandCare:
-    """Checklists for the 32 branches, the education-base year and a handful of requests.
+EDUCATION_BASE = {
+    "name": "平阴县公安局党建文化阵地",
+    "area_m2": 615,
+    # Illustrative, like the demo's villages: the bureau's own premises in the county seat.
+    "address": "山东省济南市平阴县榆山街道 平阴县公安局机关院内",
+    "description": "总面积615平方米,以党的领导和建设为主线,运用多媒体、信息化、情景模拟等形式"
+    "构建体验式教育环境;承办学习交流、党性教育、警营开放日、荣休等活动。",
+}
+
+
+def education_base_row(now: datetime) -> dict[str, Any]:
+    """The county's education base (615 m²), as a row."""
+    return {"id": new_id(), **EDUCATION_BASE, "created_at": now, "updated_at": now}
+
+
+def build_brand_care(
+    county: County, criteria: dict[str, uuid.UUID], when: Timeline, base_id: uuid.UUID
+) -> BrandCare:
+    """Checklists for the 32 branches, the education base's recent year (its activities held at
+    `base_id`) and a handful of requests.
 
     `criteria` maps the catalog's codes to ids; only the default codes get demo statuses.
     """
     rng = random.Random(RANDOM_SEED)
     out = BrandCare()
-    _checklists(out, rng, county, criteria, now)
-    _activities(out, rng, county, now)
-    _hotline(out, county)
+    _checklists(out, rng, county, criteria, when.now)
+    _activities(out, rng, county, when, base_id)
+    _hotline(out, county, when)
     return out
 
 
@@ -148,20 +167,22 @@ def _checklists(
             )
 
 
-def _activities(out: BrandCare, rng: random.Random, county: County, now: datetime) -> None:
+def _activities(
+    out: BrandCare, rng: random.Random, county: County, when: Timeline, base_id: uuid.UUID
+) -> None:
     kinds = list(ACTIVITY_MIX)
     weights = [ACTIVITY_MIX[k][0] for k in kinds]
     units = [spec.unit for spec in UNITS]
     sizes = [spec.size for spec in UNITS]
-    first = date(YEAR, 1, 1)
-    days = (date(YEAR + 1, 1, 1) - first).days
+    now = when.now
+    first, days = when.days(when.recent)
     drafts: list[tuple[date, EducationActivityType, str, int]] = []
     for _ in range(ACTIVITIES):
         kind = rng.choices(kinds, weights)[0]
         _, low, high = ACTIVITY_MIX[kind]
         held_on = first + timedelta(days=rng.randrange(days))
-        while held_on.weekday() == 6:  # the base is closed on Sundays
-            held_on -= timedelta(days=1)
+        if held_on.weekday() == 6:  # the base is closed on Sundays
+            held_on += timedelta(days=-1 if held_on > first else 1)
         unit = CEREMONY_UNIT if kind is EducationActivityType.CEREMONY_RETIREMENT else None
         drafts.append((held_on, kind, unit or rng.choices(units, sizes)[0], rng.randint(low, high)))
     drafts.sort(key=lambda d: d[0])
@@ -171,6 +192,7 @@ def _activities(out: BrandCare, rng: random.Random, county: County, now: datetim
             {
                 "id": new_id(),
                 "branch_id": county.unit_ids[unit],
+                "base_id": base_id,
                 "title": _title(rng, kind, unit, held_on),
                 "held_on": held_on,
                 "type": kind,
@@ -212,13 +234,14 @@ def _title(rng: random.Random, kind: EducationActivityType, unit: str, held_on: 
     return rng.choice(OTHER_ACTIVITIES)
 
 
-def _at(month: int, day: int, hour: int) -> datetime:
-    return datetime(YEAR, month, day, hour, tzinfo=CHINA)
-
-
-def _hotline(out: BrandCare, county: County) -> None:
+def _hotline(out: BrandCare, county: County, when: Timeline) -> None:
     """Six requests: one from the demo officer (he sees it), one more in 玫瑰 (its secretary
-    handles it), the rest elsewhere (only admins and their own secretaries see those)."""
+    handles it), the rest elsewhere (only admins and their own secretaries see those). Each
+    falls in the latest year in which it had been handled as far as it says by the seed's day."""
+    year = when.last_day.year
+
+    def _at(month: int, day: int, hour: int) -> datetime:
+        return when.at(date(year, month, day), hour)
 
     def active(unit: str, skip: int = 0) -> uuid.UUID:
         people = [
@@ -234,7 +257,7 @@ def _hotline(out: BrandCare, county: County) -> None:
         HotlineStatus.IN_PROGRESS,
         HotlineStatus.RESOLVED,
     )
-    out.hotline += [
+    specs = [
         HotlineSpec(
             county.meigui_officer_id,
             _at(3, 12, 21),
@@ -296,6 +319,20 @@ def _hotline(out: BrandCare, county: County) -> None:
             ),
         ),
     ]
+    out.hotline += [_in_passed_year(spec, when) for spec in specs]
+
+
+def _in_passed_year(spec: HotlineSpec, when: Timeline) -> HotlineSpec:
+    """The request in the latest year in which all its steps had happened by `last_day`."""
+    moments = [spec.received_at, *(at for _, _, at in spec.steps)]
+    if max(moments).date() <= when.last_day:
+        return spec
+    earlier = [(status, note, at.replace(year=at.year - 1)) for status, note, at in spec.steps]
+    return replace(
+        spec,
+        received_at=spec.received_at.replace(year=spec.received_at.year - 1),
+        steps=tuple(earlier),
+    )
 
 
 def hotline_rows(

@@ -1,10 +1,11 @@
-"""The demo county's directives (上级指令) of 2025 and 2026, dispatched through the four levels.
+"""The demo county's directives (上级指令) over its two years, dispatched through the four levels.
 
 Each directive is issued by the county committee (县局党委) to the organ committee (机关党委),
 which dispatches it to branches, whose secretaries dispatch it to a few members. Recipients sign
 (签收, with the receipt document phones sync), report progress and close; most close on time,
-some late, and some are still open past the deadline. Events after the seed's moment have not
-happened yet. Rows carry one sync stamp (written in one transaction) given by demo/seed.py.
+some late, and some are still open past the deadline. Each is issued on its calendar date's
+latest occurrence before the seed's day (a year earlier still for the earlier year's); events
+after the seed's moment (dispatches, receipts, reports, closings) have not happened yet. Rows carry one sync stamp (written in one transaction) given by demo/seed.py.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 
 from core.ids import new_id
 from demo.county import UNITS, County
-from demo.records import CHINA, YEAR
+from demo.records import CHINA
+from demo.timeline import Timeline
 from models import (
     BranchKind,
     DirectiveLevel,
@@ -28,11 +30,12 @@ from models import (
 )
 
 RANDOM_SEED = 4  # four levels
-# (title, priority, issued (month, day) and deadline (month, day), year offset, branches reached)
+# (title ("{year}": the year issued), priority, issued (month, day) and deadline (month, day),
+# year offset (-1: the earlier year), branches reached)
 PLANS: tuple[tuple[str, DirectivePriority, tuple[int, int], tuple[int, int], int, int], ...] = (
     ("开展春节前安全隐患大排查", DirectivePriority.URGENT, (1, 6), (1, 25), -1, 32),
     ("深化“枫桥式公安派出所”创建", DirectivePriority.IMPORTANT, (5, 8), (6, 30), -1, 11),
-    ("部署2026年党建工作要点", DirectivePriority.IMPORTANT, (1, 12), (2, 28), 0, 32),
+    ("部署{year}年党建工作要点", DirectivePriority.IMPORTANT, (1, 12), (2, 28), 0, 32),
     ("开展反电信网络诈骗宣传进村入户", DirectivePriority.ROUTINE, (3, 2), (4, 30), 0, 20),
     ("组织汛期黄河沿岸巡防", DirectivePriority.URGENT, (6, 10), (7, 10), 0, 12),
     ("做好“七一”主题党日活动", DirectivePriority.ROUTINE, (6, 15), (7, 5), 0, 32),
@@ -57,10 +60,11 @@ class DemoDirectives:
 
 
 class _Builder:
-    def __init__(self, county: County, admin_id: uuid.UUID, now: datetime, stamp: int) -> None:
+    def __init__(self, county: County, admin_id: uuid.UUID, when: Timeline, stamp: int) -> None:
         self.county = county
         self.admin_id = admin_id
-        self.now = now
+        self.when = when
+        self.now = when.now
         self.stamp = stamp
         self.rng = random.Random(RANDOM_SEED)
         self.out = DemoDirectives()
@@ -74,11 +78,11 @@ class _Builder:
         return moment if moment is not None and moment <= self.now else None
 
     def build(self) -> DemoDirectives:
-        for title, priority, issued, deadline_day, offset, reach in PLANS:
-            year = YEAR + offset
+        for plan, priority, issued, deadline_day, offset, reach in PLANS:
+            issued_on = self.when.latest(*issued, years_back=-offset)
+            year = issued_on.year
+            title = plan.format(year=year)
             issued_at = self._at(year, *issued)
-            if issued_at > self.now:
-                continue
             deadline = self._at(year, *deadline_day, hour=18)
             directive_id = new_id()
             root = self._recipient(
@@ -99,9 +103,12 @@ class _Builder:
             )
             units = [spec.unit for spec in UNITS][:reach]
             closes: list[datetime | None] = []
-            stragglers = set(self.rng.sample(units, STRAGGLERS.get(title, 0)))
+            stragglers = set(self.rng.sample(units, STRAGGLERS.get(plan, 0)))
             for unit in units:
                 dispatched = issued_at + timedelta(hours=self.rng.randint(3, 30))
+                if dispatched > self.now:
+                    closes.append(None)  # not dispatched yet: the organ committee waits
+                    continue
                 branch = self._recipient(
                     directive_id,
                     organ,
@@ -115,21 +122,16 @@ class _Builder:
                     for m in self.county.unit_members[unit]
                     if m["service_status"] is ServiceStatus.ACTIVE
                 ][1 : 1 + MEMBERS_PER_BRANCH]
-                member_closes = [
-                    self._run(
-                        self._recipient(
-                            directive_id,
-                            branch,
-                            DirectiveLevel.MEMBER,
-                            m["branch_id"],
-                            m["id"],
-                            dispatched + timedelta(hours=self.rng.randint(1, 24)),
-                        ),
-                        deadline,
-                        None,
+                member_closes: list[datetime | None] = []
+                for m in people:
+                    handed = dispatched + timedelta(hours=self.rng.randint(1, 24))
+                    if handed > self.now:
+                        member_closes.append(None)  # not dispatched to the member yet
+                        continue
+                    member = self._recipient(
+                        directive_id, branch, DirectiveLevel.MEMBER, m["branch_id"], m["id"], handed
                     )
-                    for m in people
-                ]
+                    member_closes.append(self._run(member, deadline, None))
                 closes.append(
                     self._run(branch, deadline, member_closes, stays_open=unit in stragglers)
                 )
@@ -260,7 +262,7 @@ class _Builder:
 
 
 def build_directives(
-    county: County, admin_id: uuid.UUID, now: datetime, stamp: int
+    county: County, admin_id: uuid.UUID, when: Timeline, stamp: int
 ) -> DemoDirectives:
     """The directives issued by the seed's moment, with their four-level recipient trees."""
-    return _Builder(county, admin_id, now, stamp).build()
+    return _Builder(county, admin_id, when, stamp).build()

@@ -1,18 +1,19 @@
-"""Two years (2025, 2026) of the demo county's field records: visits, patrols, service actions.
+"""Two years of the demo county's field records: visits, patrols, service actions.
 
-Shaped so the article's figures come out of real queries: the service actions of 2026 solve
-356 difficulties (解决群众困难350余起), bring 96 banners (锦旗96面) and use all six actions
-(六项行动) plus the 护蕾行动 and 星空护学 campaigns. Police stations visit villages most, the
-patrol brigade patrols most at night, and every branch records 为民服务 about monthly. 2025 is
-the same county's quieter year, so the dashboard's year-on-year figures compare with something:
-each unit did 85% of its 2026 work, fewer difficulties were solved and fewer banners received,
-and that autumn's cases are all settled by now.
+The years are those of demo/timeline.py: the twelve months ending with the seed's day (what
+`dashboard(period: "P12M")` reads) and the twelve before them, so no record is dated after the
+seed's moment. Shaped so the article's figures come out of real queries: the service actions
+of the recent year solve 356 difficulties (解决群众困难350余起), bring 96 banners (锦旗96面) and
+use all six actions (六项行动) plus the 护蕾行动 and 星空护学 campaigns. Police stations visit
+villages most, the patrol brigade patrols most at night, and every branch records 为民服务 about
+monthly. The earlier year is the same county's quieter one, so the dashboard's year-on-year
+figures compare with something: each unit did 85% of its recent work, fewer difficulties were
+solved and fewer banners received, and its cases are all settled by now.
 
 Documents are built in the wire's merge form and turned into columns by the same
 `Collection.to_columns` the sync push uses, so a phone pulls them exactly as if officers had
-pushed them. Each year comes from its own seeded random generator over its fixed calendar year,
-so two builds give the same records (only the county's member and branch ids differ), and 2026
-is drawn exactly as it was before 2025 was added. Stamps are given by demo/seed.py when it writes
+pushed them. Each year comes from its own seeded random generator over its window, so two
+builds on the same day give the same records (only the county's member and branch ids differ). Stamps are given by demo/seed.py when it writes
 them.
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 
 from core.global_id import global_id
 from demo.county import MEIGUI, RESERVED_NAMES, SURNAMES, County
+from demo.timeline import Timeline
 from models import (
     PatrolKind,
     ServiceActionType,
@@ -40,8 +42,8 @@ from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection
 from sync.merge import JSON
 
 RANDOM_SEED = 2026
-YEAR = 2026
 CHINA = BUREAU_TZ  # the bureau's calendar (UTC+8)
+YEAR_DAYS = 365  # the days a year's draws are made over, then placed in its window
 DIFFICULTIES_SOLVED = 356  # 解决群众困难350余起
 BANNERS_RECEIVED = 96  # 收到锦旗96面
 DELETED_VISITS = 6  # duplicates officers deleted: tombstones a fresh phone pulls too
@@ -51,21 +53,23 @@ DELETED_VISITS = 6  # duplicates officers deleted: tombstones a fresh phone pull
 class YearShape:
     """What one demo year of field records comes to."""
 
-    year: int
+    # The recent year (the twelve months ending with the seed's day), or the one before it.
+    recent: bool
     random_seed: int
     # Share of each unit's yearly workload (`Beat`) done in the year.
     volume: float
     difficulties_solved: int
     banners_received: int
     deleted_visits: int
-    # Visits of this month or later may still be open; None: every case is settled by now.
-    open_from_month: int | None
+    # Visits of the last this many days before the seed may still be open; None: every case is
+    # settled by now.
+    open_for_days: int | None
 
 
 THIS_YEAR = YearShape(
-    YEAR, RANDOM_SEED, 1.0, DIFFICULTIES_SOLVED, BANNERS_RECEIVED, DELETED_VISITS, 9
+    True, RANDOM_SEED, 1.0, DIFFICULTIES_SOLVED, BANNERS_RECEIVED, DELETED_VISITS, 120
 )
-LAST_YEAR = YearShape(YEAR - 1, YEAR - 1, 0.85, 288, 67, 4, None)
+LAST_YEAR = YearShape(False, RANDOM_SEED - 1, 0.85, 288, 67, 4, None)
 FIELD_YEARS = (LAST_YEAR, THIS_YEAR)  # oldest first
 
 # The county seat (平阴县城); each unit's beat lies within a few kilometres of its own centre.
@@ -254,23 +258,23 @@ class FieldYear:
         )
 
 
-def build_field_year(county: County) -> FieldYear:
-    """The demo year (2026) of field records for `county`, computed in memory."""
-    return _YearBuilder(county, THIS_YEAR).build()
+def build_field_year(county: County, when: Timeline) -> FieldYear:
+    """The recent demo year of field records for `county`, computed in memory."""
+    return _YearBuilder(county, THIS_YEAR, when).build()
 
 
-def build_field_years(county: County) -> list[FieldYear]:
+def build_field_years(county: County, when: Timeline) -> list[FieldYear]:
     """Every demo year of field records (FIELD_YEARS, oldest first), computed in memory.
 
-    A unit patrols around the same centre every year: the earlier years take the centres 2026
-    drew, so 2026 stays drawn exactly as it is on its own.
+    A unit patrols around the same centre every year: the earlier year takes the centres the
+    recent one drew, so the recent year stays drawn exactly as it is on its own.
     """
-    this_year = _YearBuilder(county, THIS_YEAR)
-    built = {YEAR: this_year.build()}
+    this_year = _YearBuilder(county, THIS_YEAR, when)
+    built = {True: this_year.build()}
     for shape in FIELD_YEARS:
-        if shape.year != YEAR:
-            built[shape.year] = _YearBuilder(county, shape, this_year.centres).build()
-    return [built[shape.year] for shape in FIELD_YEARS]
+        if not shape.recent:
+            built[False] = _YearBuilder(county, shape, when, this_year.centres).build()
+    return [built[shape.recent] for shape in FIELD_YEARS]
 
 
 def happened_at(document: dict[str, JSON]) -> str:
@@ -302,10 +306,13 @@ class _YearBuilder:
         self,
         county: County,
         shape: YearShape,
+        when: Timeline,
         centres: dict[str, tuple[float, float]] | None = None,
     ) -> None:
         self.county = county
         self.shape = shape
+        self.when = when
+        self.first_day, self.day_count = when.days(when.recent if shape.recent else when.earlier)
         self.rng = random.Random(shape.random_seed)
         self.year = FieldYear()
         self.volunteer_names: list[str] = []
@@ -354,11 +361,13 @@ class _YearBuilder:
         minute = self.rng.randrange(earliest * 60, latest * 60)
         return datetime(day.year, day.month, day.day, tzinfo=CHINA) + timedelta(minutes=minute)
 
-    def _first_day(self) -> date:
-        return date(self.shape.year, 1, 1)
+    def _on(self, offset: int) -> date:
+        """The day `offset` of a 365-day year, placed in the window's days: the generator draws
+        the same numbers whatever day the seed runs on (so the same counts of each kind)."""
+        return self.first_day + timedelta(days=offset * self.day_count // YEAR_DAYS)
 
     def _day(self) -> date:
-        return self._first_day() + timedelta(days=self.rng.randrange(365))
+        return self._on(self.rng.randrange(YEAR_DAYS))
 
     def _owner(self, people: list[dict[str, Any]]) -> dict[str, JSON]:
         officer = self.rng.choice(people)
@@ -374,13 +383,17 @@ class _YearBuilder:
         category = rng.choices(list(CATEGORY_WEIGHTS), list(CATEGORY_WEIGHTS.values()))[0]
         concerns, resolution = rng.choice(VISIT_STORIES[category])
         when = self._moment(self._day(), 8, 18)
-        # Most are settled on the spot; this autumn's open cases are still being worked on.
+        # Most are settled on the spot; the last months' open cases are still being worked on.
         roll = rng.random()
         status = VisitStatus.RESOLVED
-        open_from = self.shape.open_from_month
+        open_for = self.shape.open_for_days
         if roll < 0.06:
             status = VisitStatus.ESCALATED
-        elif roll < 0.14 and open_from is not None and when.month >= open_from:
+        elif (
+            roll < 0.14
+            and open_for is not None
+            and (self.when.today - when.date()).days <= open_for
+        ):
             status = VisitStatus.OPEN
         village = rng.choice(beat.places)
         return {
@@ -446,8 +459,8 @@ class _YearBuilder:
         else:
             kind = rng.choice(beat.action_types)
         # About monthly: the index-th of the year's `count` falls in its own stretch of the year.
-        stretch = 365 // count
-        day = self._first_day() + timedelta(days=index * stretch + rng.randrange(stretch))
+        stretch = YEAR_DAYS // count
+        day = self._on(index * stretch + rng.randrange(stretch))
         evening = kind in (ServiceActionType.NIGHT_PATROL, ServiceActionType.CAMPAIGN_XINGKONG)
         when = self._moment(day, 19, 22) if evening else self._moment(day, 9, 17)
         village = rng.choice(beat.places)

@@ -21,7 +21,7 @@ from core.db import Sessionmaker, writing
 from core.ids import new_id
 from core.security import hash_password
 from core.settings import Settings
-from demo.brand_care import build_brand_care, hotline_rows
+from demo.brand_care import build_brand_care, education_base_row, hotline_rows
 from demo.county import MEIGUI, County, build_county
 from demo.directives import build_directives
 from demo.ledger import build_ledger
@@ -34,6 +34,7 @@ from demo.records import (
 )
 from demo.seed_assessment import DEFAULT_ASSESSMENT_ITEMS, seed_assessment_items
 from demo.seed_ledger import DEFAULT_LEDGER_ITEMS, seed_ledger_items
+from demo.timeline import timeline
 from models import (
     Account,
     AssessmentItem,
@@ -48,6 +49,7 @@ from models import (
     DirectiveReceipt,
     DirectiveRecipient,
     EducationActivity,
+    EducationBase,
     HotlineNote,
     HotlineRequest,
     LedgerEntry,
@@ -55,6 +57,8 @@ from models import (
     Member,
     PartyStatusChange,
     Role,
+    StudyGroup,
+    StudyGroupMember,
     StudyRecord,
     TaskUnitMembership,
 )
@@ -104,6 +108,8 @@ class SeedReport:
     service_actions: int = 0
     ledger_entries: int = 0
     study_records: int = 0
+    study_groups: int = 0
+    education_bases: int = 0
     directives: int = 0
     directive_recipients: int = 0
     accounts: tuple[str, ...] = ()
@@ -167,7 +173,10 @@ async def seed_demo(
         # so it is started now and overlaps the inserts.
         hashing = asyncio.ensure_future(hash_password(settings.demo_password))
         try:
-            county = build_county(clock())
+            # One moment for the whole county: nothing it holds is dated after it.
+            now = clock()
+            when = timeline(now)
+            county = build_county(now)
             step("党组织架构 (branch tree)", 1)
             await _insert(db, Branch, county.branches)
             await _insert(db, BranchHonour, county.honours)
@@ -178,25 +187,29 @@ async def seed_demo(
             step("任务单元 (task units)", 1)
             await _insert(db, TaskUnitMembership, county.memberships)
             step("两年的走访、巡逻和为民服务 (two years of field records)", 1)
-            years = build_field_years(county)
-            await _insert_field_years(db, years, clock())
+            years = build_field_years(county, when)
+            await _insert_field_years(db, years, now)
             step("品牌创建、教育基地与关爱 (brand, education base and care)", 1)
             criteria = {c.code: c.id for c in (await db.scalars(select(BrandCriterion))).all()}
-            brand_care = build_brand_care(county, criteria, clock())
+            base = education_base_row(now)
+            await _insert(db, EducationBase, [base])
+            brand_care = build_brand_care(county, criteria, when, base["id"])
             await _insert(db, BrandChecklistItem, brand_care.checklist_items)
             await _insert(db, EducationActivity, brand_care.activities)
             # Advances nothing: the progress bar's steps stay those of the county itself.
-            step("台账、第一议题学习与上年教育基地 (ledgers, study records, 2025 base)", 0)
+            step("台账、理论学习与上年教育基地 (ledgers, study, the base's earlier year)", 0)
             items = {i.code: i.id for i in (await db.scalars(select(LedgerItem))).all()}
-            ledger = build_ledger(county, items, clock())
+            ledger = build_ledger(county, items, when, base["id"])
             await _insert(db, LedgerEntry, ledger.entries)
+            await _insert(db, StudyGroup, ledger.study_groups)
+            await _insert(db, StudyGroupMember, ledger.study_group_members)
             await _insert(db, StudyRecord, ledger.study_records)
             await _insert(db, EducationActivity, ledger.activities)
             step("演示账号 (demo accounts)", 1)
             password_hash = await hashing
         finally:
             hashing.cancel()  # only matters when an insert failed; a done task ignores it
-        created, skipped = await _add_accounts(db, county, password_hash, clock())
+        created, skipped = await _add_accounts(db, county, password_hash, now)
         # After the accounts: the hotline's handling steps are signed by the demo admin.
         admin_id = await db.scalar(select(Account.id).where(Account.username == "admin"))
         requests, notes = hotline_rows(brand_care, admin_id)
@@ -206,7 +219,7 @@ async def seed_demo(
         # field years ended on (one transaction, one stamp), so the sync clock stays where it is.
         assert admin_id is not None
         stamp = int(await db.scalar(select(DataVersion.sync_clock)) or 0)
-        directives = build_directives(county, admin_id, clock(), stamp)
+        directives = build_directives(county, admin_id, when, stamp)
         await _insert(db, Directive, directives.directives)
         await _insert(db, DirectiveRecipient, directives.recipients)
         await _insert(db, DirectiveReceipt, directives.receipts)
@@ -228,6 +241,8 @@ async def seed_demo(
             service_actions=sum(len(year.service_actions) for year in years),
             ledger_entries=len(ledger.entries),
             study_records=len(ledger.study_records),
+            study_groups=len(ledger.study_groups),
+            education_bases=1,
             directives=len(directives.directives),
             directive_recipients=len(directives.recipients),
             accounts=created,

@@ -95,9 +95,9 @@ def assessment_workbook(ranking: Ranking, unit: str) -> Workbook:
 
 async def export_assessment(request: ExportRequest) -> ExportFile:
     """Reads `period` (required) and `branch` (a Branch id, optional: the county)."""
-    period = period_input(request.require("period"), "period")
-    branch_id = optional_global_id(request.params.get("branch"), "Branch", "branch")
     deps = request.deps
+    period = period_input(request.require("period"), today=local_date(deps.clock()))
+    branch_id = optional_global_id(request.params.get("branch"), "Branch", "branch")
     async with deps.sessionmaker() as db:
         unit = "全县"
         if branch_id is not None:
@@ -113,4 +113,4 @@ async def export_assessment(request: ExportRequest) -> ExportFile:
             today=local_date(deps.clock()),
             grace_days=deps.settings.ledger_grace_days,
         )
-    return ExportFile(f"考核_{unit}_{period}.xlsx", assessment_workbook(ranking, unit))
+    return ExportFile(f"考核_{unit}_{period.file_part}.xlsx", assessment_workbook(ranking, unit))

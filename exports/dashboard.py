@@ -10,7 +10,7 @@ from access.errors import optional_global_id
 from exports.workbook import Cell, ExportFile, ExportRequest, Sheet, sheets_workbook
 from models import BranchKind, PartyStatus, PersonnelType, ServiceStatus
 from resolvers.dashboard import Count, Dashboard, Rate, dashboard
-from resolvers.period import period_input
+from resolvers.period import local_date, period_input
 
 PERCENT = "0.0%"
 FIGURE_HEADERS = ("指标", "本期", "去年同期", "同比增减(%)")
@@ -184,9 +184,9 @@ def dashboard_sheets(d: Dashboard, unit: str) -> list[Sheet]:
 
 async def export_dashboard(request: ExportRequest) -> ExportFile:
     """Reads `period` (required) and `branch` (a Branch id, optional); scope as the query's."""
-    period = period_input(request.require("period"), "period")
-    branch_id = optional_global_id(request.params.get("branch"), "Branch", "branch")
     deps = request.deps
+    period = period_input(request.require("period"), today=local_date(deps.clock()))
+    branch_id = optional_global_id(request.params.get("branch"), "Branch", "branch")
     async with deps.sessionmaker() as db:
         result = await dashboard(
             db,
@@ -198,4 +198,4 @@ async def export_dashboard(request: ExportRequest) -> ExportFile:
         )
     unit = result.branch.name if result.branch else "全县"
     workbook = sheets_workbook(dashboard_sheets(result, unit))
-    return ExportFile(f"数据分析_{unit}_{period}.xlsx", workbook)
+    return ExportFile(f"数据分析_{unit}_{period.file_part}.xlsx", workbook)

@@ -37,8 +37,8 @@ COMPLETENESS_COLUMNS = (
 async def export_ledger(request: ExportRequest) -> ExportFile:
     """The entries of one branch (not its subtree) dated in the period, and its completeness."""
     branch_id = id_parameter(request.require("branch"), "Branch", "branch")
-    period = period_input(request.require("period"))
     deps = request.deps
+    period = period_input(request.require("period"), today=local_date(deps.clock()))
     async with deps.sessionmaker() as db:
         branch = await get_branch(db, branch_id, "branch")
         if not scope_of(request.viewer).covers(branch.id, branch.path):
@@ -91,4 +91,4 @@ async def export_ledger(request: ExportRequest) -> ExportFile:
             for index, item in enumerate(status[branch.id], start=1)
         ),
     )
-    return ExportFile(f"{branch.name}-{period}-电子台账.xlsx", workbook)
+    return ExportFile(f"{branch.name}-{period.file_part}-电子台账.xlsx", workbook)

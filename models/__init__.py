@@ -17,7 +17,7 @@ from models.directive import (
     DirectiveStatus,
     RecipientStatus,
 )
-from models.education import EducationActivity, EducationActivityType
+from models.education import EducationActivity, EducationActivityType, EducationBase
 from models.ledger import (
     LedgerAttachment,
     LedgerEntry,
@@ -85,6 +85,7 @@ __all__ = [
     "DirectiveStatus",
     "EducationActivity",
     "EducationActivityType",
+    "EducationBase",
     "FindingStatus",
     "HonourLevel",
     "HotlineCategory",

@@ -35,8 +35,25 @@ EDUCATION_ACTIVITY_TYPE_LABELS = {
 }
 
 
+class EducationBase(Base):
+    """A party-building education base (党建教育基地): where education activities are held. The
+    county's is 玫警初心党建教育基地, 615 m²."""
+
+    __tablename__ = "education_base"
+    __table_args__ = (CheckConstraint("area_m2 > 0", name="area_m2_positive"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # Floor area in square metres.
+    area_m2: Mapped[int]
+    address: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class EducationActivity(Base):
-    """One activity at the base, organised by a branch, with how many people attended."""
+    """One activity at a base, organised by a branch, with how many people attended."""
 
     __tablename__ = "education_activity"
     __table_args__ = (
@@ -47,6 +64,8 @@ class EducationActivity(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branch.id"))
+    # The base it was held at; None for activities recorded before bases were kept.
+    base_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("education_base.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     held_on: Mapped[date] = mapped_column(index=True)
     type: Mapped[EducationActivityType] = mapped_column(str_enum(EducationActivityType))

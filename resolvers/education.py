@@ -1,8 +1,11 @@
-"""The party-building education base (党建教育基地, 615 m²): activities and their audience.
+"""The party-building education base (党建教育基地, 615 m²): the bases, the activities held at
+them and their audience.
 
-Reads follow the field records' scope (access/scope.py): admins and inspectors see every
-activity, a secretary their subtree's, an officer their branch's. Secretaries record the
-activities of their subtree, admins any.
+A base (name, floor area, address) is public within the bureau: everyone signed in reads it.
+Activity reads follow the field records' scope (access/scope.py): admins and inspectors see
+every activity, a secretary their subtree's, an officer their branch's. Secretaries record the
+activities of their subtree, admins any; an activity is held at a base (the county's only one
+when none is named).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from access.scope import scope_of
 from access.viewer import Viewer
 from core.clock import Clock
 from core.ids import new_id
-from models import Branch, EducationActivity, EducationActivityType
+from models import Branch, EducationActivity, EducationActivityType, EducationBase
 from resolvers.branch import get_branch
 from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import local_date
@@ -39,6 +42,7 @@ class ActivityFilter:
     types: Sequence[EducationActivityType] = field(default_factory=tuple)
     branch_id: uuid.UUID | None = None
     subtree_of: uuid.UUID | None = None
+    base_id: uuid.UUID | None = None
 
 
 def _filtered(query: Select[Any], viewer: Viewer, flt: ActivityFilter) -> Select[Any]:
@@ -51,6 +55,8 @@ def _filtered(query: Select[Any], viewer: Viewer, flt: ActivityFilter) -> Select
         query = query.where(EducationActivity.type.in_(list(flt.types)))
     if flt.branch_id is not None:
         query = query.where(EducationActivity.branch_id == flt.branch_id)
+    if flt.base_id is not None:
+        query = query.where(EducationActivity.base_id == flt.base_id)
     if flt.subtree_of is not None:
         root_path = select(Branch.path).where(Branch.id == flt.subtree_of).scalar_subquery()
         subtree = select(Branch.id).where(Branch.path.startswith(root_path))
@@ -93,6 +99,39 @@ async def get_activity(
         query.where(EducationActivity.id == activity_id)
     )
     return row
+
+
+# --- bases --------------------------------------------------------------------------------------
+
+
+async def list_bases(db: AsyncSession) -> list[EducationBase]:
+    """Every education base, by name (a county has one or a few)."""
+    return list((await db.scalars(select(EducationBase).order_by(EducationBase.name))).all())
+
+
+async def get_base(db: AsyncSession, base_id: uuid.UUID) -> EducationBase | None:
+    """One base, or None when there is no such base."""
+    return await db.get(EducationBase, base_id)
+
+
+async def bases_by_id(db: AsyncSession, ids: Sequence[uuid.UUID]) -> list[EducationBase | None]:
+    """Batch load for DataLoaders: one statement, results in key order."""
+    rows = await db.scalars(select(EducationBase).where(EducationBase.id.in_(ids)))
+    found = {b.id: b for b in rows.all()}
+    return [found.get(i) for i in ids]
+
+
+async def _base_for(
+    db: AsyncSession, errors: Collector, base_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    """The base an activity is held at: the one named, or the only base there is (None when
+    there is none, or several and none was named)."""
+    if base_id is not None:
+        if await db.get(EducationBase, base_id) is None:
+            errors.add("baseId", "教育基地不存在 (education base not found)", ErrorCode.NOT_FOUND)
+        return base_id
+    only = (await db.scalars(select(EducationBase.id).limit(2))).all()
+    return only[0] if len(only) == 1 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,17 +249,20 @@ def _check_fields(errors: Collector, data: Mapping[str, Any], today: date) -> di
 async def create_activity(
     db: AsyncSession, viewer: Viewer, clock: Clock, data: Mapping[str, Any]
 ) -> EducationActivity:
-    """Records an activity organised by `branch_id` (its secretary, or an admin)."""
+    """Records an activity organised by `branch_id` (its secretary, or an admin), held at
+    `base_id` (default: the county's only base)."""
     viewer.require_writer()
     branch = await get_branch(db, data["branch_id"], "branchId")
     viewer.require_covers(branch.path)
     errors = Collector()
     fields = _check_fields(errors, {"notes": None, **data}, local_date(clock()))
+    base_id = await _base_for(db, errors, data.get("base_id"))
     errors.raise_if_any()
     now = clock()
     activity = EducationActivity(
         id=new_id(),
         branch_id=branch.id,
+        base_id=base_id,
         created_by=viewer.account_id,
         created_at=now,
         updated_at=now,
@@ -259,6 +301,8 @@ async def update_activity(
         branch = await get_branch(db, changes["branch_id"], "branchId")
         viewer.require_covers(branch.path)
         fields["branch_id"] = branch.id
+    if changes.get("base_id") is not None:
+        fields["base_id"] = await _base_for(db, errors, changes["base_id"])
     errors.raise_if_any()
     for key, value in fields.items():
         setattr(activity, key, value)

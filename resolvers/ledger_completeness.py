@@ -108,6 +108,8 @@ def due_sub_periods(frequency: LedgerFrequency, period: Period) -> list[Period]:
     kind = FREQUENCY_KIND.get(frequency)
     if kind is None:
         return []
+    if period.is_span:
+        return period.ending_within(kind)
     if kind.months <= period.kind.months:
         return period.sub_periods(kind)
     enclosing = Period.containing(kind, period.end)

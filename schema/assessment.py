@@ -39,7 +39,11 @@ PeriodKindEnum = strawberry.enum(
     PeriodKind, name="PeriodKind", description="月度 · 季度 · 年度 (month, quarter, year)"
 )
 PeriodArgument = Annotated[
-    str, strawberry.argument(description='A year "2026", quarter "2026-Q2" or month "2026-05".')
+    str,
+    strawberry.argument(
+        description='A year "2026", quarter "2026-Q2", month "2026-05", or an ISO 8601 duration '
+        '"P12M" for the window ending today.'
+    ),
 ]
 
 
@@ -265,7 +269,7 @@ class AssessmentQuery:
     async def assessment(
         self, info: Info, period: PeriodArgument, branch_id: strawberry.ID
     ) -> BranchAssessment:
-        parsed = period_input(period)
+        parsed = period_input(period, today=local_date(info.context.clock()))
         raw_branch = from_global_id(branch_id, "Branch", "branchId")
         ctx = info.context
 
@@ -288,7 +292,7 @@ class AssessmentQuery:
     async def assessment_ranking(
         self, info: Info, period: PeriodArgument, branch_id: strawberry.ID | None = None
     ) -> AssessmentRanking:
-        parsed = period_input(period)
+        parsed = period_input(period, today=local_date(info.context.clock()))
         subtree = optional_global_id(branch_id, "Branch", "branchId")
         ctx = info.context
 

@@ -26,6 +26,7 @@ from models import (
     Directive,
     DirectiveProgress,
     DirectiveRecipient,
+    EducationBase,
     LedgerAttachment,
     LedgerEntry,
     LedgerItem,
@@ -37,6 +38,7 @@ from models import (
 from resolvers import branch as branch_ops
 from resolvers import care as care_ops
 from resolvers import directive as directive_ops
+from resolvers import education as education_ops
 from resolvers import ledger as ledger_ops
 from resolvers import member as member_ops
 from resolvers import study as study_ops
@@ -147,6 +149,7 @@ class Loaders:
     study_group_members: DataLoader[uuid.UUID, list[MemberRecord]]
     directives: DirectiveLoaders
     hotline_notes: DataLoader[uuid.UUID, list[NoteRecord]]
+    education_base: DataLoader[uuid.UUID, EducationBase | None]
     supervision: SupervisionLoaders
     # Keyed by (collection key, document id): field records of every synced collection.
     competing_versions: DataLoader[tuple[str, str], list[CompetingVersion]]
@@ -185,6 +188,7 @@ class Loaders:
             study_group_members=_loader(sessionmaker, scoped(study_ops.members_by_group_id)),
             directives=DirectiveLoaders.build(sessionmaker, scoped),
             hotline_notes=_loader(sessionmaker, care_ops.notes_by_request_id),
+            education_base=_loader(sessionmaker, education_ops.bases_by_id),
             supervision=SupervisionLoaders.build(sessionmaker, scoped),
             competing_versions=_loader(
                 sessionmaker, scoped(sync_admin_ops.competing_versions_by_document)

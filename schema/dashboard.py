@@ -23,7 +23,7 @@ from models import (
     VisitCategory,
 )
 from resolvers import dashboard as ops
-from resolvers.period import period_input
+from resolvers.period import local_date, period_input
 from schema.branch import Branch, BranchKindEnum, HonourLevelEnum
 from schema.context import Info
 from schema.education import EducationActivityTypeEnum
@@ -509,19 +509,25 @@ class Dashboard:
 class DashboardQuery:
     @strawberry.field(
         description=(
-            "数据分析 for a period (2026, 2026-Q2, 2026-05) and a subtree (default: all you may "
+            "数据分析 for a period (2026, 2026-Q2, 2026-05, or an ISO 8601 duration such as P12M "
+            "for the window ending today) and a subtree (default: all you may "
             "see; a secretary's own branch, an officer's branch), beside the same period last year."
         )
     )
     async def dashboard(
         self,
         info: Info,
-        period: Annotated[str, strawberry.argument(description="2026, 2026-Q2 or 2026-05.")],
+        period: Annotated[
+            str,
+            strawberry.argument(
+                description="2026, 2026-Q2, 2026-05, or P12M (the window ending today)."
+            ),
+        ],
         branch_id: strawberry.ID | None = None,
     ) -> Dashboard:
-        parsed = period_input(period)
-        raw_branch = optional_global_id(branch_id, "Branch", "branchId")
         ctx = info.context
+        parsed = period_input(period, today=local_date(ctx.clock()))
+        raw_branch = optional_global_id(branch_id, "Branch", "branchId")
 
         async def run(db: AsyncSession, viewer: Viewer) -> ops.DashboardScope:
             return await ops.dashboard_scope(

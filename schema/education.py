@@ -1,4 +1,5 @@
-"""GraphQL surface of the education base (党建教育基地): activities and their totals."""
+"""GraphQL surface of the education base (党建教育基地): the bases, the activities held at them
+and their totals."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from access.errors import from_global_id, optional_global_id
 from access.viewer import Viewer
 from models import EducationActivity as EducationActivityRow
 from models import EducationActivityType
+from models import EducationBase as EducationBaseRow
 from resolvers import education as ops
 from resolvers.education import ActivityCount, ActivityFilter
-from resolvers.period import period_input
+from resolvers.period import Period, local_date, period_input
 from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
@@ -29,11 +31,53 @@ EducationActivityTypeEnum = strawberry.enum(
 )
 PeriodArgument = Annotated[
     str | None,
-    strawberry.argument(description='A year "2026", quarter "2026-Q2" or month "2026-05".'),
+    strawberry.argument(
+        description='A year "2026", quarter "2026-Q2", month "2026-05", or an ISO 8601 duration '
+        '"P12M" for the window ending today.'
+    ),
 ]
 
 
-@strawberry.type(description="An activity at the party-building education base (615 m²).")
+@strawberry.type(
+    description="党建教育基地: a party-building education base (the county's: 615 m²)."
+)
+class EducationBase(Node):
+    name: str
+    area_m2: int = strawberry.field(description="Floor area in square metres.")
+    address: str
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, row: EducationBaseRow) -> EducationBase:
+        return cls(
+            id=to_global_id("EducationBase", row.id),
+            name=row.name,
+            area_m2=row.area_m2,
+            address=row.address,
+            description=row.description,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @strawberry.field(
+        description="Activities held at the base and their audience in a period (all time when "
+        "none is given), among those you may read."
+    )
+    async def totals(self, info: Info, period: PeriodArgument = None) -> EducationCount:
+        base_id = from_global_id(self.id, "EducationBase", "id")
+        parsed = _period(info, period)
+        flt = ActivityFilter(
+            since=parsed.start if parsed else None,
+            until=parsed.end_exclusive if parsed else None,
+            base_id=base_id,
+        )
+        totals = await read(info, lambda db, viewer: ops.activity_totals(db, viewer, flt))
+        return _count(totals.total)
+
+
+@strawberry.type(description="An activity at a party-building education base.")
 class EducationActivity(Node):
     title: str
     held_on: date
@@ -66,6 +110,13 @@ class EducationActivity(Node):
         assert row is not None, "an activity's branch is a foreign key"
         return Branch.from_model(row)
 
+    @strawberry.field(description="The base it was held at (null for records from before bases).")
+    async def base(self, info: Info) -> EducationBase | None:
+        if self._row.base_id is None:
+            return None
+        row = await info.context.loaders.education_base.load(self._row.base_id)
+        return EducationBase.from_model(row) if row else None
+
 
 @strawberry.type
 class EducationCount:
@@ -97,19 +148,26 @@ class EducationTotals:
 
 
 def _filter(
+    info: Info,
     period: str | None,
     types: list[EducationActivityType] | None,
     branch_id: strawberry.ID | None,
     subtree_of: strawberry.ID | None,
+    base_id: strawberry.ID | None = None,
 ) -> ActivityFilter:
-    parsed = period_input(period) if period is not None else None
+    parsed = _period(info, period)
     return ActivityFilter(
         since=parsed.start if parsed else None,
         until=parsed.end_exclusive if parsed else None,
         types=tuple(types or ()),
         branch_id=optional_global_id(branch_id, "Branch", "branchId"),
         subtree_of=optional_global_id(subtree_of, "Branch", "subtreeOf"),
+        base_id=optional_global_id(base_id, "EducationBase", "baseId"),
     )
+
+
+def _period(info: Info, text: str | None) -> Period | None:
+    return None if text is None else period_input(text, today=local_date(info.context.clock()))
 
 
 def _count(value: ActivityCount) -> EducationCount:
@@ -118,6 +176,19 @@ def _count(value: ActivityCount) -> EducationCount:
 
 @strawberry.type
 class EducationQuery:
+    @strawberry.field(
+        description="党建教育基地: the education bases, by name (everyone signed in)."
+    )
+    async def education_bases(self, info: Info) -> list[EducationBase]:
+        rows = await read(info, lambda db, _: ops.list_bases(db))
+        return [EducationBase.from_model(r) for r in rows]
+
+    @strawberry.field(description="One education base; null when there is none with this id.")
+    async def education_base(self, info: Info, id: strawberry.ID) -> EducationBase | None:
+        base_id = from_global_id(id, "EducationBase", "id")
+        row = await read(info, lambda db, _: ops.get_base(db, base_id))
+        return EducationBase.from_model(row) if row else None
+
     @strawberry.field(description="Education-base activities you may see, newest first.")
     async def education_activities(
         self,
@@ -128,9 +199,10 @@ class EducationQuery:
         types: list[EducationActivityType] | None = None,
         branch_id: strawberry.ID | None = None,
         subtree_of: strawberry.ID | None = None,
+        base_id: strawberry.ID | None = None,
     ) -> Connection[EducationActivity]:
         request = page_of(info, first, after)
-        flt = _filter(period, types, branch_id, subtree_of)
+        flt = _filter(info, period, types, branch_id, subtree_of, base_id)
         page = await read(info, lambda db, viewer: ops.list_activities(db, viewer, flt, request))
         return connection_from_page(
             page,
@@ -146,11 +218,13 @@ class EducationQuery:
         types: list[EducationActivityType] | None = None,
         branch_id: strawberry.ID | None = None,
         subtree_of: strawberry.ID | None = None,
+        base_id: strawberry.ID | None = None,
     ) -> EducationTotals:
-        flt = _filter(period, types, branch_id, subtree_of)
+        flt = _filter(info, period, types, branch_id, subtree_of, base_id)
+        parsed = _period(info, period)
         totals = await read(info, lambda db, viewer: ops.activity_totals(db, viewer, flt))
         return EducationTotals(
-            period=str(period_input(period)) if period is not None else None,
+            period=None if parsed is None else str(parsed),
             total=_count(totals.total),
             by_type=[
                 EducationTypeCount(
@@ -176,6 +250,9 @@ class CreateEducationActivityInput:
     type: EducationActivityType
     audience_count: int
     notes: str | None = None
+    base_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The base it was held at; default: the county's only base."
+    )
 
 
 @strawberry.input(description="Only the fields given change.")
@@ -187,6 +264,7 @@ class UpdateEducationActivityInput:
     type: EducationActivityType | None = strawberry.UNSET
     audience_count: int | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
+    base_id: strawberry.ID | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -221,6 +299,7 @@ class EducationMutation:
         async def run(db: AsyncSession, viewer: Viewer) -> EducationActivityPayload:
             data = strawberry.asdict(input)
             data["branch_id"] = from_global_id(input.branch_id, "Branch", "branchId")
+            data["base_id"] = optional_global_id(input.base_id, "EducationBase", "baseId")
             row = await ops.create_activity(db, viewer, info.context.clock, data)
             return EducationActivityPayload(activity=EducationActivity.from_model(row))
 
@@ -240,6 +319,8 @@ class EducationMutation:
                     changes["branch_id"] = None
                 else:
                     changes["branch_id"] = from_global_id(input.branch_id, "Branch", "branchId")
+            if "base_id" in changes:
+                changes["base_id"] = optional_global_id(input.base_id, "EducationBase", "baseId")
             row = await ops.update_activity(db, viewer, info.context.clock, activity_id, changes)
             return EducationActivityPayload(activity=EducationActivity.from_model(row))
 
@@ -265,4 +346,10 @@ async def _activity_node(info: Info, activity_id: uuid.UUID) -> EducationActivit
     return EducationActivity.from_model(row) if row else None
 
 
+async def _base_node(info: Info, base_id: uuid.UUID) -> EducationBase | None:
+    row = await read(info, lambda db, _: ops.get_base(db, base_id))
+    return EducationBase.from_model(row) if row else None
+
+
 register_node("EducationActivity", EducationActivity, _activity_node)
+register_node("EducationBase", EducationBase, _base_node)

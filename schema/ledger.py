@@ -227,8 +227,8 @@ class LedgerCompleteness:
         )
 
 
-def _period(text: str | None) -> Period | None:
-    return None if text is None else period_input(text)
+def _period(info: Info, text: str | None) -> Period | None:
+    return None if text is None else period_input(text, today=local_date(info.context.clock()))
 
 
 @strawberry.type
@@ -248,7 +248,10 @@ class LedgerQuery:
         subtree_of: strawberry.ID | None = None,
         item_codes: list[str] | None = None,
         period: Annotated[
-            str | None, strawberry.argument(description="2026, 2026-Q2 or 2026-05.")
+            str | None,
+            strawberry.argument(
+                description="2026, 2026-Q2, 2026-05, or P12M (the window ending today)."
+            ),
         ] = None,
     ) -> Connection[LedgerEntry]:
         request = page_of(info, first, after)
@@ -256,7 +259,7 @@ class LedgerQuery:
             branch_id=optional_global_id(branch_id, "Branch", "branchId"),
             subtree_of=optional_global_id(subtree_of, "Branch", "subtreeOf"),
             item_codes=tuple(item_codes or ()),
-            period=_period(period),
+            period=_period(info, period),
         )
 
         async def run(db: AsyncSession, viewer: Viewer) -> Page[LedgerEntryRow]:
@@ -282,11 +285,16 @@ class LedgerQuery:
         self,
         info: Info,
         branch_id: strawberry.ID,
-        period: Annotated[str, strawberry.argument(description="2026, 2026-Q2 or 2026-05.")],
+        period: Annotated[
+            str,
+            strawberry.argument(
+                description="2026, 2026-Q2, 2026-05, or P12M (the window ending today)."
+            ),
+        ],
     ) -> LedgerCompleteness:
         raw_branch = from_global_id(branch_id, "Branch", "branchId")
-        parsed = period_input(period)
         ctx = info.context
+        parsed = period_input(period, today=local_date(ctx.clock()))
 
         async def run(db: AsyncSession, viewer: Viewer) -> LedgerCompleteness:
             branch = await get_branch(db, raw_branch, "branchId")

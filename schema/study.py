@@ -15,7 +15,7 @@ from models import StudyForm
 from models import StudyGroup as StudyGroupRow
 from models import StudyRecord as StudyRecordRow
 from resolvers import study as ops
-from resolvers.period import period_input
+from resolvers.period import local_date, period_input
 from resolvers.study import StudyFilter
 from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
@@ -110,7 +110,10 @@ class StudyQuery:
         subtree_of: strawberry.ID | None = None,
         form: list[StudyForm] | None = None,
         period: Annotated[
-            str | None, strawberry.argument(description="2026, 2026-Q2 or 2026-05.")
+            str | None,
+            strawberry.argument(
+                description="2026, 2026-Q2, 2026-05, or P12M (the window ending today)."
+            ),
         ] = None,
     ) -> Connection[StudyRecord]:
         request = page_of(info, first, after)
@@ -118,7 +121,9 @@ class StudyQuery:
             branch_id=optional_global_id(branch_id, "Branch", "branchId"),
             subtree_of=optional_global_id(subtree_of, "Branch", "subtreeOf"),
             forms=tuple(form or ()),
-            period=None if period is None else period_input(period),
+            period=None
+            if period is None
+            else period_input(period, today=local_date(info.context.clock())),
         )
         page = await read(info, lambda db, viewer: ops.list_study_records(db, viewer, flt, request))
         return connection_from_page(

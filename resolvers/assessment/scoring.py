@@ -116,7 +116,7 @@ def _count_base(
     target = float(item.params.get("target") or 0)
     scale = PERIOD_SCALES.get(str(item.params.get("period_scale")))
     if scale is not None:
-        target = target * period.kind.months / scale.months
+        target = target * period.months / scale.months
     if target <= 0:
         return _not_applicable(item, "目标为 0")
     if item.params.get("per") == "member":

@@ -1,4 +1,4 @@
-"""The demo's brand matrix, education-base year and hotline, read back through the API: the
+"""The demo's brand matrix, the education base's recent year and hotline, read back through the API: the
 article's figures (32 brands, 200+ activities, 7,000+ visitors) come from real queries."""
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from core.settings import Settings
 from demo.brand_care import ACTIVITIES, AUDIENCE, build_brand_care
 from demo.county import build_county
 from demo.seed import SeedReport
+from demo.timeline import timeline
 from tests.conftest import Api
 
 FIGURES = """{
-  educationTotals(period: "2026") { total { activities audience } byType { type activities } }
+  educationTotals(period: "P12M") { total { activities audience } byType { type activities } }
   brandMatrix { completeCount criteria { name } rows { brandName complete metCount honours { total } } }
 }"""
 CODES = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
@@ -63,7 +64,7 @@ def test_demo_brand_and_education_data_are_deterministic() -> None:
         county = build_county(now)
         names = {b["id"]: b["name"] for b in county.branches}
         criteria = {code: uuid.uuid5(uuid.NAMESPACE_URL, code) for code in CODES}
-        data = build_brand_care(county, criteria, now)
+        data = build_brand_care(county, criteria, timeline(now), uuid.UUID(int=615))
         return [
             (names[a["branch_id"]], a["held_on"], a["type"], a["audience_count"], a["title"])
             for a in data.activities

@@ -1,6 +1,6 @@
-"""The demo county's people are plausible and follow the rules the resolvers enforce; its year
-(2026) of field records is valid sync data adding up to the article's figures, beside a quieter
-2025 drawn by the same generator."""
+"""The demo county's people are plausible and follow the rules the resolvers enforce; its recent
+year of field records (the twelve months ending with the seed's day) is valid sync data adding
+up to the article's figures, beside a quieter year before it drawn by the same generator."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from demo.records import (
     build_field_years,
     happened_at,
 )
+from demo.timeline import Timeline, timeline
 from models import (
     BranchKind,
     PartyStatus,
@@ -155,24 +156,29 @@ def test_task_units_draw_from_several_branches(county: County) -> None:
 
 
 @pytest.fixture(scope="module")
-def year(county: County) -> FieldYear:
-    return build_field_year(county)
+def when() -> Timeline:
+    return timeline(NOW)
 
 
-def test_field_year_is_deterministic(county: County, year: FieldYear) -> None:
-    again = build_field_year(county)
+@pytest.fixture(scope="module")
+def year(county: County, when: Timeline) -> FieldYear:
+    return build_field_year(county, when)
+
+
+def test_field_year_is_deterministic(county: County, when: Timeline, year: FieldYear) -> None:
+    again = build_field_year(county, when)
     assert again.visits == year.visits
     assert again.patrols == year.patrols
     assert again.service_actions == year.service_actions
 
 
-def test_field_year_documents_pass_the_sync_validation(year: FieldYear) -> None:
+def test_field_year_documents_pass_the_sync_validation(when: Timeline, year: FieldYear) -> None:
     for collection, documents in year.by_collection():
         ids = [d["id"] for d in documents]
         assert len(set(ids)) == len(ids), collection.name
         for document in documents:
             assert collection.validate(document) == [], (collection.name, document)
-            assert happened_at(document).startswith("2026-")
+            assert when.recent.contains(datetime.fromisoformat(happened_at(document)).date())
             assert happened_at(document).endswith("+08:00")
 
 
@@ -240,41 +246,44 @@ def test_patrols_and_actions_carry_people_and_tracks(year: FieldYear) -> None:
     assert members > 0 and volunteers > 0
 
 
-# --- the quieter 2025 beside it -------------------------------------------------------------
+# --- the quieter year before it ---------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def years(county: County) -> list[FieldYear]:
-    return build_field_years(county)
+def years(county: County, when: Timeline) -> list[FieldYear]:
+    return build_field_years(county, when)
 
 
-def test_field_years_draw_2026_exactly_as_it_is_drawn_alone(
+def test_field_years_draw_the_recent_year_exactly_as_it_is_drawn_alone(
     year: FieldYear, years: list[FieldYear]
 ) -> None:
-    assert [shape.year for shape in FIELD_YEARS] == [2025, 2026]
+    assert [shape.recent for shape in FIELD_YEARS] == [False, True]
     this_year = years[-1]
     assert this_year.visits == year.visits
     assert this_year.patrols == year.patrols
     assert this_year.service_actions == year.service_actions
 
 
-def test_every_field_year_is_valid_sync_data_within_its_year(years: list[FieldYear]) -> None:
+def test_every_field_year_is_valid_sync_data_within_its_year(
+    when: Timeline, years: list[FieldYear]
+) -> None:
     ids: list[JSON] = []
     for shape, built in zip(FIELD_YEARS, years, strict=True):
+        window = when.recent if shape.recent else when.earlier
         for collection, documents in built.by_collection():
             ids += [d["id"] for d in documents]
             for document in documents:
                 assert collection.validate(document) == [], (collection.name, document)
-                assert happened_at(document).startswith(f"{shape.year}-")
+                assert window.contains(datetime.fromisoformat(happened_at(document)).date())
         actions = built.service_actions
         assert sum(int(str(a["difficultiesSolved"])) for a in actions) == shape.difficulties_solved
         assert sum(int(str(a["bannersReceived"])) for a in actions) == shape.banners_received
         assert sum(bool(v["deleted"]) for v in built.visits) == shape.deleted_visits
         assert {a["type"] for a in actions} == {t.value for t in ServiceActionType}
-    assert len(set(ids)) == len(ids)  # no document of 2025 shares an id with one of 2026
+    assert len(set(ids)) == len(ids)  # no document of one year shares an id with the other's
 
 
-def test_2025_is_a_quieter_year_with_every_case_settled(years: list[FieldYear]) -> None:
+def test_the_earlier_year_is_quieter_with_every_case_settled(years: list[FieldYear]) -> None:
     last, this = years
 
     def live(documents: list[dict[str, JSON]]) -> int:

@@ -21,7 +21,7 @@ from tests.conftest import Api
 
 ARTICLE = """
 query {
-  dashboard(period: "2026") {
+  dashboard(period: "P12M") {
     partyBranches
     members { total }
     education { activities { value previous change } audience { value previous change } }
@@ -56,7 +56,7 @@ async def test_demo_dashboard_reproduces_the_articles_figures(
 
     ledger = d["ledger"]
     assert ledger["branches"] == 32
-    # Most branches keep their ledgers, a few have gaps; 2025 was kept less well.
+    # Most branches keep their ledgers, a few have gaps; the year before was kept less well.
     assert 0.85 < ledger["rate"]["value"] < 0.99
     assert ledger["rate"]["previous"] < ledger["rate"]["value"]
     assert ledger["late"]["value"] > 0 and ledger["missing"]["value"] > 0
@@ -79,7 +79,7 @@ async def test_demo_dashboard_reproduces_the_articles_figures(
 
 FIELD_RECORDS = """
 query($branchId: ID) {
-  dashboard(period: "2026", branchId: $branchId) {
+  dashboard(period: "P12M", branchId: $branchId) {
     previousPeriod
     fieldRecords {
       visits { value previous change }
@@ -94,7 +94,7 @@ query($branchId: ID) {
 }"""
 
 
-async def test_demo_dashboard_compares_2026s_field_records_with_a_quieter_2025(
+async def test_demo_dashboard_compares_the_last_twelve_months_with_a_quieter_year_before(
     seeded_demo: SeedReport,
     sessionmaker: Sessionmaker,
     settings: Settings,
@@ -103,9 +103,11 @@ async def test_demo_dashboard_compares_2026s_field_records_with_a_quieter_2025(
 ) -> None:
     token = await api.login("admin", settings.demo_password)
     d = (await api(FIELD_RECORDS, token=token))["data"]["dashboard"]
-    assert d["previousPeriod"] == "2025"
+    # The seed's clock reads 28 November 2026: P12M is 29 November 2025 to that day.
+    assert d["previousPeriod"] == "2024-11-29/2025-11-28"
     field = d["fieldRecords"]
-    # 2026 stays the article's year; 2025 had less of everything the article says grew.
+    # The last twelve months are the article's year; the year before had less of everything
+    # the article says grew.
     assert field["visits"]["value"] == 1678
     assert field["nightPatrols"]["value"] == 380
     assert d["difficultiesSolved"]["value"] == 356
@@ -120,11 +122,11 @@ async def test_demo_dashboard_compares_2026s_field_records_with_a_quieter_2025(
     ):
         assert 0 < figure["previous"] < figure["value"]
         assert figure["change"] is not None and figure["change"] > 0
-    # Every month of 2025 has records to compare with, not only a part of the year.
+    # Every month of the year before has records to compare with, not only a part of it.
     assert all(m["visits"]["previous"] > 0 for m in field["byMonth"])
     assert all(m["serviceActions"]["previous"] > 0 for m in field["byMonth"])
 
-    # A secretary opening the demo sees their own branch's 2025 too.
+    # A secretary opening the demo sees their own branch's year before too.
     secretary = await api.login("secretary.meigui", settings.demo_password)
     mine = (await api(FIELD_RECORDS, token=secretary))["data"]["dashboard"]["fieldRecords"]
     for figure in (mine["visits"], mine["patrols"], mine["serviceActions"]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from core.security import verify_password
 from core.settings import Settings
 from demo.records import LAST_YEAR
 from demo.seed import SEED_STEPS, SeedRefused, SeedReport, seed_demo
+from demo.timeline import timeline
 from models import (
     Account,
     Base,
@@ -35,6 +36,7 @@ from models import (
     Visit,
 )
 from models.service_action import SIX_ACTIONS
+from resolvers.period import day_start
 from tests.conftest import Api, Builders
 
 NAMED_UNITS = {
@@ -262,8 +264,9 @@ async def test_seed_adds_a_year_that_adds_up_to_the_article(
     report = seeded_demo
     async with sessionmaker() as db:
         live = ServiceAction.deleted.is_(False)
-        in_2026 = ServiceAction.happened_at.between(
-            datetime(2025, 12, 31, 16, tzinfo=UTC), datetime(2026, 12, 31, 16, tzinfo=UTC)
+        recent = timeline(clock()).recent  # the twelve months ending with the seed's day
+        in_recent_year = ServiceAction.happened_at.between(
+            day_start(recent.start), day_start(recent.end_exclusive)
         )
         solved, banners, types = (
             await db.execute(
@@ -271,7 +274,7 @@ async def test_seed_adds_a_year_that_adds_up_to_the_article(
                     func.sum(ServiceAction.difficulties_solved),
                     func.sum(ServiceAction.banners_received),
                     func.count(distinct(ServiceAction.type)),
-                ).where(live, in_2026)
+                ).where(live, in_recent_year)
             )
         ).one()
         assert (solved, banners) == (356, 96)  # 解决群众困难350余起,收到锦旗96面
@@ -327,17 +330,21 @@ async def test_admin_pulls_the_seeded_years_oldest_first_and_a_new_push_stamps_a
         report.patrols,
         report.service_actions,
     )
-    for year, solved, banners in (
-        (2025, LAST_YEAR.difficulties_solved, LAST_YEAR.banners_received),
-        (2026, 356, 96),
+    when = timeline(clock())
+
+    def day(text: str) -> date:
+        return datetime.fromisoformat(text).date()
+
+    for window, solved, banners in (
+        (when.earlier, LAST_YEAR.difficulties_solved, LAST_YEAR.banners_received),
+        (when.recent, 356, 96),
     ):
-        of_year = [a for a in actions if not a["deleted"] and a["happenedAt"][:4] == str(year)]
+        of_year = [a for a in actions if not a["deleted"] and window.contains(day(a["happenedAt"]))]
         assert sum(a["difficultiesSolved"] for a in of_year) == solved
         assert sum(a["bannersReceived"] for a in of_year) == banners
-    # The stamps follow the moments recorded: a fresh phone gets 2025 before 2026.
-    assert visits[0]["visitedAt"].startswith("2025-") and visits[-1]["visitedAt"].startswith(
-        "2026-"
-    )
+    # The stamps follow the moments recorded: a fresh phone gets the earlier year first.
+    assert when.earlier.contains(day(visits[0]["visitedAt"]))
+    assert when.recent.contains(day(visits[-1]["visitedAt"]))
     assert [v["visitedAt"] for v in visits] == sorted(v["visitedAt"] for v in visits)
     assert {a["type"] for a in actions} >= {t.value for t in SIX_ACTIONS}
     assert sum(v["deleted"] for v in visits) > 0  # tombstones reach a fresh phone too

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from core.db import Sessionmaker, writing
 from core.settings import Settings
-from models import Branch, EducationActivity, EducationActivityType
+from models import Branch, EducationActivity, EducationActivityType, EducationBase
 from schema.node import to_global_id
 from tests.conftest import Api, Builders, World
 from tests.schema.test_statement_count import counting
@@ -207,3 +207,60 @@ async def test_node_refetches_an_activity_within_scope(
     assert (await api(query, variables, token=admin))["data"]["node"] == {"audienceCount": 50}
     secretary = await api.login("secretary.meigui")
     assert (await api(query, variables, token=secretary))["data"]["node"] is None
+
+
+CREATE_AT_BASE = """mutation($input: CreateEducationActivityInput!) {
+  createEducationActivity(input: $input) {
+    __typename
+    ... on EducationActivityPayload { activity { base { name areaM2 address } } }
+    ... on InvalidInput { errors { field code } }
+  }
+}"""
+
+
+async def add_base(make: Builders, name: str) -> uuid.UUID:
+    base_id = uuid.uuid4()
+    async with writing(make.sessionmaker) as db:
+        db.add(
+            EducationBase(
+                id=base_id,
+                name=name,
+                area_m2=615,
+                address="平阴县公安局机关院内",
+                created_at=make.clock(),
+                updated_at=make.clock(),
+            )
+        )
+    return base_id
+
+
+async def test_an_activity_is_held_at_the_only_base_unless_another_is_named(
+    api: Api, world: World, make: Builders, sessionmaker: Sessionmaker
+) -> None:
+    token = await api.login("admin")
+    await add_base(make, "党建文化阵地")
+    body = await api(CREATE_AT_BASE, activity(world.meigui), token=token)
+    held = body["data"]["createEducationActivity"]["activity"]["base"]
+    assert held == {"name": "党建文化阵地", "areaM2": 615, "address": "平阴县公安局机关院内"}
+
+    unknown = to_global_id("EducationBase", uuid.uuid4())
+    before = await stored(sessionmaker)
+    body = await api(CREATE_AT_BASE, activity(world.meigui, baseId=unknown), token=token)
+    result = body["data"]["createEducationActivity"]
+    assert result == {
+        "__typename": "InvalidInput",
+        "errors": [{"field": "baseId", "code": "NOT_FOUND"}],
+    }
+    assert await stored(sessionmaker) == before
+
+    # With two bases, one is named or none is assumed.
+    second = await add_base(make, "玫瑰派出所警史室")
+    body = await api(CREATE_AT_BASE, activity(world.meigui), token=token)
+    assert body["data"]["createEducationActivity"]["activity"]["base"] is None
+    named = activity(world.meigui, baseId=to_global_id("EducationBase", second))
+    body = await api(CREATE_AT_BASE, named, token=token)
+    assert body["data"]["createEducationActivity"]["activity"]["base"]["name"] == "玫瑰派出所警史室"
+    bases = await api("{ educationBases { name } }", token=token)
+    assert [b["name"] for b in bases["data"]["educationBases"]] == sorted(
+        ["党建文化阵地", "玫瑰派出所警史室"]
+    )
