@@ -41,6 +41,8 @@ class ReminderKind(enum.StrEnum):
     PROBATION_ENDING = "probation_ending"
     DIRECTIVE_DEADLINE = "directive_deadline"
     DIRECTIVE_UNSIGNED = "directive_unsigned"
+    DIRECTIVE_URGED = "directive_urged"
+    FINDING_DEADLINE = "finding_deadline"
 
     @property
     def label(self) -> str:
@@ -54,6 +56,8 @@ REMINDER_KIND_LABELS = {
     ReminderKind.PROBATION_ENDING: "预备期即将届满",
     ReminderKind.DIRECTIVE_DEADLINE: "指令即将到期",
     ReminderKind.DIRECTIVE_UNSIGNED: "指令未签收",
+    ReminderKind.DIRECTIVE_URGED: "指令催办",
+    ReminderKind.FINDING_DEADLINE: "抽查问题整改",
 }
 
 
@@ -107,7 +111,8 @@ class Reminder(SyncedDocument, Base):
     kind: Mapped[ReminderKind] = mapped_column(str_enum(ReminderKind))
     dedup_key: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
-    # The subject: a ledger item and sub-period, a member, or a directive recipient row.
+    # The subject: a ledger item and sub-period, a member, a directive recipient row, or a
+    # spot-check finding.
     ledger_item_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_item.id"))
     period: Mapped[str | None] = mapped_column(String(10))
     period_start: Mapped[date | None]
@@ -115,6 +120,9 @@ class Reminder(SyncedDocument, Base):
     subject_member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("member.id"))
     directive_recipient_id: Mapped[str | None] = mapped_column(
         String(DOCUMENT_ID_LENGTH), ForeignKey("directive_recipient.id"), index=True
+    )
+    spot_check_finding_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("spot_check_finding.id")
     )
     # The bureau's calendar day by which it should be answered.
     due_on: Mapped[date]
@@ -155,7 +163,12 @@ class SpotCheck(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branch.id"))
+    # The account that recorded it.
     inspector_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    # Who carried it out (督导人员), as the record names them: the inspectors' names, or by
+    # default the recording account's member name or username. Null only on checks recorded
+    # before it was kept (the migration fills those in with the username).
+    carried_out_by: Mapped[str | None] = mapped_column(String(200))
     checked_on: Mapped[date]
     period: Mapped[str] = mapped_column(String(10))
     summary: Mapped[str] = mapped_column(Text)

@@ -117,7 +117,9 @@ async def test_generating_twice_creates_no_duplicate(
 
     second = await run(sessionmaker, clock)
 
-    assert first.total_created == len(rows) == 5  # 2 due + 2 overdue + 1 activist
+    # 2 due (November's L02) + 26 overdue (L02 January-October and L01 Q1-Q3, both branches)
+    # + 1 activist.
+    assert first.total_created == len(rows) == 29
     assert (second.total_created, second.total_resolved, second.stamp) == (0, 0, None)
     assert [r.id for r in await reminders(sessionmaker)] == [r.id for r in rows]
 
@@ -125,16 +127,19 @@ async def test_generating_twice_creates_no_duplicate(
 async def test_ledger_due_soon_and_overdue_appear_and_resolve_as_time_passes(
     sessionmaker: Sessionmaker, clock: FrozenClock, ledger: LedgerItem, world: World
 ) -> None:
-    # 28 November: November's L02 ends in 2 days (due soon), October's is past its grace (7 Nov).
+    # 28 November: November's L02 ends in 2 days (due soon), October's is past its grace (7 Nov),
+    # and so is every earlier month's L02 and quarter's L01 of the year.
     result = await run(sessionmaker, clock)
     rows = await reminders(sessionmaker)
     due = of(rows, ReminderKind.LEDGER_DUE)
     overdue = of(rows, ReminderKind.LEDGER_OVERDUE)
-    assert result.created == {ReminderKind.LEDGER_DUE: 2, ReminderKind.LEDGER_OVERDUE: 2}
+    assert result.created == {ReminderKind.LEDGER_DUE: 2, ReminderKind.LEDGER_OVERDUE: 26}
     assert {(r.branch_id, r.period, r.due_on) for r in due} == {
         (b, "2026-11", date(2026, 12, 7)) for b in (world.meigui.id, world.yushan.id)
     }
-    assert {(r.period, r.due_on) for r in overdue} == {("2026-10", date(2026, 11, 14))}
+    assert {(r.period, r.due_on) for r in overdue if r.period == "2026-10"} == {
+        ("2026-10", date(2026, 11, 14))
+    }
     assert all(r.officer_id is None and r.status is ReminderStatus.OPEN for r in rows)
     assert "L02" in due[0].title
 
@@ -179,8 +184,11 @@ async def test_retired_ledger_item_reminders_lapse(
 
     result = await run(sessionmaker, clock)
 
-    assert result.resolved == {ReminderKind.LEDGER_DUE: 2, ReminderKind.LEDGER_OVERDUE: 2}
-    assert all(r.resolution is ReminderResolution.LAPSED for r in await reminders(sessionmaker))
+    # L02's November due soon, and January-October overdue, of both branches.
+    assert result.resolved == {ReminderKind.LEDGER_DUE: 2, ReminderKind.LEDGER_OVERDUE: 20}
+    retired = [r for r in await reminders(sessionmaker) if r.ledger_item_id == ledger.id]
+    assert len(retired) == 22
+    assert all(r.resolution is ReminderResolution.LAPSED for r in retired)
 
 
 async def test_member_pipeline_reminders_follow_the_anniversaries(
@@ -374,10 +382,10 @@ async def test_concurrent_generation_creates_no_duplicate(
         assert not second_task.done()
     second = await second_task
 
-    assert first.total_created == 4
+    assert first.total_created == 28  # 2 due + 26 overdue of the year (see above)
     assert second.total_created == 0
     async with sessionmaker() as db:
-        assert await db.scalar(select(func.count()).select_from(Reminder)) == 4
+        assert await db.scalar(select(func.count()).select_from(Reminder)) == 28
 
 
 async def test_generation_pins_its_dates_to_the_bureau_calendar(
