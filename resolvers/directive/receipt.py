@@ -200,7 +200,11 @@ async def close_recipient(
         )
     )
     if open_children:
-        raise StillOpen(open_children, await _names(db, open_children))
+        names = await _names(db, open_children)
+        # The refusal rolls the transaction back, which would expire the rows it carries.
+        for child in open_children:
+            db.expunge(child)
+        raise StillOpen(open_children, names)
     stamp = await next_stamp(db, now)
     await db.execute(
         update(DirectiveRecipient)

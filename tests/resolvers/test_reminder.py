@@ -175,6 +175,43 @@ async def test_ledger_due_soon_and_overdue_appear_and_resolve_as_time_passes(
     assert result.resolved == {ReminderKind.LEDGER_OVERDUE: 1}
 
 
+async def test_every_overdue_ledger_period_of_the_year_is_reminded_once(
+    sessionmaker: Sessionmaker, clock: FrozenClock, ledger: LedgerItem, world: World
+) -> None:
+    # 28 November, nothing recorded all year: every month of L02 whose deadline passed
+    # (January to October) and every quarter of L01 (Q1 to Q3) is overdue, not just October's.
+    result = await run(sessionmaker, clock)
+
+    overdue = of(
+        await reminders(sessionmaker), ReminderKind.LEDGER_OVERDUE, branch_id=world.meigui.id
+    )
+    assert sorted(r.period or "" for r in overdue) == [
+        *(f"2026-{m:02d}" for m in range(1, 11)),
+        "2026-Q1",
+        "2026-Q2",
+        "2026-Q3",
+    ]
+    assert result.created[ReminderKind.LEDGER_OVERDUE] == 26  # both branches
+    again = await run(sessionmaker, clock)
+    assert again.total_created == 0
+
+
+async def test_january_reminds_decembers_overdue_work_but_not_last_years_earlier_months(
+    sessionmaker: Sessionmaker, clock: FrozenClock, ledger: LedgerItem, world: World
+) -> None:
+    clock.advance(days=53)  # 20 January 2027: December's grace ended on 7 January
+
+    await run(sessionmaker, clock)
+
+    periods = {
+        r.period
+        for r in of(
+            await reminders(sessionmaker), ReminderKind.LEDGER_OVERDUE, branch_id=world.meigui.id
+        )
+    }
+    assert periods == {"2026-12", "2026-Q4"}
+
+
 async def test_retired_ledger_item_reminders_lapse(
     sessionmaker: Sessionmaker, clock: FrozenClock, ledger: LedgerItem
 ) -> None:
