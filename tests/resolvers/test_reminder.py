@@ -13,7 +13,9 @@ from sqlalchemy import func, select, update
 
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
+from demo.seed import SeedReport
 from models import (
+    Branch,
     Directive,
     DirectiveLevel,
     DirectivePriority,
@@ -30,7 +32,14 @@ from models import (
     ReminderResolution,
     ReminderStatus,
 )
-from resolvers.reminder import GenerationResult, ReminderRules, generate_reminders
+from resolvers.ledger_completeness import ledger_completeness
+from resolvers.period import Period, PeriodKind, local_date
+from resolvers.reminder import (
+    LEDGER_KEEPING_KINDS,
+    GenerationResult,
+    ReminderRules,
+    generate_reminders,
+)
 from tests.conftest import Builders, World, wait_until_blocked
 
 # Lead days as the defaults, spelled out so the dates below read plainly.
@@ -210,6 +219,37 @@ async def test_january_reminds_decembers_overdue_work_but_not_last_years_earlier
         )
     }
     assert periods == {"2026-12", "2026-Q4"}
+
+
+async def test_every_missing_ledger_entry_of_the_demo_year_is_reminded(
+    seeded_demo: SeedReport, sessionmaker: Sessionmaker, clock: FrozenClock
+) -> None:
+    today = local_date(clock())
+    year = Period.containing(PeriodKind.YEAR, today)
+    async with sessionmaker() as db:
+        branch_ids = list(
+            await db.scalars(select(Branch.id).where(Branch.kind.in_(LEDGER_KEEPING_KINDS)))
+        )
+        found = await ledger_completeness(
+            db, branch_ids, year, today=today, grace_days=RULES.ledger_grace_days
+        )
+    missing = {
+        (branch_id, item.item_id, str(period))
+        for branch_id, items in found.items()
+        for item in items
+        for period in item.missing
+    }
+    # The demo keeps gaps through the year, not only last month's.
+    assert any(period < "2026-10" for _, _, period in missing)
+
+    await run(sessionmaker, clock)
+
+    reminded = {
+        (r.branch_id, r.ledger_item_id, r.period)
+        for r in of(await reminders(sessionmaker), ReminderKind.LEDGER_OVERDUE)
+        if r.period_end is not None and year.contains(r.period_end)
+    }
+    assert reminded == missing
 
 
 async def test_retired_ledger_item_reminders_lapse(
