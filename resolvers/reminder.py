@@ -13,8 +13,10 @@ What is generated, on the bureau's calendar day `today` (rules from settings, `R
   (month, quarter, year: resolvers/ledger_completeness.py) has no entry yet, from `ledger_lead_days`
   before it ends until its deadline (its end plus the ledger grace days); due on that deadline.
 * `ledger_overdue` — once the deadline has passed with no entry (the completeness view's
-  "missing"); due `response_days` after the deadline. Sub-periods ending in the current or the
-  previous month are looked at, so each is seen while the grace days last (up to four weeks).
+  "missing"); due `response_days` after the deadline. Every sub-period of the assessment year
+  (the calendar year of `today`) is looked at, and in January the previous month too, so
+  December's work is seen once its grace days run out: whatever was missed earlier in the year
+  is reminded, once (`ledger_window`).
 * `activist_year_complete` — to the branch, for an activist (入党积极分子) cultivated a full year
   since `party_status_since`: consider them as a candidate; due `response_days` later.
 * `probation_ending` — to the branch and the probationary member (who applies for full
@@ -23,11 +25,18 @@ What is generated, on the bureau's calendar day `today` (rules from settings, `R
   `directive_lead_days` before the directive's deadline; due on the deadline's day.
 * `directive_unsigned` — to a recipient that has not signed `unsigned_days` after dispatch; due
   `response_days` after that. The issuing committee's own row is never reminded.
+* `finding_deadline` — to the branch as a whole (its secretary, who reports rectification) for
+  a spot-check finding still open from `finding_lead_days` before its rectification deadline;
+  due on the deadline.
+* `directive_urged` — not generated: raised by whoever dispatched a directive to a lagging
+  recipient (催办, resolvers/directive/urge.py, `add_reminder`), recorded as theirs
+  (`updated_by`); resolved by the system once the recipient closes.
 
 A reminder no longer applying is resolved by the system on the next run: a ledger reminder when
 an entry for its sub-period exists (fulfilled) and a due-soon one when its deadline passed (it
 lapses: the overdue one takes over); pipeline and directive reminders when their subject no
-longer qualifies (the member moved on, the recipient signed or closed: fulfilled).
+longer qualifies (the member moved on, the recipient signed or closed, the finding was
+rectified: fulfilled).
 
 People: the addressee acknowledges (知悉) or resolves (办结) a reminder — the member it is
 addressed to, the secretary over its branch, or an admin. Reading follows the sync audience
