@@ -15,6 +15,12 @@ recorded `on_event` are never due):
   **missing** when it has no entry and its grace days are over; **pending** when it has no entry
   yet and the grace days have not run out (the current month, say).
 
+**The recorded rate** (台账记录率) is the one ledger rate everywhere (`ledgerCompleteness`, the
+dashboard, each branch's row): present / (present + missing), the share recorded of the
+sub-periods that have fallen due — pending ones are not due yet, so they count neither way and
+are reported as their own count. Late entries count as recorded. Nothing fallen due: no rate
+(None), never a made-up 0 or 1.
+
 Everything is read with two statements whatever the number of branches and periods: the catalog,
 and one aggregate of entries per (branch, item, month) over the months the due sub-periods
 cover. `ledger_completeness_of_periods` answers several periods at once (the assessment trend's
@@ -101,6 +107,17 @@ class ItemCompleteness:
     @property
     def pending(self) -> list[Period]:
         return self._with(SubPeriodStatus.PENDING)
+
+    @property
+    def recorded_rate(self) -> float | None:
+        """present / (present + missing): see the module's docstring."""
+        return recorded_rate(self.present, len(self.missing))
+
+
+def recorded_rate(present: int, missing: int) -> float | None:
+    """The recorded rate: present / (present + missing); None when nothing has fallen due."""
+    due = present + missing
+    return present / due if due else None
 
 
 def due_sub_periods(frequency: LedgerFrequency, period: Period) -> list[Period]:

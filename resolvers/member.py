@@ -9,7 +9,17 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.errors import Collector, ErrorCode, InputError
@@ -50,6 +60,17 @@ def years_after(day: date, years: int) -> date:
 
 # Steps with a minimum time in the previous status: cultivation of an activist, and probation.
 MINIMUM_YEARS_BEFORE = {PartyStatus.CANDIDATE: 1, PartyStatus.FULL: 1}
+
+
+def next_step_earliest(status: PartyStatus, since: date) -> date | None:
+    """The earliest day a member in `status` since `since` may take the next pipeline step
+    without 火线发展: a year after for a candidate (activists are cultivated a year) and for full
+    membership (a year of probation), else the day the status began. None at the last step."""
+    following = status.next()
+    if following is None:
+        return None
+    years = MINIMUM_YEARS_BEFORE.get(following)
+    return since if years is None else years_after(since, years)
 
 
 class MemberFields(Protocol):
@@ -175,10 +196,9 @@ async def members_by_id(
     return [rows.get(i) for i in ids]
 
 
-async def members_by_branch_id(
-    db: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
-) -> list[list[MemberRecord]]:
-    """Members of each unit in one statement: home members, plus assigned members of task units."""
+def _unit_links(ids: Sequence[uuid.UUID]) -> CompoundSelect[tuple[uuid.UUID, uuid.UUID]]:
+    """(unit_id, member_id) of each unit's members: its home members and, for a task unit,
+    those assigned to it (a task unit is never a home branch, so no member is counted twice)."""
     home = select(Member.branch_id.label("unit_id"), Member.id.label("member_id")).where(
         Member.branch_id.in_(ids)
     )
@@ -186,7 +206,44 @@ async def members_by_branch_id(
         TaskUnitMembership.task_unit_id.label("unit_id"),
         TaskUnitMembership.member_id.label("member_id"),
     ).where(TaskUnitMembership.task_unit_id.in_(ids))
-    links = union_all(home, assigned).subquery()
+    return union_all(home, assigned)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskUnitPlace:
+    """A member's place in a task unit: who, their role in it (e.g. 队长), since when."""
+
+    member: MemberRecord
+    role: str | None
+    joined_on: date
+
+
+async def task_unit_places_by_unit_id(
+    db: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
+) -> list[list[TaskUnitPlace]]:
+    """Each task unit's assigned members with their role, by name; one statement. Members the
+    viewer may not read are left out."""
+    m = TaskUnitMembership
+    query = (
+        select(m.task_unit_id, m.role, m.joined_on, *MEMBER_COLUMNS)
+        .join(Member, Member.id == m.member_id)
+        .where(m.task_unit_id.in_(ids), viewer.member_read_clause())
+        .order_by(m.task_unit_id, Member.name, Member.id)
+    )
+    return group_by_key(
+        ids,
+        (
+            (row[0], TaskUnitPlace(MemberRecord(*row[3:]), row[1], row[2]))
+            for row in await db.execute(query)
+        ),
+    )
+
+
+async def members_by_branch_id(
+    db: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
+) -> list[list[MemberRecord]]:
+    """Members of each unit in one statement: home members, plus assigned members of task units."""
+    links = _unit_links(ids).subquery()
     query = (
         select(links.c.unit_id, *MEMBER_COLUMNS)
         .join(Member, Member.id == links.c.member_id)
@@ -199,11 +256,14 @@ async def members_by_branch_id(
 async def member_counts_by_branch_id(
     db: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
 ) -> list[int]:
-    """Number of home members per branch the viewer may read."""
+    """Number of members per unit the viewer may read, as `members_by_branch_id` lists them:
+    home members, plus the members assigned to a task unit."""
+    links = _unit_links(ids).subquery()
     query = (
-        select(Member.branch_id, func.count())
-        .where(Member.branch_id.in_(ids), viewer.member_read_clause())
-        .group_by(Member.branch_id)
+        select(links.c.unit_id, func.count())
+        .join(Member, Member.id == links.c.member_id)
+        .where(viewer.member_read_clause())
+        .group_by(links.c.unit_id)
     )
     counts = {bid: int(n) for bid, n in (await db.execute(query))}
     return [counts.get(i, 0) for i in ids]
@@ -512,23 +572,22 @@ async def advance_party_status(
     reason = errors.optional_text("fastTrackReason", fast_track_reason, 500)
     fast_track = False
     years = MINIMUM_YEARS_BEFORE.get(to_status)
-    if years is not None:
-        earliest = years_after(member.party_status_since, years)
-        if on < earliest:
-            if reason is None:
-                errors.add(
-                    "effectiveOn",
-                    f"{member.party_status.label}须满{years}年,最早 {earliest.isoformat()} 可转为"
-                    f"{to_status.label};火线发展须填写理由 "
-                    f"(too early: earliest {earliest.isoformat()}, or give a fast-track reason)",
-                    ErrorCode.TOO_EARLY,
-                )
-            elif len(reason) < MIN_FAST_TRACK_REASON:
-                errors.add(
-                    "fastTrackReason", "火线发展理由过短 (give a real reason)", ErrorCode.INVALID
-                )
-            else:
-                fast_track = True
+    earliest = next_step_earliest(member.party_status, member.party_status_since)
+    if years is not None and earliest is not None and on < earliest:
+        if reason is None:
+            errors.add(
+                "effectiveOn",
+                f"{member.party_status.label}须满{years}年,最早 {earliest.isoformat()} 可转为"
+                f"{to_status.label};火线发展须填写理由 "
+                f"(too early: earliest {earliest.isoformat()}, or give a fast-track reason)",
+                ErrorCode.TOO_EARLY,
+            )
+        elif len(reason) < MIN_FAST_TRACK_REASON:
+            errors.add(
+                "fastTrackReason", "火线发展理由过短 (give a real reason)", ErrorCode.INVALID
+            )
+        else:
+            fast_track = True
     errors.raise_if_any()
     now = clock()
     db.add(

@@ -13,8 +13,10 @@ What is generated, on the bureau's calendar day `today` (rules from settings, `R
   (month, quarter, year: resolvers/ledger_completeness.py) has no entry yet, from `ledger_lead_days`
   before it ends until its deadline (its end plus the ledger grace days); due on that deadline.
 * `ledger_overdue` — once the deadline has passed with no entry (the completeness view's
-  "missing"); due `response_days` after the deadline. Sub-periods ending in the current or the
-  previous month are looked at, so each is seen while the grace days last (up to four weeks).
+  "missing"); due `response_days` after the deadline. Every sub-period of the assessment year
+  (the calendar year of `today`) is looked at, and in January the previous month too, so
+  December's work is seen once its grace days run out: whatever was missed earlier in the year
+  is reminded, once (`ledger_window`).
 * `activist_year_complete` — to the branch, for an activist (入党积极分子) cultivated a full year
   since `party_status_since`: consider them as a candidate; due `response_days` later.
 * `probation_ending` — to the branch and the probationary member (who applies for full
@@ -23,11 +25,18 @@ What is generated, on the bureau's calendar day `today` (rules from settings, `R
   `directive_lead_days` before the directive's deadline; due on the deadline's day.
 * `directive_unsigned` — to a recipient that has not signed `unsigned_days` after dispatch; due
   `response_days` after that. The issuing committee's own row is never reminded.
+* `finding_deadline` — to the branch as a whole (its secretary, who reports rectification) for
+  a spot-check finding still open from `finding_lead_days` before its rectification deadline;
+  due on the deadline.
+* `directive_urged` — not generated: raised by whoever dispatched a directive to a lagging
+  recipient (催办, resolvers/directive/urge.py, `add_reminder`), recorded as theirs
+  (`updated_by`); resolved by the system once the recipient closes.
 
 A reminder no longer applying is resolved by the system on the next run: a ledger reminder when
 an entry for its sub-period exists (fulfilled) and a due-soon one when its deadline passed (it
 lapses: the overdue one takes over); pipeline and directive reminders when their subject no
-longer qualifies (the member moved on, the recipient signed or closed: fulfilled).
+longer qualifies (the member moved on, the recipient signed or closed, the finding was
+rectified: fulfilled).
 
 People: the addressee acknowledges (知悉) or resolves (办结) a reminder — the member it is
 addressed to, the secretary over its branch, or an admin. Reading follows the sync audience
@@ -74,6 +83,7 @@ from models import (
     Directive,
     DirectiveRecipient,
     DirectiveStatus,
+    FindingStatus,
     LedgerEntry,
     LedgerFrequency,
     LedgerItem,
@@ -85,8 +95,10 @@ from models import (
     ReminderResolution,
     ReminderStatus,
     Role,
+    SpotCheck,
+    SpotCheckFinding,
 )
-from resolvers.ledger_completeness import SubPeriodStatus, ledger_completeness
+from resolvers.ledger_completeness import SubPeriodStatus, ledger_completeness_of_periods
 from resolvers.pagination import Page, PageRequest, cursor_values, encode_cursor
 from resolvers.period import Period, PeriodKind, local_date
 from sync.feed import announce
@@ -105,11 +117,14 @@ SUBJECT_KINDS = (
     ReminderKind.PROBATION_ENDING,
     ReminderKind.DIRECTIVE_DEADLINE,
     ReminderKind.DIRECTIVE_UNSIGNED,
+    ReminderKind.FINDING_DEADLINE,
 )
 # IN lists are sent in chunks: both drivers cap a statement's parameters at ~32,000.
 CHUNK = 1000
 MAX_TITLE = 300
 MAX_NOTE = 500
+# How much of a finding's text a reminder's title quotes.
+FINDING_EXCERPT = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +137,7 @@ class ReminderRules:
     directive_lead_days: int = 3
     unsigned_days: int = 2
     response_days: int = 7
+    finding_lead_days: int = 7
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReminderRules:
@@ -132,6 +148,8 @@ class ReminderRules:
             directive_lead_days=settings.reminder_directive_lead_days,
             unsigned_days=settings.reminder_unsigned_days,
             response_days=settings.reminder_response_days,
+            # Findings are reminded as long before their deadline as ledger work is.
+            finding_lead_days=settings.reminder_ledger_lead_days,
         )
 
 
@@ -149,6 +167,7 @@ class Candidate:
     period: Period | None = None
     subject_member_id: uuid.UUID | None = None
     directive_recipient_id: str | None = None
+    spot_check_finding_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +216,14 @@ def one_year_before(day: date) -> date:
 # --- candidates -----------------------------------------------------------------------------------
 
 
+def ledger_window(today: date) -> tuple[date, date]:
+    """The days a ledger sub-period may end on to be reminded of on `today`: from the start of
+    the assessment year (or of the previous month, in January) to the end of this month."""
+    this_month = Period.containing(PeriodKind.MONTH, today)
+    year_start = Period.containing(PeriodKind.YEAR, today).start
+    return min(year_start, this_month.previous().start), this_month.end
+
+
 async def ledger_candidates(db: AsyncSession, today: date, rules: ReminderRules) -> list[Candidate]:
     """Due-soon and overdue ledger sub-periods of every ledger-keeping branch."""
     branch_ids = list(
@@ -211,21 +238,24 @@ async def ledger_candidates(db: AsyncSession, today: date, rules: ReminderRules)
     )
     if not branch_ids:
         return []
-    this_month = Period.containing(PeriodKind.MONTH, today)
-    # Sub-periods ending in the previous or the current month, read a quarter at a time (a
-    # quarter covers every frequency's sub-periods that end in it).
-    month_ends = {this_month.previous().end, this_month.end}
-    quarters = sorted({Period.containing(PeriodKind.QUARTER, end) for end in month_ends})
+    # Every sub-period of the assessment year that has ended or is about to (its deadline passed
+    # with nothing recorded: overdue; ending within the lead days: due soon), read a quarter at a
+    # time (a quarter covers every frequency's sub-periods that end in it). The previous month
+    # is read too, so December's work is still seen through January's grace days.
+    window_start, window_end = ledger_window(today)
+    quarters = [Period.containing(PeriodKind.QUARTER, window_start)]
+    while quarters[-1].end < window_end:
+        quarters.append(quarters[-1].next())
     out: list[Candidate] = []
-    for quarter in quarters:
-        found = await ledger_completeness(
-            db, branch_ids, quarter, today=today, grace_days=rules.ledger_grace_days
-        )
+    every = await ledger_completeness_of_periods(
+        db, branch_ids, quarters, today=today, grace_days=rules.ledger_grace_days
+    )
+    for found in every:
         for branch_id, items in found.items():
             for item in items:
                 for state in item.sub_periods:
                     sub = state.period
-                    if sub.end not in month_ends:
+                    if not window_start <= sub.end <= window_end:
                         continue
                     what = f"{item.code} {item.name}({sub.label})"
                     if state.status is SubPeriodStatus.PENDING and today >= sub.end - timedelta(
@@ -379,6 +409,47 @@ async def directive_candidates(
     return out
 
 
+async def finding_candidates(
+    db: AsyncSession, today: date, rules: ReminderRules
+) -> list[Candidate]:
+    """Spot-check findings not yet rectified whose deadline (整改期限) is near or passed: to the
+    branch as a whole, that is its secretary, who reports the rectification; due on the
+    deadline."""
+    query = (
+        select(
+            SpotCheckFinding.id,
+            SpotCheckFinding.branch_id,
+            SpotCheckFinding.text,
+            SpotCheckFinding.deadline,
+            SpotCheck.period,
+        )
+        .join(SpotCheck, SpotCheck.id == SpotCheckFinding.spot_check_id)
+        .where(
+            SpotCheckFinding.status == FindingStatus.OPEN,
+            SpotCheckFinding.deadline <= today + timedelta(days=rules.finding_lead_days),
+        )
+        .order_by(SpotCheckFinding.id)
+    )
+    out: list[Candidate] = []
+    kind = ReminderKind.FINDING_DEADLINE
+    for finding_id, branch_id, text, deadline, period in await db.execute(query):
+        summary = text if len(text) <= FINDING_EXCERPT else text[: FINDING_EXCERPT - 1] + "…"
+        out.append(
+            Candidate(
+                kind=kind,
+                dedup_key=f"{kind.value}:{finding_id}",
+                branch_id=branch_id,
+                member_id=None,
+                title=_title(
+                    f"抽查({period})发现的问题“{summary}”须于 {deadline.isoformat()} 前整改"
+                ),
+                due_on=deadline,
+                spot_check_finding_id=finding_id,
+            )
+        )
+    return out
+
+
 # --- generation -----------------------------------------------------------------------------------
 
 
@@ -411,6 +482,17 @@ async def _no_longer_applying(
     for reminder_id, kind, key in await db.execute(subject):
         if key not in candidate_keys:
             out[ReminderResolution.FULFILLED].append((reminder_id, ReminderKind(kind)))
+    closed = (
+        select(Reminder.id, Reminder.kind)
+        .join(DirectiveRecipient, DirectiveRecipient.id == Reminder.directive_recipient_id)
+        .where(
+            unresolved,
+            Reminder.kind == ReminderKind.DIRECTIVE_URGED,
+            DirectiveRecipient.status == RecipientStatus.CLOSED,
+        )
+    )
+    for reminder_id, kind in await db.execute(closed):
+        out[ReminderResolution.FULFILLED].append((reminder_id, ReminderKind(kind)))
     recorded = exists().where(
         LedgerEntry.branch_id == Reminder.branch_id,
         LedgerEntry.item_id == Reminder.ledger_item_id,
@@ -458,6 +540,7 @@ async def generate_reminders(
         *await ledger_candidates(db, today, rules),
         *await pipeline_candidates(db, today, rules),
         *await directive_candidates(db, now, rules),
+        *await finding_candidates(db, today, rules),
     ]
     by_key = {c.dedup_key: c for c in candidates}
     existing = await _existing_keys(db, sorted(by_key))
@@ -501,6 +584,21 @@ async def generate_reminders(
     return GenerationResult(created, resolved, stamp)
 
 
+async def add_reminder(
+    db: AsyncSession, candidate: Candidate, now: datetime, stamp: int, by: uuid.UUID
+) -> Reminder | None:
+    """Inserts a reminder a person raised (催办), recorded as theirs (`updated_by`) at `now`;
+    None when its key exists already (the same subject was urged the same day). Runs in the
+    caller's transaction, under the caller's stamp; the caller announces the collection."""
+    row = {**_row(candidate, now, stamp), "updated_by": by}
+    inserted = await db.execute(
+        insert_ignoring_duplicates(db, Reminder, ["dedup_key"]).returning(Reminder.id), row
+    )
+    if inserted.scalar_one_or_none() is None:
+        return None
+    return await db.get(Reminder, row["id"])
+
+
 def _row(c: Candidate, now: datetime, stamp: int) -> dict[str, Any]:
     return {
         "id": str(new_id()),
@@ -515,6 +613,7 @@ def _row(c: Candidate, now: datetime, stamp: int) -> dict[str, Any]:
         "period_end": c.period.end if c.period else None,
         "subject_member_id": c.subject_member_id,
         "directive_recipient_id": c.directive_recipient_id,
+        "spot_check_finding_id": c.spot_check_finding_id,
         "due_on": c.due_on,
         "status": ReminderStatus.OPEN,
         "updated_at": stamp,

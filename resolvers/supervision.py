@@ -39,6 +39,7 @@ from access.viewer import Viewer
 from core.ids import new_id
 from core.upsert import insert_ignoring_duplicates
 from models import (
+    Account,
     Branch,
     BranchKind,
     Bulletin,
@@ -46,6 +47,7 @@ from models import (
     BulletinRead,
     BulletinRecipient,
     FindingStatus,
+    Member,
     Role,
     SpotCheck,
     SpotCheckFinding,
@@ -61,6 +63,7 @@ MAX_TEXT = 5000
 MAX_TITLE = 200
 MAX_CONTENT = 20_000
 MAX_BULLETIN_BRANCHES = 5000
+MAX_CARRIED_OUT_BY = 200
 COMMITTEE_KINDS = (BranchKind.COMMITTEE, BranchKind.ORGAN_COMMITTEE)
 
 
@@ -70,6 +73,16 @@ def require_inspector(viewer: Viewer) -> None:
 
 
 # --- spot checks ----------------------------------------------------------------------------------
+
+
+async def recorder_name(db: AsyncSession, viewer: Viewer) -> str:
+    """The viewer as a record names them: their member's name, else their username."""
+    if viewer.member_id is not None:
+        name = await db.scalar(select(Member.name).where(Member.id == viewer.member_id))
+        if name:
+            return name
+    username = await db.scalar(select(Account.username).where(Account.id == viewer.account_id))
+    return username or viewer.role.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +98,9 @@ class SpotCheckData:
     period: str | None
     summary: str | None
     findings: Sequence[FindingData] = ()
+    # Who carried it out (督导人员); None: the recording account (its member's name, else its
+    # username).
+    carried_out_by: str | None = None
 
 
 async def create_spot_check(
@@ -112,6 +128,7 @@ async def create_spot_check(
                     ErrorCode.IN_FUTURE,
                 )
     summary = errors.require_text("summary", data.summary, MAX_TEXT)
+    carried_out_by = errors.optional_text("carriedOutBy", data.carried_out_by, MAX_CARRIED_OUT_BY)
     if len(data.findings) > MAX_FINDINGS:
         errors.add(
             "findings", f"最多 {MAX_FINDINGS} 条 (at most {MAX_FINDINGS})", ErrorCode.TOO_LONG
@@ -133,6 +150,7 @@ async def create_spot_check(
         id=new_id(),
         branch_id=branch.id,
         inspector_id=viewer.account_id,
+        carried_out_by=carried_out_by or await recorder_name(db, viewer),
         checked_on=data.checked_on,
         period=period_text,
         summary=summary,

@@ -94,6 +94,17 @@ class AssessmentScore:
     )
     done: int | None = strawberry.field(description="Entries present, count, or done.")
     total: int | None = strawberry.field(description="Entries due, members, or total.")
+    pending: bool = strawberry.field(
+        description="待督导评分: a manual item not scored yet. It counts 0 in `total` and is "
+        "left out of `provisionalTotal`."
+    )
+    suggested_score: float | None = strawberry.field(
+        description="What the item's suggestion source offers the inspector (A24: points × "
+        "the brand checklist's criteria met / all); null without one. Never counted by itself."
+    )
+    suggestion: str | None = strawberry.field(
+        description="Why, e.g. “品牌创建“六有一规范”达标 7/7 项, 建议 3.0 分”."
+    )
 
     @classmethod
     def from_result(cls, s: ItemScore) -> AssessmentScore:
@@ -109,6 +120,9 @@ class AssessmentScore:
             explanation=s.explanation,
             done=s.done,
             total=s.total,
+            pending=s.pending,
+            suggested_score=s.suggested,
+            suggestion=s.suggestion,
         )
 
 
@@ -177,15 +191,41 @@ class AssessmentHistory:
         )
 
 
+@strawberry.type(
+    description="What is scored and what is pending: the total so far over the scored items."
+)
+class ScoringProgress:
+    provisional_total: float = strawberry.field(
+        description="The total over the items scored so far (pending manual items left out; "
+        "adjustments on the total included), out of scoredPoints."
+    )
+    scored_points: int = strawberry.field(description="The points of the items scored so far.")
+    pending_count: int = strawberry.field(description="Manual items not scored yet.")
+    pending_points: int = strawberry.field(description="Their points.")
+
+    @classmethod
+    def of(cls, result: BranchScore) -> ScoringProgress:
+        pending = result.pending
+        return cls(
+            provisional_total=result.provisional_total,
+            scored_points=result.scored_points,
+            pending_count=len(pending),
+            pending_points=sum(i.item.points for i in pending),
+        )
+
+
 @strawberry.type(description="考核结果: one branch's scored items for one period.")
 class BranchAssessment:
     branch: Branch
     period: str
     period_label: str
-    total: float
+    total: float = strawberry.field(
+        description="Over every item, pending manual items counting 0 (see `progress`)."
+    )
     points: int = strawberry.field(description="The active items' points (100).")
     total_adjustment: float = strawberry.field(description="Adjustments on no item.")
     scores: list[AssessmentScore]
+    progress: ScoringProgress
     _branch_id: strawberry.Private[uuid.UUID]
     _period: strawberry.Private[Period]
 
@@ -199,6 +239,7 @@ class BranchAssessment:
             points=result.points,
             total_adjustment=result.total_adjustment,
             scores=[AssessmentScore.from_result(s) for s in result.items],
+            progress=ScoringProgress.of(result),
             _branch_id=result.branch.id,
             _period=result.period,
         )
@@ -218,6 +259,7 @@ class AssessmentRankingRow:
     branch: Branch
     total: float
     scores: list[AssessmentScore]
+    progress: ScoringProgress
 
     @classmethod
     def from_result(cls, ranked: RankedScore) -> AssessmentRankingRow:
@@ -226,6 +268,7 @@ class AssessmentRankingRow:
             branch=Branch.from_model(ranked.score.branch),
             total=ranked.score.total,
             scores=[AssessmentScore.from_result(s) for s in ranked.score.items],
+            progress=ScoringProgress.of(ranked.score),
         )
 
 
@@ -246,6 +289,7 @@ class AssessmentTrendPoint:
     period_label: str
     total: float
     scores: list[AssessmentScore]
+    progress: ScoringProgress
 
 
 @strawberry.type(description="考核趋势: a branch's totals period by period through a year.")
@@ -348,6 +392,7 @@ class AssessmentQuery:
                     period_label=s.period.label,
                     total=s.total,
                     scores=[AssessmentScore.from_result(i) for i in s.items],
+                    progress=ScoringProgress.of(s),
                 )
                 for s in scores
             ],

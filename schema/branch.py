@@ -13,7 +13,7 @@ from access.errors import from_global_id, optional_global_id
 from access.viewer import Viewer
 from models import Branch as BranchRow
 from models import BranchHonour as BranchHonourRow
-from models import BranchKind, HonourLevel
+from models import BranchKind, HonourLevel, Post
 from resolvers import branch as ops
 from resolvers.branch import BranchFilter
 from schema.connection import Connection, connection_from_page, page_of
@@ -50,6 +50,13 @@ class Honour(Node):
             level_label=row.level.label,
             awarded_on=row.awarded_on,
         )
+
+
+@strawberry.type(description="A member's place in a task unit (抽调).")
+class TaskUnitMember:
+    member: MemberRef
+    role: str | None = strawberry.field(description="Their role in the unit, e.g. 队长.")
+    joined_on: date
 
 
 @strawberry.type(description="党组织: a committee, branch, group or time-bounded task unit.")
@@ -106,10 +113,43 @@ class Branch(Node):
         rows = await info.context.loaders.members.load(self._row.id)
         return [Member.from_model(r) for r in rows]
 
-    @strawberry.field(description="Number of home members you may see.")
+    @strawberry.field(
+        description="Number of members you may see, as `members` lists them: home members; "
+        "for a task unit, the members assigned to it."
+    )
     async def member_count(self, info: Info) -> int:
         info.context.require_viewer()
         return await info.context.loaders.member_count.load(self._row.id)
+
+    @strawberry.field(
+        description="支部书记: the home member whose post is 书记; null when there is none, "
+        "for a task unit, or when you may not see them."
+    )
+    async def secretary(self, info: Info) -> MemberRef | None:
+        from schema.member import Member
+
+        info.context.require_viewer()
+        if self._row.kind.is_task_unit:
+            return None
+        rows = await info.context.loaders.members.load(self._row.id)
+        found = next((r for r in rows if r.post is Post.SECRETARY), None)
+        return None if found is None else Member.from_model(found)
+
+    @strawberry.field(
+        description="Task units: the members assigned to it with their role (e.g. 队长), by "
+        "name; empty for other branches."
+    )
+    async def task_unit_members(self, info: Info) -> list[TaskUnitMember]:
+        from schema.member import Member
+
+        info.context.require_viewer()
+        if not self._row.kind.is_task_unit:
+            return []
+        places = await info.context.loaders.task_unit_places.load(self._row.id)
+        return [
+            TaskUnitMember(member=Member.from_model(p.member), role=p.role, joined_on=p.joined_on)
+            for p in places
+        ]
 
     @strawberry.field
     async def honours(self, info: Info) -> list[Honour]:

@@ -46,7 +46,7 @@ from resolvers import supervision as supervision_ops
 from resolvers import sync_admin as sync_admin_ops
 from resolvers.care import NoteRecord
 from resolvers.directive import LevelRollup
-from resolvers.member import MemberRecord
+from resolvers.member import MemberRecord, TaskUnitPlace
 from resolvers.supervision import ReadState
 from resolvers.sync_admin import CompetingVersion
 from sync.feed import Feed
@@ -139,6 +139,7 @@ class Loaders:
     member_count: DataLoader[uuid.UUID, int]
     member: DataLoader[uuid.UUID, MemberRecord | None]
     task_units: DataLoader[uuid.UUID, list[Branch]]
+    task_unit_places: DataLoader[uuid.UUID, list[TaskUnitPlace]]
     transfers: DataLoader[uuid.UUID, list[MemberTransfer]]
     status_history: DataLoader[uuid.UUID, list[PartyStatusChange]]
     ledger_item: DataLoader[uuid.UUID, LedgerItem | None]
@@ -178,6 +179,7 @@ class Loaders:
             member_count=_loader(sessionmaker, scoped(member_ops.member_counts_by_branch_id)),
             member=_loader(sessionmaker, scoped(member_ops.members_by_id)),
             task_units=_loader(sessionmaker, member_ops.task_units_by_member_id),
+            task_unit_places=_loader(sessionmaker, scoped(member_ops.task_unit_places_by_unit_id)),
             transfers=_loader(sessionmaker, member_ops.transfers_by_member_id),
             status_history=_loader(sessionmaker, member_ops.status_history_by_member_id),
             ledger_item=_loader(sessionmaker, ledger_ops.ledger_items_by_id),

@@ -28,6 +28,7 @@ from schema.branch import Branch, BranchKindEnum, HonourLevelEnum
 from schema.context import Info
 from schema.education import EducationActivityTypeEnum
 from schema.errors import read
+from schema.ledger import RECORDED_RATE
 from schema.member import PartyStatusEnum, PersonnelTypeEnum, ServiceStatusEnum
 
 T = TypeVar("T")
@@ -269,8 +270,11 @@ class LedgerBranchFigure:
     present: int
     late: int
     missing: int
-    pending: int
-    rate: float | None = strawberry.field(description="present / (present + missing).")
+    pending: int = strawberry.field(description="Not yet due: empty, still within the grace days.")
+    recorded_rate: float | None = strawberry.field(description=RECORDED_RATE)
+    rate: float | None = strawberry.field(
+        description="The recorded rate.", deprecation_reason="Use recordedRate (the same figure)."
+    )
 
 
 @strawberry.type(
@@ -282,9 +286,12 @@ class DashboardLedger:
     present: CountFigure = strawberry.field(description="Due sub-periods with an entry.")
     late: CountFigure = strawberry.field(description="Present, but recorded after the grace days.")
     missing: CountFigure
-    pending: CountFigure = strawberry.field(description="Empty, still within the grace days.")
+    pending: CountFigure = strawberry.field(
+        description="Not yet due: empty, still within the grace days (counted apart)."
+    )
+    recorded_rate: RateFigure = strawberry.field(description=RECORDED_RATE)
     rate: RateFigure = strawberry.field(
-        description="present / (present + missing): of what was due by now, how much is there."
+        description="The recorded rate.", deprecation_reason="Use recordedRate (the same figure)."
     )
     by_branch: list[LedgerBranchFigure]
 
@@ -298,6 +305,7 @@ class DashboardLedger:
             late=c(ledger.late),
             missing=c(ledger.missing),
             pending=c(ledger.pending),
+            recorded_rate=RateFigure.of(ledger.rate),
             rate=RateFigure.of(ledger.rate),
             by_branch=[
                 LedgerBranchFigure(
@@ -307,6 +315,7 @@ class DashboardLedger:
                     late=row.late,
                     missing=row.missing,
                     pending=row.pending,
+                    recorded_rate=row.rate,
                     rate=row.rate,
                 )
                 for row in ledger.by_branch

@@ -24,9 +24,10 @@ from models import DirectiveProgress as DirectiveProgressRow
 from models import DirectiveRecipient as DirectiveRecipientRow
 from resolvers import directive as ops
 from resolvers.directive import DirectiveFilter, LevelRollup, Written
+from resolvers.period import local_date
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
-from schema.errors import InvalidInput, read
+from schema.errors import FieldError, InvalidInput, read
 from schema.node import Node, register_node, to_global_id
 from schema.sync import DirectiveProgress, from_wire
 from sync.collection import DIRECTIVE_PROGRESS
@@ -34,9 +35,11 @@ from sync.collection import DIRECTIVE_PROGRESS
 if TYPE_CHECKING:
     from schema.branch import Branch
     from schema.member import Member
+    from schema.supervision import Reminder
 
 BranchRef = Annotated["Branch", strawberry.lazy("schema.branch")]
 MemberRef = Annotated["Member", strawberry.lazy("schema.member")]
+ReminderRef = Annotated["Reminder", strawberry.lazy("schema.supervision")]
 
 DirectivePriorityEnum = strawberry.enum(
     DirectivePriority, name="DirectivePriority", description="一般 · 重要 · 紧急"
@@ -285,6 +288,26 @@ class DirectiveProgressReported:
     recipient: DirectiveRecipient
 
 
+@strawberry.type(
+    description=(
+        "Closing refused: recipients you dispatched to have not closed yet. `openRecipients` "
+        "are they (dispatch order); urge them with urgeDirective."
+    )
+)
+class DirectiveStillOpen:
+    message: str
+    errors: list[FieldError]
+    open_recipients: list[DirectiveRecipient]
+
+
+@strawberry.type(description="催办: the reminder the urged recipient received.")
+class DirectiveUrged:
+    reminder: ReminderRef = strawberry.field(
+        description="The urge's reminder: today's, when the recipient was urged already today."
+    )
+    recipient: DirectiveRecipient
+
+
 IssueDirectiveResult = Annotated[
     DirectiveIssued | InvalidInput, strawberry.union("IssueDirectiveResult")
 ]
@@ -297,14 +320,24 @@ DirectiveRecipientResult = Annotated[
 ReportDirectiveProgressResult = Annotated[
     DirectiveProgressReported | InvalidInput, strawberry.union("ReportDirectiveProgressResult")
 ]
+CloseDirectiveResult = Annotated[
+    DirectiveRecipientSaved | DirectiveStillOpen | InvalidInput,
+    strawberry.union("CloseDirectiveResult"),
+]
+UrgeDirectiveResult = Annotated[
+    DirectiveUrged | InvalidInput, strawberry.union("UrgeDirectiveResult")
+]
 
 
 async def _write(
     info: Info,
     operation: Callable[[AsyncSession, Viewer, datetime], Awaitable[Written]],
     present: Callable[[Written], T],
+    *,
+    still_open: bool = False,
 ) -> T | InvalidInput:
-    """Runs a directive write in one transaction, then publishes its stamp to the stream."""
+    """Runs a directive write in one transaction, then publishes its stamp to the stream.
+    `still_open`: a refused close (`StillOpen`) is re-raised for the caller to present."""
     ctx = info.context
     viewer = ctx.require_viewer()
     try:
@@ -312,6 +345,8 @@ async def _write(
             done = await operation(db, viewer, ctx.clock())
             result = present(done)
     except InputError as error:
+        if still_open and isinstance(error, ops.StillOpen):
+            raise
         return InvalidInput.from_error(error)
     if done.stamp is not None:
         for key in done.collections:
@@ -369,14 +404,24 @@ class DirectiveQuery:
         )
     )
     async def my_directives(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: Annotated[
+            list[RecipientStatus] | None,
+            strawberry.argument(
+                description="Only your rows in these states, e.g. [PENDING, SIGNED, IN_PROGRESS]."
+            ),
+        ] = None,
     ) -> Connection[DirectiveRecipient]:
         request = page_of(info, first, after)
-        page = await read(info, lambda db, v: ops.my_directives(db, v, request))
+        statuses = tuple(status or ())
+        page = await read(info, lambda db, v: ops.my_directives(db, v, request, statuses))
         return connection_from_page(
             page,
             [DirectiveRecipient.from_model(r) for r in page.items],
-            lambda: read(info, ops.count_my_directives),
+            lambda: read(info, lambda db, v: ops.count_my_directives(db, v, statuses)),
         )
 
 
@@ -463,11 +508,50 @@ class DirectiveMutation:
     )
     async def close_directive(
         self, info: Info, recipient_id: strawberry.ID
-    ) -> DirectiveRecipientResult:
+    ) -> CloseDirectiveResult:
         async def run(db: AsyncSession, viewer: Viewer, now: datetime) -> Written:
             return await ops.close_recipient(db, viewer, str(recipient_id), now)
 
-        return await _write(info, run, _recipient_saved)
+        try:
+            return await _write(info, run, _recipient_saved, still_open=True)
+        except ops.StillOpen as refused:
+            invalid = InvalidInput.from_error(refused)
+            return DirectiveStillOpen(
+                message=invalid.message,
+                errors=invalid.errors,
+                open_recipients=[DirectiveRecipient.from_model(r) for r in refused.recipients],
+            )
+
+    @strawberry.mutation(
+        description=(
+            "催办: reminds a recipient you dispatched to (or any, as an admin) that has not "
+            "closed; the reminder records who urged and when. Once a day per recipient: urging "
+            "again the same day returns that day's reminder."
+        )
+    )
+    async def urge_directive(
+        self,
+        info: Info,
+        recipient_id: strawberry.ID,
+        note: Annotated[
+            str | None, strawberry.argument(description="A word to the recipient (200 characters).")
+        ] = None,
+    ) -> UrgeDirectiveResult:
+        from schema.supervision import Reminder
+
+        async def run(db: AsyncSession, viewer: Viewer, now: datetime) -> Written:
+            return await ops.urge_recipient(db, viewer, str(recipient_id), note, now)
+
+        def present(done: Written) -> DirectiveUrged:
+            assert isinstance(done, ops.Urged)
+            assert done.reminder is not None and done.recipient is not None
+            today = local_date(info.context.clock())
+            return DirectiveUrged(
+                reminder=Reminder.from_model(done.reminder, today),
+                recipient=DirectiveRecipient.from_model(done.recipient),
+            )
+
+        return await _write(info, run, present)
 
 
 def _recipient_saved(done: Written) -> DirectiveRecipientSaved:

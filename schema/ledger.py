@@ -27,6 +27,7 @@ from resolvers.ledger_completeness import (
     SubPeriodState,
     SubPeriodStatus,
     ledger_completeness,
+    recorded_rate,
 )
 from resolvers.pagination import Page
 from resolvers.period import Period, local_date, period_input
@@ -171,6 +172,14 @@ class LedgerSubPeriod:
         return self.status.label
 
 
+RECORDED_RATE = (
+    "台账记录率: present / (present + missing), the share recorded of the sub-periods that "
+    "have fallen due (late entries count as recorded; pending ones are not due yet and count "
+    "neither way). Null when nothing has fallen due. The same figure as dashboard.ledger."
+    "recordedRate."
+)
+
+
 @strawberry.type(description="One required item: how many times it was due, present, missing.")
 class LedgerItemCompleteness:
     code: str
@@ -182,6 +191,7 @@ class LedgerItemCompleteness:
     missing: list[str] = strawberry.field(description="Periods with no entry, past the deadline.")
     late: list[str] = strawberry.field(description="Periods first recorded after the deadline.")
     pending: list[str] = strawberry.field(description="Empty periods still within the deadline.")
+    recorded_rate: float | None = strawberry.field(description=RECORDED_RATE)
     sub_periods: list[LedgerSubPeriod]
 
     @classmethod
@@ -196,6 +206,7 @@ class LedgerItemCompleteness:
             missing=[str(p) for p in item.missing],
             late=[str(p) for p in item.late],
             pending=[str(p) for p in item.pending],
+            recorded_rate=item.recorded_rate,
             sub_periods=[LedgerSubPeriod.from_state(s) for s in item.sub_periods],
         )
 
@@ -206,24 +217,44 @@ class LedgerCompleteness:
     period: str
     period_label: str
     items: list[LedgerItemCompleteness]
-    expected: int = strawberry.field(description="Sum of the items' expected entries.")
-    present: int
-    rate: float = strawberry.field(description="present / expected (1.0 when nothing was due).")
+    expected: int = strawberry.field(
+        description="Sub-periods whose due date falls in the period, pending ones included."
+    )
+    present: int = strawberry.field(description="Of those, with an entry (late included).")
+    late: int = strawberry.field(description="Of those present, first recorded after the deadline.")
+    missing: int = strawberry.field(description="No entry and past the deadline.")
+    pending: int = strawberry.field(
+        description="Not yet due: no entry yet, still within the deadline (the current month, "
+        "say). Counted apart; the recorded rate leaves them out."
+    )
+    recorded_rate: float | None = strawberry.field(description=RECORDED_RATE)
+    rate: float = strawberry.field(
+        description="recordedRate, or 1.0 when nothing has fallen due.",
+        deprecation_reason=(
+            "Use recordedRate. Until issue 12 this was present / expected, which counted "
+            "periods not yet due as unrecorded; it now gives recordedRate's figure."
+        ),
+    )
 
     @classmethod
     def build(
         cls, branch: Branch, period: Period, items: list[LedgerItemCompleteness]
     ) -> LedgerCompleteness:
-        expected = sum(i.expected for i in items)
         present = sum(i.present for i in items)
+        missing = sum(len(i.missing) for i in items)
+        rate = recorded_rate(present, missing)
         return cls(
             branch=branch,
             period=str(period),
             period_label=period.label,
             items=items,
-            expected=expected,
+            expected=sum(i.expected for i in items),
             present=present,
-            rate=present / expected if expected else 1.0,
+            late=sum(len(i.late) for i in items),
+            missing=missing,
+            pending=sum(len(i.pending) for i in items),
+            recorded_rate=rate,
+            rate=1.0 if rate is None else rate,
         )
 
 

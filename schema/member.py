@@ -67,6 +67,18 @@ class Member(Node):
     def personnel_type_label(self) -> str:
         return self._row.personnel_type.label
 
+    @strawberry.field(description="The next step of the pipeline; null for a full member.")
+    def next_party_status(self) -> PartyStatus | None:
+        return self._row.party_status.next()
+
+    @strawberry.field(
+        description="The earliest day the next pipeline step is allowed without 火线发展: a "
+        "year after becoming an activist (to candidate) or probationary (to full member), else "
+        "the day the current status began. Null for a full member."
+    )
+    def next_step_earliest_on(self) -> date | None:
+        return ops.next_step_earliest(self._row.party_status, self._row.party_status_since)
+
     @strawberry.field
     def post_label(self) -> str:
         return self._row.post.label

@@ -39,7 +39,8 @@ from schema.node import Node, register_node, to_global_id
 ReminderKindEnum = strawberry.enum(
     ReminderKind,
     name="ReminderKind",
-    description="台账即将到期 · 台账逾期 · 积极分子培养满一年 · 预备期即将届满 · 指令即将到期 · 指令未签收",
+    description="台账即将到期 · 台账逾期 · 积极分子培养满一年 · 预备期即将届满 · 指令即将到期 · "
+    "指令未签收 · 指令催办 · 抽查问题整改",
 )
 ReminderStatusEnum = strawberry.enum(
     ReminderStatus, name="ReminderStatus", description="待处理 · 已知悉 · 已办结"
@@ -150,6 +151,11 @@ class Reminder(Node):
     def directive_recipient_id(self) -> str | None:
         return self._row.directive_recipient_id
 
+    @strawberry.field(description="The spot-check finding it is about (finding reminders).")
+    def spot_check_finding_id(self) -> strawberry.ID | None:
+        finding = self._row.spot_check_finding_id
+        return None if finding is None else to_global_id("SpotCheckFinding", finding)
+
 
 @strawberry.type
 class ReminderPayload:
@@ -231,6 +237,10 @@ class SpotCheck(Node):
     period: str
     summary: str
     created_at: datetime
+    carried_out_by: str = strawberry.field(
+        description="Who carried out the check (督导人员), as recorded: the names given, or "
+        "the recording inspector's."
+    )
     _row: strawberry.Private[SpotCheckRow]
 
     @classmethod
@@ -241,6 +251,7 @@ class SpotCheck(Node):
             period=row.period,
             summary=row.summary,
             created_at=row.created_at,
+            carried_out_by=row.carried_out_by or "",
             _row=row,
         )
 
@@ -269,6 +280,10 @@ class CreateSpotCheckInput:
     period: str = strawberry.field(description="2026, 2026-Q2 or 2026-05.")
     summary: str
     findings: list[FindingInput] = strawberry.field(default_factory=list)
+    carried_out_by: str | None = strawberry.field(
+        default=None,
+        description="Who carried out the check (督导人员, up to 200 characters); by default you.",
+    )
 
 
 @strawberry.type
@@ -467,6 +482,7 @@ class SupervisionMutation:
                 period=input.period,
                 summary=input.summary,
                 findings=[FindingData(f.text, f.deadline) for f in input.findings],
+                carried_out_by=input.carried_out_by,
             )
             check, findings = await ops.create_spot_check(db, viewer, info.context.clock(), data)
             info.context.loaders.supervision.findings.prime(check.id, findings)

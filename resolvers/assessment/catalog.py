@@ -20,7 +20,7 @@ from access.viewer import Viewer
 from core.clock import Clock
 from models import AssessmentItem, LedgerItem, RuleKind
 from resolvers.assessment.metric import METRICS, MetricRegistry
-from resolvers.assessment.scoring import PERIOD_SCALES
+from resolvers.assessment.scoring import PERIOD_SCALES, SUGGESTIONS
 
 TOTAL_POINTS = 100
 
@@ -71,13 +71,21 @@ def check_params(
         RuleKind.LEDGER_FREQUENCY: {"ledger_item"},
         RuleKind.COUNT_TARGET: {"metric", "target", "per", "period_scale"},
         RuleKind.RATE: {"metric"},
-        RuleKind.MANUAL: set(),
+        RuleKind.MANUAL: {"suggested_by"},
     }[kind]
     extra = sorted(set(raw) - allowed)
     if extra:
         return bad(f"{kind.label}规则不认识参数 {', '.join(extra)} (unknown parameters)")
     if kind is RuleKind.MANUAL:
-        return {}
+        source = raw.get("suggested_by")
+        if source is None:
+            return {}
+        if source not in SUGGESTIONS:
+            return bad(
+                f"建议分来源须为 {', '.join(sorted(SUGGESTIONS))} 之一 (unknown suggested_by)",
+                ErrorCode.NOT_FOUND,
+            )
+        return {"suggested_by": source}
     if kind is RuleKind.LEDGER_FREQUENCY:
         code = raw.get("ledger_item")
         if not isinstance(code, str) or not code.strip():

@@ -25,8 +25,16 @@ from access.viewer import Viewer
 from models import AssessmentItem, Branch, BranchKind, ManualScore, RuleKind, ScoreAdjustment
 from resolvers.assessment.catalog import list_assessment_items
 from resolvers.assessment.metric import METRICS, MetricRegistry
-from resolvers.assessment.scoring import BranchScore, RankedScore, rank, round1, score_item
+from resolvers.assessment.scoring import (
+    BRAND_CHECKLIST,
+    BranchScore,
+    RankedScore,
+    rank,
+    round1,
+    score_item,
+)
 from resolvers.branch import get_branch
+from resolvers.brand import checklist_completeness
 from resolvers.ledger_completeness import ItemCompleteness, ledger_completeness_of_periods
 from resolvers.metric_window import Window
 from resolvers.period import Period, PeriodError, PeriodKind
@@ -167,6 +175,12 @@ async def score_periods(
     )
     adjustments = {(p, b, i): float(d or 0) for p, b, i, d in sums}
 
+    # The brand checklist as it stands, for manual items it suggests a score for (A24).
+    checklists: dict[uuid.UUID, tuple[int, int]] = {}
+    if any(i.params.get("suggested_by") == BRAND_CHECKLIST for i in by_kind[RuleKind.MANUAL]):
+        found_lists = await checklist_completeness(db, ids)
+        checklists = {b: (c.met, c.total) for b, c in zip(ids, found_lists, strict=True)}
+
     out = []
     for n, period in enumerate(periods):
         name = names[n]
@@ -185,6 +199,7 @@ async def score_periods(
                         manual=current.get((name, branch.id, item.id)),
                         adjustment=adjustments.get((name, branch.id, item.id), 0.0),
                         metrics=metrics,
+                        checklist=checklists.get(branch.id),
                     )
                 )
             result.append(

@@ -2,7 +2,10 @@
 
 `ledger_frequency` scores present / due × points; `count_target` a count against the target
 scaled to the period (per member when asked), capped at the points; `rate` done / total × points;
-`manual` the inspector's current score (none yet → 0, "待督导评分"). When nothing was due or the
+`manual` the inspector's current score (none yet → 0, "待督导评分", and the item is *pending*:
+`BranchScore.provisional_total` leaves it out, so a mid-period total reads as what has been
+scored so far; a manual item may name a suggestion, e.g. A24's brand checklist, offered to the
+inspector as `suggested`, never counted by itself). When nothing was due or the
 metric has no provider, the item scores its full points, marked not applicable (the package's
 docstring says why). Adjustments apply on top, capped to [0, points]. Every item score carries
 its explanation; scores have one decimal, halves up, the same on every machine.
@@ -18,6 +21,10 @@ from models import AssessmentItem, Branch, ManualScore, RuleKind
 from resolvers.assessment.metric import MetricRegistry
 from resolvers.ledger_completeness import ItemCompleteness
 from resolvers.period import Period, PeriodKind
+
+# Where a manual item's suggested score may come from (its params' "suggested_by").
+BRAND_CHECKLIST = "brand_checklist"
+SUGGESTIONS = frozenset({BRAND_CHECKLIST})
 
 PERIOD_SCALES = {"month": PeriodKind.MONTH, "quarter": PeriodKind.QUARTER, "year": PeriodKind.YEAR}
 
@@ -46,6 +53,12 @@ class ItemScore:
     # What the score was computed from (count or done, total or base), when a metric was read.
     done: int | None = None
     total: int | None = None
+    # A manual item not scored yet (it counts 0 in `total`, and is left out of the provisional
+    # total).
+    pending: bool = False
+    # What the item's suggestion source offers the inspector (A24: the brand checklist), and why.
+    suggested: float | None = None
+    suggestion: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +74,23 @@ class BranchScore:
     def total(self) -> float:
         raw = sum(i.score for i in self.items) + self.total_adjustment
         return round1(min(max(raw, 0.0), float(self.points)))
+
+    @property
+    def pending(self) -> list[ItemScore]:
+        """Manual items not scored yet."""
+        return [i for i in self.items if i.pending]
+
+    @property
+    def scored_points(self) -> int:
+        """The points of the items scored so far (every item but the pending ones)."""
+        return self.points - sum(i.item.points for i in self.pending)
+
+    @property
+    def provisional_total(self) -> float:
+        """The total over the items scored so far, out of `scored_points`: what the branch has
+        earned of what has been assessed, not pulled down by scores not yet given."""
+        raw = sum(i.score for i in self.items if not i.pending) + self.total_adjustment
+        return round1(min(max(raw, 0.0), float(self.scored_points)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +113,9 @@ class _Base:
     facts: str
     done: int | None = None
     total: int | None = None
+    pending: bool = False
+    suggested: float | None = None
+    suggestion: str | None = None
 
 
 def _not_applicable(item: AssessmentItem, why: str, code: str = "", name: str = "") -> _Base:
@@ -149,11 +182,30 @@ def _rate_base(
     return _Base(score, True, item.code, item.name, facts, done, total)
 
 
-def _manual_base(item: AssessmentItem, current: ManualScore | None) -> _Base:
+def _suggestion(
+    item: AssessmentItem, checklist: tuple[int, int] | None
+) -> tuple[float, str] | None:
+    """The score a manual item's suggestion source offers, with its reason; None without one."""
+    if item.params.get("suggested_by") != BRAND_CHECKLIST or checklist is None:
+        return None
+    met, total = checklist
+    if total == 0:
+        return None
+    score = round1(item.points * met / total)
+    return score, f"品牌创建“六有一规范”达标 {met}/{total} 项, 建议 {score:.1f} 分"
+
+
+def _manual_base(
+    item: AssessmentItem, current: ManualScore | None, checklist: tuple[int, int] | None
+) -> _Base:
+    offered = _suggestion(item, checklist)
+    suggested, why = offered if offered else (None, None)
     if current is None:
-        return _Base(0.0, True, item.code, item.name, "待督导评分")
+        facts = "待督导评分" + (f"({why})" if why else "")
+        return _Base(0.0, True, item.code, item.name, facts, None, None, True, suggested, why)
     score = round1(min(max(current.score, 0.0), float(item.points)))
-    return _Base(score, True, item.code, item.name, f"督导评分({current.reason})")
+    facts = f"督导评分({current.reason})"
+    return _Base(score, True, item.code, item.name, facts, None, None, False, suggested, why)
 
 
 def _finish(item: AssessmentItem, base: _Base, adjustment: float) -> ItemScore:
@@ -173,6 +225,9 @@ def _finish(item: AssessmentItem, base: _Base, adjustment: float) -> ItemScore:
         explanation=explanation,
         done=base.done,
         total=base.total,
+        pending=base.pending,
+        suggested=base.suggested,
+        suggestion=base.suggestion,
     )
 
 
@@ -185,11 +240,13 @@ def score_item(
     manual: ManualScore | None,
     adjustment: float,
     metrics: MetricRegistry,
+    checklist: tuple[int, int] | None = None,
 ) -> ItemScore:
     """One item's score of one branch and period from what was read for it: the ledger item's
     completeness (ledger rules), the metric's (done, total) or None when the metric has no
     provider (count and rate rules), the current manual score (manual rules), and the sum of
-    the item's adjustments."""
+    the item's adjustments; `checklist`, the branch's brand criteria (met, total), for a manual
+    item suggested by the brand checklist."""
     if item.rule_kind is RuleKind.LEDGER_FREQUENCY:
         base = _ledger_base(item, completeness)
     elif item.rule_kind is RuleKind.COUNT_TARGET:
@@ -197,7 +254,7 @@ def score_item(
     elif item.rule_kind is RuleKind.RATE:
         base = _rate_base(item, value, metrics)
     else:
-        base = _manual_base(item, manual)
+        base = _manual_base(item, manual, checklist)
     return _finish(item, base, adjustment)
 
 

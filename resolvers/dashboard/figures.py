@@ -17,6 +17,7 @@ from models import (
     ServiceStatus,
     VisitCategory,
 )
+from resolvers.ledger_completeness import recorded_rate
 from resolvers.period import Period
 
 # How many leading branches the dashboard's ranking shows as the top.
@@ -119,8 +120,8 @@ class LedgerBranchRow:
 
     @property
     def rate(self) -> float | None:
-        """present / (present + missing): what was due by now, how much of it is there."""
-        return rate_of(self.present, self.present + self.missing)
+        """The recorded rate (resolvers/ledger_completeness.py): present / (present + missing)."""
+        return recorded_rate(self.present, self.missing)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from resolvers.dashboard.figures import (
     rate_of,
 )
 from resolvers.dashboard.scope import DashboardScope, in_both, within
-from resolvers.ledger_completeness import ledger_completeness_of_periods
+from resolvers.ledger_completeness import ledger_completeness_of_periods, recorded_rate
 from resolvers.supervision_metrics import open_and_overdue_reminder_counts
 
 # Kinds that keep the standard branch ledger (党支部基础工作台账标准).
@@ -75,8 +75,8 @@ async def ledger(db: AsyncSession, scope: DashboardScope) -> LedgerFigures:
         missing=missing,
         pending=total("pending"),
         rate=Rate(
-            rate_of(present.value, present.value + missing.value),
-            rate_of(present.previous or 0, (present.previous or 0) + (missing.previous or 0)),
+            recorded_rate(present.value, missing.value),
+            recorded_rate(present.previous or 0, missing.previous or 0),
         ),
         by_branch=now_rows,
     )

@@ -12,6 +12,7 @@ The package, one module per concern, everything re-exported here:
 - `recipient`: what those writes share: the acting recipient row, new rows, `Written`.
 - `query`: the readable directives, the rows addressed to the viewer, the batch loads.
 - `rollup`: a directive's tree level by level.
+- `urge`: 催办, reminding a lagging recipient.
 
 Who may read which directive, and which rows are addressed to whom: access/directive.py.
 
@@ -46,12 +47,14 @@ from resolvers.directive.receipt import (
     MAX_STAGE,
     ProgressWritten,
     RecipientWritten,
+    StillOpen,
     close_recipient,
     report_progress,
     sign_directive,
 )
 from resolvers.directive.recipient import MAX_CONTENT, Written, actor_of
 from resolvers.directive.rollup import LevelRollup, rollups_by_directive_id
+from resolvers.directive.urge import Urged, urge_recipient
 
 __all__ = [
     "COMMITTEE_KINDS",
@@ -66,6 +69,8 @@ __all__ = [
     "LevelRollup",
     "ProgressWritten",
     "RecipientWritten",
+    "StillOpen",
+    "Urged",
     "Written",
     "actor_of",
     "close_recipient",
@@ -81,4 +86,5 @@ __all__ = [
     "report_progress",
     "rollups_by_directive_id",
     "sign_directive",
+    "urge_recipient",
 ]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access import audience
@@ -23,6 +23,7 @@ from models import (
     DirectiveProgress,
     DirectiveRecipient,
     DirectiveStatus,
+    RecipientStatus,
 )
 from resolvers.batch import group_by_key
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
@@ -99,14 +100,22 @@ async def count_directives(
     return int((await db.execute(query)).scalar_one())
 
 
+def _mine(viewer: Viewer, statuses: Sequence[RecipientStatus]) -> list[ColumnElement[bool]]:
+    clauses = [addressed_to(viewer), DirectiveRecipient.deleted.is_(False)]
+    if statuses:
+        clauses.append(DirectiveRecipient.status.in_(list(statuses)))
+    return clauses
+
+
 async def my_directives(
-    db: AsyncSession, viewer: Viewer, page: PageRequest
+    db: AsyncSession,
+    viewer: Viewer,
+    page: PageRequest,
+    statuses: Sequence[RecipientStatus] = (),
 ) -> Page[DirectiveRecipient]:
     """The recipient rows addressed to the viewer (as a member, and as their branch's
-    secretary), newest dispatch first."""
-    query = select(DirectiveRecipient).where(
-        addressed_to(viewer), DirectiveRecipient.deleted.is_(False)
-    )
+    secretary), newest dispatch first; only those in `statuses` when given."""
+    query = select(DirectiveRecipient).where(*_mine(viewer, statuses))
     if page.after is not None:
         at, last_id = cursor_values(page.after, aware_datetime, str)
         query = query.where(
@@ -128,9 +137,11 @@ async def my_directives(
     )
 
 
-async def count_my_directives(db: AsyncSession, viewer: Viewer) -> int:
+async def count_my_directives(
+    db: AsyncSession, viewer: Viewer, statuses: Sequence[RecipientStatus] = ()
+) -> int:
     """How many recipient rows are addressed to the viewer (as `my_directives` lists them)."""
-    query = select(func.count()).where(addressed_to(viewer), DirectiveRecipient.deleted.is_(False))
+    query = select(func.count()).select_from(DirectiveRecipient).where(*_mine(viewer, statuses))
     return int((await db.execute(query)).scalar_one())
 
 

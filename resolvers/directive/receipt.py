@@ -18,15 +18,17 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.errors import Collector, ErrorCode, InputError
+from access.errors import Collector, ErrorCode, InputError, Problem
 from access.viewer import Viewer
 from core.ids import new_id
 from models import (
+    Branch,
     Directive,
     DirectiveProgress,
     DirectiveReceipt,
     DirectiveRecipient,
     DirectiveStatus,
+    Member,
     RecipientStatus,
 )
 from resolvers.directive.recipient import MAX_CONTENT, Written, own_recipient, refreshed
@@ -36,6 +38,8 @@ from sync.feed import announce
 from sync.stamp import next_stamp
 
 MAX_STAGE = 50
+# How many open recipients the refusal's message names (all are in the typed error).
+MAX_NAMED = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,48 @@ class RecipientWritten(Written):
 class ProgressWritten(Written):
     progress: DirectiveProgress | None = None
     recipient: DirectiveRecipient | None = None
+
+
+class StillOpen(InputError):
+    """Closing refused: recipients this row dispatched to have not closed. Names them, and
+    carries their rows (`recipients`, dispatch order) for the typed error."""
+
+    def __init__(self, recipients: list[DirectiveRecipient], names: list[str]) -> None:
+        shown = "、".join(names[:MAX_NAMED]) + (" 等" if len(names) > MAX_NAMED else "")
+        super().__init__(
+            [
+                Problem(
+                    "recipientId",
+                    f"还有 {len(names)} 个下级未办结:{shown} "
+                    f"({len(names)} onward recipients still open)",
+                    ErrorCode.OPEN_RECIPIENTS,
+                )
+            ]
+        )
+        self.recipients = recipients
+        self.names = names
+
+
+async def _names(db: AsyncSession, rows: list[DirectiveRecipient]) -> list[str]:
+    """Each row's recipient as people call it: the member's name, else the branch's."""
+    member_ids = {r.officer_id for r in rows if r.officer_id is not None}
+    branch_ids = {r.branch_id for r in rows}
+    members = (
+        dict(
+            (
+                await db.execute(select(Member.id, Member.name).where(Member.id.in_(member_ids)))
+            ).all()
+        )
+        if member_ids
+        else {}
+    )
+    branches = dict(
+        (await db.execute(select(Branch.id, Branch.name).where(Branch.id.in_(branch_ids)))).all()
+    )
+    return [
+        members.get(r.officer_id, "") if r.officer_id is not None else branches.get(r.branch_id, "")
+        for r in rows
+    ]
 
 
 async def sign_directive(
@@ -142,21 +188,23 @@ async def close_recipient(
     row = await own_recipient(db, viewer, recipient_id)
     if row.closed_at is not None:
         return RecipientWritten(recipient=row)
-    open_children = (
-        await db.execute(
-            select(func.count()).where(
+    open_children = list(
+        await db.scalars(
+            select(DirectiveRecipient)
+            .where(
                 DirectiveRecipient.parent_id == row.id,
                 DirectiveRecipient.closed_at.is_(None),
                 DirectiveRecipient.deleted.is_(False),
             )
+            .order_by(DirectiveRecipient.dispatched_at, DirectiveRecipient.id)
         )
-    ).scalar_one()
+    )
     if open_children:
-        raise InputError.one(
-            "recipientId",
-            f"还有 {open_children} 个下级未办结 ({open_children} onward recipients still open)",
-            ErrorCode.OPEN_RECIPIENTS,
-        )
+        names = await _names(db, open_children)
+        # The refusal rolls the transaction back, which would expire the rows it carries.
+        for child in open_children:
+            db.expunge(child)
+        raise StillOpen(open_children, names)
     stamp = await next_stamp(db, now)
     await db.execute(
         update(DirectiveRecipient)

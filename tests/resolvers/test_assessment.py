@@ -1003,7 +1003,8 @@ async def test_statement_count_of_a_period_does_not_grow_with_branches(
     large, twelve = await statements()
     assert (two, twelve) == (2, 12)
     assert small == large
-    assert large <= 16  # catalog, ledger (2), eight metrics, manual scores, adjustments
+    # catalog, ledger (2), eight metrics, manual scores, adjustments, brand checklist (2)
+    assert large <= 18
 
 
 async def test_trend_statement_count_does_not_grow_with_periods(
@@ -1040,6 +1041,6 @@ async def test_trend_statement_count_does_not_grow_with_periods(
     twelve = await periods([f"2026-{m:02d}" for m in range(1, 13)])
     one = await periods(["2026-05"])
     # The branch, then what one period costs: the catalog, the ledger (2), one per metric
-    # (10), manual scores, adjustments.
-    assert months == quarters == year == 1 + 15
-    assert one == three == twelve == 15
+    # (10), manual scores, adjustments, the brand checklist for A24's suggestion (2).
+    assert months == quarters == year == 1 + 17
+    assert one == three == twelve == 17

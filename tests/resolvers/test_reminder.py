@@ -13,7 +13,9 @@ from sqlalchemy import func, select, update
 
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
+from demo.seed import SeedReport
 from models import (
+    Branch,
     Directive,
     DirectiveLevel,
     DirectivePriority,
@@ -30,7 +32,14 @@ from models import (
     ReminderResolution,
     ReminderStatus,
 )
-from resolvers.reminder import GenerationResult, ReminderRules, generate_reminders
+from resolvers.ledger_completeness import ledger_completeness
+from resolvers.period import Period, PeriodKind, local_date
+from resolvers.reminder import (
+    LEDGER_KEEPING_KINDS,
+    GenerationResult,
+    ReminderRules,
+    generate_reminders,
+)
 from tests.conftest import Builders, World, wait_until_blocked
 
 # Lead days as the defaults, spelled out so the dates below read plainly.
@@ -117,7 +126,9 @@ async def test_generating_twice_creates_no_duplicate(
 
     second = await run(sessionmaker, clock)
 
-    assert first.total_created == len(rows) == 5  # 2 due + 2 overdue + 1 activist
+    # 2 due (November's L02) + 26 overdue (L02 January-October and L01 Q1-Q3, both branches)
+    # + 1 activist.
+    assert first.total_created == len(rows) == 29
     assert (second.total_created, second.total_resolved, second.stamp) == (0, 0, None)
     assert [r.id for r in await reminders(sessionmaker)] == [r.id for r in rows]
 
@@ -125,16 +136,19 @@ async def test_generating_twice_creates_no_duplicate(
 async def test_ledger_due_soon_and_overdue_appear_and_resolve_as_time_passes(
     sessionmaker: Sessionmaker, clock: FrozenClock, ledger: LedgerItem, world: World
 ) -> None:
-    # 28 November: November's L02 ends in 2 days (due soon), October's is past its grace (7 Nov).
+    # 28 November: November's L02 ends in 2 days (due soon), October's is past its grace (7 Nov),
+    # and so is every earlier month's L02 and quarter's L01 of the year.
     result = await run(sessionmaker, clock)
     rows = await reminders(sessionmaker)
     due = of(rows, ReminderKind.LEDGER_DUE)
     overdue = of(rows, ReminderKind.LEDGER_OVERDUE)
-    assert result.created == {ReminderKind.LEDGER_DUE: 2, ReminderKind.LEDGER_OVERDUE: 2}
+    assert result.created == {ReminderKind.LEDGER_DUE: 2, ReminderKind.LEDGER_OVERDUE: 26}
     assert {(r.branch_id, r.period, r.due_on) for r in due} == {
         (b, "2026-11", date(2026, 12, 7)) for b in (world.meigui.id, world.yushan.id)
     }
-    assert {(r.period, r.due_on) for r in overdue} == {("2026-10", date(2026, 11, 14))}
+    assert {(r.period, r.due_on) for r in overdue if r.period == "2026-10"} == {
+        ("2026-10", date(2026, 11, 14))
+    }
     assert all(r.officer_id is None and r.status is ReminderStatus.OPEN for r in rows)
     assert "L02" in due[0].title
 
@@ -170,6 +184,74 @@ async def test_ledger_due_soon_and_overdue_appear_and_resolve_as_time_passes(
     assert result.resolved == {ReminderKind.LEDGER_OVERDUE: 1}
 
 
+async def test_every_overdue_ledger_period_of_the_year_is_reminded_once(
+    sessionmaker: Sessionmaker, clock: FrozenClock, ledger: LedgerItem, world: World
+) -> None:
+    # 28 November, nothing recorded all year: every month of L02 whose deadline passed
+    # (January to October) and every quarter of L01 (Q1 to Q3) is overdue, not just October's.
+    result = await run(sessionmaker, clock)
+
+    overdue = of(
+        await reminders(sessionmaker), ReminderKind.LEDGER_OVERDUE, branch_id=world.meigui.id
+    )
+    assert sorted(r.period or "" for r in overdue) == [
+        *(f"2026-{m:02d}" for m in range(1, 11)),
+        "2026-Q1",
+        "2026-Q2",
+        "2026-Q3",
+    ]
+    assert result.created[ReminderKind.LEDGER_OVERDUE] == 26  # both branches
+    again = await run(sessionmaker, clock)
+    assert again.total_created == 0
+
+
+async def test_january_reminds_decembers_overdue_work_but_not_last_years_earlier_months(
+    sessionmaker: Sessionmaker, clock: FrozenClock, ledger: LedgerItem, world: World
+) -> None:
+    clock.advance(days=53)  # 20 January 2027: December's grace ended on 7 January
+
+    await run(sessionmaker, clock)
+
+    periods = {
+        r.period
+        for r in of(
+            await reminders(sessionmaker), ReminderKind.LEDGER_OVERDUE, branch_id=world.meigui.id
+        )
+    }
+    assert periods == {"2026-12", "2026-Q4"}
+
+
+async def test_every_missing_ledger_entry_of_the_demo_year_is_reminded(
+    seeded_demo: SeedReport, sessionmaker: Sessionmaker, clock: FrozenClock
+) -> None:
+    today = local_date(clock())
+    year = Period.containing(PeriodKind.YEAR, today)
+    async with sessionmaker() as db:
+        branch_ids = list(
+            await db.scalars(select(Branch.id).where(Branch.kind.in_(LEDGER_KEEPING_KINDS)))
+        )
+        found = await ledger_completeness(
+            db, branch_ids, year, today=today, grace_days=RULES.ledger_grace_days
+        )
+    missing = {
+        (branch_id, item.item_id, str(period))
+        for branch_id, items in found.items()
+        for item in items
+        for period in item.missing
+    }
+    # The demo keeps gaps through the year, not only last month's.
+    assert any(period < "2026-10" for _, _, period in missing)
+
+    await run(sessionmaker, clock)
+
+    reminded = {
+        (r.branch_id, r.ledger_item_id, r.period)
+        for r in of(await reminders(sessionmaker), ReminderKind.LEDGER_OVERDUE)
+        if r.period_end is not None and year.contains(r.period_end)
+    }
+    assert reminded == missing
+
+
 async def test_retired_ledger_item_reminders_lapse(
     sessionmaker: Sessionmaker, clock: FrozenClock, ledger: LedgerItem
 ) -> None:
@@ -179,8 +261,11 @@ async def test_retired_ledger_item_reminders_lapse(
 
     result = await run(sessionmaker, clock)
 
-    assert result.resolved == {ReminderKind.LEDGER_DUE: 2, ReminderKind.LEDGER_OVERDUE: 2}
-    assert all(r.resolution is ReminderResolution.LAPSED for r in await reminders(sessionmaker))
+    # L02's November due soon, and January-October overdue, of both branches.
+    assert result.resolved == {ReminderKind.LEDGER_DUE: 2, ReminderKind.LEDGER_OVERDUE: 20}
+    retired = [r for r in await reminders(sessionmaker) if r.ledger_item_id == ledger.id]
+    assert len(retired) == 22
+    assert all(r.resolution is ReminderResolution.LAPSED for r in retired)
 
 
 async def test_member_pipeline_reminders_follow_the_anniversaries(
@@ -374,10 +459,10 @@ async def test_concurrent_generation_creates_no_duplicate(
         assert not second_task.done()
     second = await second_task
 
-    assert first.total_created == 4
+    assert first.total_created == 28  # 2 due + 26 overdue of the year (see above)
     assert second.total_created == 0
     async with sessionmaker() as db:
-        assert await db.scalar(select(func.count()).select_from(Reminder)) == 4
+        assert await db.scalar(select(func.count()).select_from(Reminder)) == 28
 
 
 async def test_generation_pins_its_dates_to_the_bureau_calendar(

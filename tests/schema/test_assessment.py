@@ -280,3 +280,52 @@ async def test_ranking_statement_count_does_not_grow_with_branches(
     large, twelve = await statements()
     assert (two, twelve) == (2, 12)
     assert small == large
+
+
+async def test_a_secretary_reads_what_is_scored_what_is_pending_and_a24s_suggestion(
+    api: Api, seeded: World
+) -> None:
+    secretary = await api.login("secretary.meigui")
+    for n in range(1, 8):  # 玫瑰 meets all seven criteria of 六有一规范
+        body = await api(
+            """mutation($b: ID!, $c: String!) { setBrandChecklistItem(input: {
+                 branchId: $b, criterionCode: $c, status: MET, evidence: "见附件" }) { __typename } }""",
+            {"b": gid(seeded.meigui), "c": f"B{n}"},
+            token=secretary,
+        )
+        assert body["data"]["setBrandChecklistItem"]["__typename"] == "BrandChecklistItemPayload"
+    query = """query($branch: ID!) { assessment(period: "2026-Q4", branchId: $branch) {
+      total points
+      progress { provisionalTotal scoredPoints pendingCount pendingPoints }
+      scores { code score pending suggestedScore suggestion }
+    } }"""
+
+    body = await api(query, {"branch": gid(seeded.meigui)}, token=secretary)
+
+    result = body["data"]["assessment"]
+    pending = {s["code"]: s for s in result["scores"] if s["pending"]}
+    assert sorted(pending) == ["A24", "A27", "A28"]
+    assert pending["A24"]["suggestedScore"] == 3.0
+    assert "7/7" in pending["A24"]["suggestion"]
+    assert pending["A28"]["suggestedScore"] is None
+    progress = result["progress"]
+    assert (progress["pendingCount"], progress["pendingPoints"]) == (3, 11)
+    assert progress["scoredPoints"] == result["points"] - 11
+    # Pending items count 0 in the total, so the provisional total equals it here, but out of
+    # the 89 points scored rather than 100.
+    assert progress["provisionalTotal"] == result["total"]
+
+    # Once the inspector scores A24 it is no longer pending, and the suggestion stays beside it.
+    inspector = await api.login("inspector")
+    await api(
+        SET_MANUAL,
+        {"input": {"branchId": gid(seeded.meigui), "period": "2026-Q4", "itemCode": "A24",
+                   "score": 3, "reason": "六有一规范全部达标"}},
+        token=inspector,
+    )  # fmt: skip
+    body = await api(query, {"branch": gid(seeded.meigui)}, token=secretary)
+    result = body["data"]["assessment"]
+    [a24] = [s for s in result["scores"] if s["code"] == "A24"]
+    assert (a24["pending"], a24["score"], a24["suggestedScore"]) == (False, 3.0, 3.0)
+    assert result["progress"]["pendingCount"] == 2
+    assert result["progress"]["scoredPoints"] == result["points"] - 8

@@ -597,14 +597,15 @@ async def test_dashboard_statement_count_does_not_grow_with_data(
     assert d["assessmentRanking"]["rankedCount"] == 8
     # Branches by kind, members, education, visits, patrols, service actions, the ledger's
     # branches, completeness of both periods together (catalog + entries), directives, honours
-    # (11); the assessment ranking of both periods together (16: assessed branches, the
-    # catalog once, ledger completeness (2), one per metric (10), manual scores, adjustments);
-    # the subtree's branches and their open reminders (2).
-    assert len(small) == len(large) == 11 + 16 + 2
+    # (11); the assessment ranking of both periods together (18: assessed branches, the
+    # catalog once, ledger completeness (2), one per metric (10), manual scores, adjustments,
+    # the brand checklist for A24's suggestion (2)); the subtree's branches and their open
+    # reminders (2).
+    assert len(small) == len(large) == 11 + 18 + 2
     # The catalog is read once, not once per period and again for the ranking's columns.
     assert sum("FROM assessment_item" in s for s in large) == 1
     # The same and the subtree's root.
-    assert len(scoped_small) == len(scoped_large) == 11 + 16 + 2 + 1
+    assert len(scoped_small) == len(scoped_large) == 11 + 18 + 2 + 1
 
 
 async def test_dashboard_computes_only_the_sections_a_query_selects(

@@ -253,3 +253,129 @@ async def test_directive_list_statement_count_does_not_grow_with_data(
     recipients = sum(len(n["recipients"]) for n in body["data"]["directives"]["nodes"])
     assert recipients == 6 * 4
     assert len(statements) == small
+
+
+# --- 催办, refusing to close, myDirectives(status:) (issue 12 items 16 and 10) -------------------
+
+URGE = """mutation($r: ID!, $note: String) { urgeDirective(recipientId: $r, note: $note) {
+  __typename
+  ... on DirectiveUrged { reminder { id kind kindLabel title dueOn member { name } branch { name } }
+                          recipient { id statusLabel } }
+  ... on InvalidInput { errors { field code } }
+} }"""
+
+
+async def dispatched_to_officer(api: Api, world: World) -> tuple[str, str, str]:
+    """玫瑰's secretary dispatches the admin's directive to the officer: (secretary's token,
+    the secretary's row, the officer's row)."""
+    admin = await api.login("admin")
+    await issue(api, admin, world.meigui, title="玫瑰指令")
+    secretary = await api.login("secretary.meigui")
+    row = await recipient_of(api, secretary)
+    body = await api(
+        """mutation($r: ID!, $m: ID!) { dispatchDirective(input: {recipientId: $r, memberIds: [$m]})
+             { ... on DirectiveDispatched { recipients { id } } } }""",
+        {"r": row, "m": global_id("Member", world.officer_member.id)},
+        token=secretary,
+    )
+    [officer_row] = body["data"]["dispatchDirective"]["recipients"]
+    return secretary, row, str(officer_row["id"])
+
+
+async def test_urging_a_lagging_recipient_reminds_them_once_a_day(api: Api, world: World) -> None:
+    secretary, _, officer_row = await dispatched_to_officer(api, world)
+
+    body = await api(URGE, {"r": officer_row, "note": "今天下班前签收"}, token=secretary)
+    urged = body["data"]["urgeDirective"]
+    assert urged["__typename"] == "DirectiveUrged"
+    reminder = urged["reminder"]
+    assert reminder["kind"] == "DIRECTIVE_URGED" and reminder["kindLabel"] == "指令催办"
+    assert reminder["member"] == {"name": "李民警"}
+    assert "王书记催办" in reminder["title"] and "今天下班前签收" in reminder["title"]
+    assert reminder["dueOn"] == "2026-12-20"
+
+    # The officer finds it among their reminders; urging again today raises nothing new.
+    officer = await api.login("officer.meigui")
+    mine = await api("{ myReminders { totalCount nodes { id kind } } }", token=officer)
+    assert mine["data"]["myReminders"]["nodes"] == [
+        {"id": reminder["id"], "kind": "DIRECTIVE_URGED"}
+    ]
+    again = await api(URGE, {"r": officer_row}, token=secretary)
+    assert again["data"]["urgeDirective"]["reminder"]["id"] == reminder["id"]
+    mine = await api("{ myReminders { totalCount } }", token=officer)
+    assert mine["data"]["myReminders"]["totalCount"] == 1
+
+
+async def test_only_the_dispatcher_urges_and_only_an_open_recipient(api: Api, world: World) -> None:
+    secretary, own_row, officer_row = await dispatched_to_officer(api, world)
+    officer = await api.login("officer.meigui")
+
+    # The officer cannot urge themselves, nor the secretary's row above them.
+    for row in (officer_row, own_row):
+        body = await api(URGE, {"r": row}, token=officer)
+        assert body["data"]["urgeDirective"] == {
+            "__typename": "InvalidInput",
+            "errors": [{"field": "recipientId", "code": "NOT_RECIPIENT"}],
+        }
+    # A closed recipient needs no urging.
+    await api(
+        "mutation($r: ID!) { closeDirective(recipientId: $r) { __typename } }",
+        {"r": officer_row},
+        token=officer,
+    )
+    body = await api(URGE, {"r": officer_row}, token=secretary)
+    assert body["data"]["urgeDirective"]["errors"] == [
+        {"field": "recipientId", "code": "INVALID_TRANSITION"}
+    ]
+
+
+async def test_refusing_to_close_names_the_recipients_still_open(api: Api, world: World) -> None:
+    secretary, own_row, officer_row = await dispatched_to_officer(api, world)
+
+    body = await api(
+        """mutation($r: ID!) { closeDirective(recipientId: $r) {
+             __typename
+             ... on DirectiveStillOpen { errors { field code message }
+                                         openRecipients { id member { name } statusLabel } }
+           } }""",
+        {"r": own_row},
+        token=secretary,
+    )
+    refused = body["data"]["closeDirective"]
+    assert refused["__typename"] == "DirectiveStillOpen"
+    assert refused["openRecipients"] == [
+        {"id": officer_row, "member": {"name": "李民警"}, "statusLabel": "待签收"}
+    ]
+    [error] = refused["errors"]
+    assert (error["field"], error["code"]) == ("recipientId", "OPEN_RECIPIENTS")
+    assert "李民警" in error["message"]
+
+
+async def test_my_directives_filter_by_the_published_status_enum(api: Api, world: World) -> None:
+    admin = await api.login("admin")
+    await issue(api, admin, world.meigui, title="已办指令")
+    await issue(api, admin, world.meigui, title="待办指令")
+    secretary = await api.login("secretary.meigui")
+    body = await api("{ myDirectives { nodes { id directive { title } } } }", token=secretary)
+    done = next(
+        n["id"]
+        for n in body["data"]["myDirectives"]["nodes"]
+        if n["directive"]["title"] == "已办指令"
+    )
+    await api(
+        "mutation($r: ID!) { closeDirective(recipientId: $r) { __typename } }",
+        {"r": done},
+        token=secretary,
+    )
+
+    query = """query($s: [DirectiveRecipientStatus!]) { myDirectives(status: $s) {
+                 totalCount nodes { statusLabel directive { title } } } }"""
+    body = await api(query, {"s": ["PENDING", "SIGNED", "IN_PROGRESS"]}, token=secretary)
+    assert body["data"]["myDirectives"] == {
+        "totalCount": 1,
+        "nodes": [{"statusLabel": "待签收", "directive": {"title": "待办指令"}}],
+    }
+    body = await api(query, {"s": ["CLOSED"]}, token=secretary)
+    assert body["data"]["myDirectives"]["totalCount"] == 1
+    bad = await api(query, {"s": ["closed"]}, token=secretary, expect_errors=True)
+    assert "data" not in bad or bad["data"] is None

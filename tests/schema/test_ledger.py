@@ -494,3 +494,49 @@ async def test_the_largest_attachment_fits_the_default_body_limit(
     )
 
     assert body["data"]["addLedgerAttachment"]["attachment"]["size"] == len(content)
+
+
+async def test_one_recorded_rate_leaves_periods_not_yet_due_out(
+    api: Api, world: World, catalog: None
+) -> None:
+    # 28 November, Q4: L02 recorded for October and November; December is not yet due.
+    token = await api.login("secretary.meigui")
+    await create(api, token, world, occurredOn="2026-10-08")
+    await create(api, token, world, occurredOn="2026-11-03")
+    body = await api(
+        """query($b: ID!) {
+          ledgerCompleteness(branchId: $b, period: "2026-Q4") {
+            expected present missing late pending recordedRate rate
+            items { code present missing pending recordedRate }
+          }
+          dashboard(period: "2026-Q4", branchId: $b) {
+            ledger { missing { value } pending { value } recordedRate { value }
+                     byBranch { recordedRate pending } }
+          }
+        }""",
+        {"b": gid("Branch", world.meigui)},
+        token=token,
+    )
+    result = body["data"]["ledgerCompleteness"]
+    l02 = next(i for i in result["items"] if i["code"] == "L02")
+    assert l02 == {
+        "code": "L02",
+        "present": 2,
+        "missing": [],
+        "pending": ["2026-12"],
+        "recordedRate": 1.0,  # not 2/3: December is not due yet
+    }
+    present, missing = result["present"], result["missing"]
+    assert missing > 0 and result["pending"] > 0
+    assert result["expected"] == present + missing + result["pending"]
+    assert result["recordedRate"] == result["rate"] == present / (present + missing)
+
+    ledger = body["data"]["dashboard"]["ledger"]
+    assert ledger["recordedRate"]["value"] == result["recordedRate"]
+    assert (ledger["missing"]["value"], ledger["pending"]["value"]) == (
+        missing,
+        result["pending"],
+    )
+    assert ledger["byBranch"] == [
+        {"recordedRate": result["recordedRate"], "pending": result["pending"]}
+    ]

@@ -260,3 +260,84 @@ async def test_update_member_changes_only_given_fields(api: Api, world: World) -
         "retiredOn": "2026-11-28",
         "post": "YOUTH",
     }
+
+
+# --- issue 12 item 15: the next step's earliest day, secretaries, task units -----------------------
+
+
+async def test_the_next_pipeline_steps_earliest_day_is_a_field(
+    api: Api, world: World, make: Builders
+) -> None:
+    activist = await make.member(
+        world.meigui, party_status=PartyStatus.ACTIVIST, party_status_since=date(2025, 12, 10)
+    )
+    probationary = await make.member(
+        world.meigui, party_status=PartyStatus.PROBATIONARY, party_status_since=date(2026, 2, 28)
+    )
+    applicant = await make.member(
+        world.meigui, party_status=PartyStatus.APPLICANT, party_status_since=date(2026, 3, 1)
+    )
+    token = await api.login("secretary.meigui")
+    query = """query($id: ID!) { node(id: $id) { ... on Member {
+                 nextPartyStatus nextStepEarliestOn } } }"""
+
+    async def step(member: Member) -> dict[str, Any]:
+        body = await api(query, {"id": gid("Member", member)}, token=token)
+        node: dict[str, Any] = body["data"]["node"]
+        return node
+
+    assert await step(activist) == {
+        "nextPartyStatus": "CANDIDATE",
+        "nextStepEarliestOn": "2026-12-10",
+    }
+    assert await step(probationary) == {
+        "nextPartyStatus": "FULL",
+        "nextStepEarliestOn": "2027-02-28",
+    }
+    assert await step(applicant) == {
+        "nextPartyStatus": "ACTIVIST",
+        "nextStepEarliestOn": "2026-03-01",
+    }
+    assert await step(world.meigui_member) == {"nextPartyStatus": None, "nextStepEarliestOn": None}
+
+    # The refusal names the same day.
+    body = await api(
+        """mutation($id: ID!) { advancePartyStatus(input: {memberId: $id, toStatus: CANDIDATE}) {
+             ... on InvalidInput { errors { field code message } } } }""",
+        {"id": gid("Member", activist)},
+        token=token,
+    )
+    [error] = body["data"]["advancePartyStatus"]["errors"]
+    assert error["code"] == "TOO_EARLY" and "2026-12-10" in error["message"]
+
+
+async def test_branches_name_their_secretary_and_task_units_their_members_with_roles(
+    api: Api, world: World, make: Builders
+) -> None:
+    token = await api.login("secretary.meigui")
+    add = """mutation($u: ID!, $m: ID!, $r: String) {
+               addTaskUnitMember(input: {taskUnitId: $u, memberId: $m, role: $r}) { __typename } }"""
+    unit = gid("Branch", world.task_force)
+    await api(add, {"u": unit, "m": gid("Member", world.officer_member), "r": "队长"}, token=token)
+    await api(add, {"u": unit, "m": gid("Member", world.meigui_member)}, token=token)
+
+    body = await api(
+        """query($b: ID!, $u: ID!) {
+             branch: node(id: $b) { ... on Branch { secretary { name } memberCount } }
+             unit: node(id: $u) { ... on Branch {
+               secretary { name } memberCount members { name }
+               taskUnitMembers { member { name } role joinedOn } } }
+           }""",
+        {"b": gid("Branch", world.meigui), "u": unit},
+        token=token,
+    )
+    assert body["data"]["branch"] == {"secretary": {"name": "王书记"}, "memberCount": 3}
+    assert body["data"]["unit"] == {
+        "secretary": None,
+        "memberCount": 2,
+        "members": [{"name": "张党员"}, {"name": "李民警"}],
+        "taskUnitMembers": [
+            {"member": {"name": "张党员"}, "role": None, "joinedOn": "2026-11-28"},
+            {"member": {"name": "李民警"}, "role": "队长", "joinedOn": "2026-11-28"},
+        ],
+    }

@@ -701,8 +701,9 @@ async def test_generated_reminders_reach_phones_after_their_checkpoint(
 
     body = await api(PULL, {"checkpoint": start["checkpoint"]}, token=tokens.officer)
 
-    kinds = sorted(d["kind"] for d in body["data"]["pullReminder"]["documents"])
-    assert kinds == ["ledger_due", "ledger_overdue"]  # 玫瑰's only, not 榆山's
+    documents = body["data"]["pullReminder"]["documents"]
+    # 玫瑰's only, not 榆山's: November due soon, January-October overdue.
+    assert sorted(d["kind"] for d in documents) == ["ledger_due"] + ["ledger_overdue"] * 10
 
 
 def test_reminders_are_pull_only_for_phones() -> None:
@@ -711,3 +712,74 @@ def test_reminders_are_pull_only_for_phones() -> None:
     text = sdl()
     assert "pullReminder(" in text and "streamReminder(" in text
     assert "pushReminder" not in text
+
+
+# --- who carried out a check; findings remind the secretary (issue 12 item 12) ------------------
+
+CHECK_BY = """mutation($input: CreateSpotCheckInput!) { createSpotCheck(input: $input) {
+  ... on SpotCheckPayload { spotCheck { carriedOutBy findings { id } } }
+} }"""
+
+
+async def test_a_spot_check_records_who_carried_it_out(
+    api: Api, tokens: Tokens, world: World
+) -> None:
+    named = await api(
+        CHECK_BY, check_input(world, carriedOutBy="张督导、李督导"), token=tokens.inspector
+    )
+    by_default = await api(CHECK_BY, check_input(world), token=tokens.inspector)
+
+    assert named["data"]["createSpotCheck"]["spotCheck"]["carriedOutBy"] == "张督导、李督导"
+    assert by_default["data"]["createSpotCheck"]["spotCheck"]["carriedOutBy"] == "inspector"
+    listed = await api("{ spotChecks { nodes { carriedOutBy } } }", token=tokens.secretary)
+    assert sorted(n["carriedOutBy"] for n in listed["data"]["spotChecks"]["nodes"]) == [
+        "inspector",
+        "张督导、李督导",
+    ]
+
+
+async def test_a_finding_near_its_deadline_reminds_the_branch_secretary_until_rectified(
+    api: Api, tokens: Tokens, world: World, clock: FrozenClock, sessionmaker: Sessionmaker
+) -> None:
+    # Checked 27 November: one finding due 3 December (within the 7 lead days of the 28th),
+    # one due 31 December (not yet).
+    body = await api(
+        CHECK_BY,
+        check_input(
+            world,
+            findings=[
+                {"text": "10月支委会记录缺签到", "deadline": "2026-12-03"},
+                {"text": "党费收缴台账未附凭证", "deadline": "2026-12-31"},
+            ],
+        ),
+        token=tokens.inspector,
+    )
+    near = body["data"]["createSpotCheck"]["spotCheck"]["findings"][0]["id"]
+    async with writing(sessionmaker) as db:
+        await generate_reminders(db, clock())
+
+    mine = await api(
+        """{ myReminders { nodes { kind kindLabel title dueOn member { name }
+                                   branch { name } spotCheckFindingId } } }""",
+        token=tokens.secretary,
+    )
+    assert mine["data"]["myReminders"]["nodes"] == [
+        {
+            "kind": "FINDING_DEADLINE",
+            "kindLabel": "抽查问题整改",
+            "title": "抽查(2026-Q4)发现的问题“10月支委会记录缺签到”须于 2026-12-03 前整改",
+            "dueOn": "2026-12-03",
+            "member": None,
+            "branch": {"name": "玫瑰派出所党支部"},
+            "spotCheckFindingId": near,
+        }
+    ]
+    officer = await api("{ myReminders { totalCount } }", token=tokens.officer)
+    assert officer["data"]["myReminders"]["totalCount"] == 0
+
+    # Rectified: the next run resolves it as fulfilled, and raises nothing new.
+    await api(RECTIFY, {"id": near, "text": "已补签到表"}, token=tokens.secretary)
+    async with writing(sessionmaker) as db:
+        result = await generate_reminders(db, clock())
+    assert result.resolved == {ReminderKind.FINDING_DEADLINE: 1}
+    assert result.total_created == 0

@@ -78,3 +78,56 @@ def test_ties_rank_by_the_branchs_sort_order_then_name() -> None:
 
 def test_scores_round_halves_up() -> None:
     assert round1(2.65) == 2.7 and round1(2.64) == 2.6
+
+
+def test_pending_manual_items_are_left_out_of_the_provisional_total() -> None:
+    scored = dataclass_item(RuleKind.RATE, "A21", points=60, metric="visits_per_member")
+    pending = dataclass_item(RuleKind.MANUAL, "A28", points=40)
+
+    def found(it: AssessmentItem, value: Any = None) -> Any:
+        return score_item(
+            it, MAY, completeness=None, value=value, manual=None, adjustment=0.0, metrics=METRICS
+        )
+
+    result = BranchScore(
+        Branch(id=uuid.uuid4(), name="玫瑰", kind=BranchKind.BRANCH, sort_order=1),
+        MAY,
+        (found(scored, (3, 4)), found(pending)),
+        total_adjustment=0.0,
+        points=100,
+    )
+
+    assert [i.pending for i in result.items] == [False, True]
+    assert result.total == 45.0  # the pending item counts 0 ...
+    assert (result.provisional_total, result.scored_points) == (45.0, 60)  # ... or not at all
+    assert [p.item.code for p in result.pending] == ["A28"]
+
+
+def test_a24_offers_the_brand_checklist_as_the_suggested_score_until_scored() -> None:
+    brand = dataclass_item(RuleKind.MANUAL, "A24", points=3, suggested_by="brand_checklist")
+
+    found = score_item(
+        brand, MAY, completeness=None, value=None, manual=None, adjustment=0.0,
+        metrics=METRICS, checklist=(7, 7),
+    )  # fmt: skip
+
+    assert (found.score, found.pending, found.suggested) == (0.0, True, 3.0)
+    assert found.suggestion == "品牌创建“六有一规范”达标 7/7 项, 建议 3.0 分"
+    assert "待督导评分" in found.explanation and "7/7" in found.explanation
+    partly = score_item(
+        brand, MAY, completeness=None, value=None, manual=None, adjustment=0.0,
+        metrics=METRICS, checklist=(4, 7),
+    )  # fmt: skip
+    assert partly.suggested == 1.7
+    # An item without a suggestion source offers nothing.
+    plain = score_item(
+        dataclass_item(RuleKind.MANUAL, "A28"), MAY, completeness=None, value=None,
+        manual=None, adjustment=0.0, metrics=METRICS, checklist=(7, 7),
+    )  # fmt: skip
+    assert plain.suggested is None
+
+
+def dataclass_item(kind: RuleKind, code: str, points: int = 10, **params: Any) -> AssessmentItem:
+    return AssessmentItem(
+        id=uuid.uuid4(), code=code, name="督导评分", points=points, rule_kind=kind, params=params
+    )
