@@ -17,6 +17,7 @@ from strawberry.types.base import get_object_definition
 from core.observability import OperationLabels
 from core.settings import Settings
 from schema.account import AccountMutation, AccountQuery
+from schema.account_admin import AccountAdminMutation, AccountAdminQuery
 from schema.assessment import AssessmentMutation, AssessmentQuery
 from schema.branch import BranchMutation, BranchQuery
 from schema.brand import BrandMutation, BrandQuery
@@ -42,6 +43,7 @@ Query = merge_types(
     "Query",
     (
         AccountQuery,
+        AccountAdminQuery,
         AssessmentQuery,
         BranchQuery,
         BrandQuery,
@@ -63,6 +65,7 @@ Mutation = merge_types(
     "Mutation",
     (
         AccountMutation,
+        AccountAdminMutation,
         AssessmentMutation,
         BranchMutation,
         BrandMutation,
