@@ -199,7 +199,8 @@ async def change_role(
     account = await _managed(db, viewer, account_id)
     _not_own(viewer, account, "变更")
     errors = Collector()
-    if branch_id is not None and await db.get(Branch, branch_id) is None:
+    branch = await db.get(Branch, branch_id) if branch_id is not None else None
+    if branch_id is not None and branch is None:
         errors.add("branchId", "组织不存在 (branch not found)", ErrorCode.NOT_FOUND)
     scope = branch_id if branch_id is not None else account.branch_id
     if role is Role.OFFICER and account.member_id is None:
@@ -216,6 +217,8 @@ async def change_role(
     if account.role is role and scope == account.branch_id:
         return account
     detail = f"{account.role.label} → {role.label}"
+    if branch is not None and scope != account.branch_id:
+        detail += f" ({branch.name})"
     account.role = role
     account.branch_id = scope
     record_action(db, viewer.account_id, AccountAction.ROLE_CHANGED, account.id, now, detail)
