@@ -32,6 +32,7 @@ from schema.field_record import FieldRecordMutation, FieldRecordQuery
 from schema.ledger import LedgerMutation, LedgerQuery
 from schema.limits import ArgumentLimits, ParseWithinLimit, limit_rules, push_row_arguments
 from schema.member import MemberMutation, MemberQuery
+from schema.my_day import MyDayQuery
 from schema.node import NodeQuery
 from schema.scalars import SCALAR_OVERRIDES
 from schema.study import StudyMutation, StudyQuery
@@ -54,6 +55,7 @@ Query = merge_types(
         FieldRecordQuery,
         LedgerQuery,
         MemberQuery,
+        MyDayQuery,
         NodeQuery,
         StudyQuery,
         SupervisionQuery,
