@@ -167,10 +167,10 @@ async def reset_password(
     """Sets a temporary password the user must change at their next sign-in (sign-in answers
     PASSWORD_CHANGE_REQUIRED until they do, through `change_password`). The account is
     unlocked and every session of it ends."""
+    viewer.require_admin()
     errors = Collector()
     check_password_rules(errors, "temporaryPassword", temporary_password)
     errors.raise_if_any()
-    viewer.require_admin()
     # argon2 before the row lock: the transaction holds nothing while it works.
     password_hash = await hash_password(temporary_password)
     account = await _managed(db, viewer, account_id)
