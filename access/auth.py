@@ -63,6 +63,12 @@ class ViewerCache:
     def forget(self, session_id: uuid.UUID) -> None:
         self._entries.pop(session_id, None)
 
+    def forget_account(self, account_id: uuid.UUID) -> None:
+        """Drops every cached session of an account (disabled, role changed, password reset)."""
+        for session_id, entry in list(self._entries.items()):
+            if entry.viewer is not None and entry.viewer.account_id == account_id:
+                del self._entries[session_id]
+
 
 def bearer_token(authorization: str | None) -> str | None:
     """The token of an `Authorization: Bearer <token>` header, or None for any other shape."""

@@ -30,6 +30,8 @@ class ErrorCode(enum.StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     ACCOUNT_LOCKED = "account_locked"
     ACCOUNT_DISABLED = "account_disabled"
+    # The right password, but an admin reset it: sign in through `changePassword` instead.
+    PASSWORD_CHANGE_REQUIRED = "password_change_required"
     INVALID_TOKEN = "invalid_token"
     # A refresh token that was genuine, for a session that has ended: past its lifetime, or
     # signed out (by the user, an admin, or because a rotated token was presented again).

@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per domain. Importing this package registers every table."""
 
-from models.account import Account, DeviceSession, Role
+from models.account import Account, AccountAction, AccountAudit, DeviceSession, Role
 from models.assessment import AssessmentItem, ManualScore, RuleKind, ScoreAdjustment
 from models.base import Base
 from models.branch import Branch, BranchHonour, BranchKind, HonourLevel
@@ -62,6 +62,8 @@ from models.visit import Visit, VisitCategory, VisitStatus
 
 __all__ = [
     "Account",
+    "AccountAction",
+    "AccountAudit",
     "AssessmentItem",
     "Base",
     "Branch",

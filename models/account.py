@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum
@@ -39,6 +39,8 @@ class Account(Base):
     # The root of a secretary's scope; officers are scoped by their member's home branch.
     branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branch.id"))
     disabled: Mapped[bool] = mapped_column(default=False)
+    # Set by an admin's password reset: signing in is refused until the user picks a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
@@ -61,3 +63,45 @@ class DeviceSession(Base):
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class AccountAction(enum.StrEnum):
+    """What was done to an account; the audit trail records each."""
+
+    CREATED = "created"
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+    PASSWORD_RESET = "password_reset"
+    PASSWORD_CHANGED = "password_changed"
+    ROLE_CHANGED = "role_changed"
+    SESSION_REVOKED = "session_revoked"
+
+    @property
+    def label(self) -> str:
+        return {
+            "created": "创建账号",
+            "disabled": "停用账号",
+            "enabled": "启用账号",
+            "password_reset": "重置密码",
+            "password_changed": "修改密码",
+            "role_changed": "变更角色",
+            "session_revoked": "注销会话",
+        }[self]
+
+
+class AccountAudit(Base):
+    """One administrative action on an account: who did what to whom, and when. Append-only."""
+
+    __tablename__ = "account_audit"
+    __table_args__ = (
+        Index("ix_account_audit_at_id", "at", "id"),
+        Index("ix_account_audit_account_id_at", "account_id", "at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    action: Mapped[AccountAction] = mapped_column(str_enum(AccountAction))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    # What changed, for people: "民警 → 支部书记", the device a revoked session was on.
+    detail: Mapped[str | None] = mapped_column(String(200))

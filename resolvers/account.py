@@ -1,4 +1,4 @@
-"""Accounts: sign-in, refresh, per-device sessions and the viewer behind a token."""
+"""Accounts: sign-in, password change, refresh, per-device sessions and the viewer behind a token."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ from core.security import (
     next_refresh_secret,
     verify_password,
 )
-from models import Account, Branch, DeviceSession, Member, Role
+from models import Account, AccountAction, Branch, DeviceSession, Member, Role
 from models.base import UTCDateTime
+from resolvers.account_audit import record_action
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 8
@@ -189,6 +190,51 @@ def _clean_device(value: str | None) -> str | None:
     return (value or "").strip()[:MAX_DEVICE_LENGTH].strip() or None
 
 
+async def _check_password(
+    sessionmaker: Sessionmaker, policy: AuthPolicy, now: datetime, name: str, password: str
+) -> _Try | AuthFailure:
+    """Reserves a try (see `login`) and checks the password; the try if it was right."""
+    async with writing(sessionmaker) as db:
+        reserved = await _reserve_try(db, policy, now, name)
+    if isinstance(reserved, AuthFailure):
+        return reserved
+    ok = await verify_password(reserved.password_hash if reserved else None, password)
+    if reserved is None or not ok:
+        return AuthFailure(
+            ErrorCode.INVALID_CREDENTIALS,
+            "用户名或密码错误 (wrong username or password)",
+            "password",
+        )
+    return reserved
+
+
+async def _give_back_tries(db: AsyncSession, reserved: _Try) -> Account:
+    """After a right password: gives back its try and every one reserved before it, lifts the
+    lock, and returns the account as it now stands."""
+    await db.execute(
+        update(Account)
+        .where(Account.id == reserved.account_id)
+        .values(
+            failed_logins=case(
+                (
+                    Account.failed_logins > reserved.number,
+                    Account.failed_logins - reserved.number,
+                ),
+                else_=0,
+            ),
+            locked_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    account = await db.get(Account, reserved.account_id, populate_existing=True)
+    assert account is not None, "accounts are never deleted"
+    return account
+
+
+def _disabled() -> AuthFailure:
+    return AuthFailure(ErrorCode.ACCOUNT_DISABLED, "账号已停用 (account disabled)")
+
+
 async def login(
     sessionmaker: Sessionmaker,
     clock: Clock,
@@ -207,48 +253,91 @@ async def login(
     back its own try and every one reserved before it; tries reserved after it stay counted.
 
     An unknown username and a wrong password get the same answer, after the same argon2 work.
-    A disabled account says so only to someone who knows its password.
+    A disabled account says so only to someone who knows its password, and so does an account
+    whose password an admin reset (PASSWORD_CHANGE_REQUIRED: sign in with `change_password`).
     """
     now = clock()
     name = username.strip().lower()
-    async with writing(sessionmaker) as db:
-        reserved = await _reserve_try(db, policy, now, name)
+    reserved = await _check_password(sessionmaker, policy, now, name, password)
     if isinstance(reserved, AuthFailure):
         return reserved
-    ok = await verify_password(reserved.password_hash if reserved else None, password)
-    if reserved is None or not ok:
-        return AuthFailure(
-            ErrorCode.INVALID_CREDENTIALS,
-            "用户名或密码错误 (wrong username or password)",
-            "password",
-        )
     # Hashed before the transaction, whose UPDATE holds the account's row until it commits.
     rehashed = await hash_password(password) if needs_rehash(reserved.password_hash) else None
     async with writing(sessionmaker) as db:
-        await db.execute(
-            update(Account)
-            .where(Account.id == reserved.account_id)
-            .values(
-                failed_logins=case(
-                    (
-                        Account.failed_logins > reserved.number,
-                        Account.failed_logins - reserved.number,
-                    ),
-                    else_=0,
-                ),
-                locked_until=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        account = await db.get(Account, reserved.account_id, populate_existing=True)
-        assert account is not None, "accounts are never deleted"
+        account = await _give_back_tries(db, reserved)
         if account.disabled:
-            return AuthFailure(ErrorCode.ACCOUNT_DISABLED, "账号已停用 (account disabled)")
+            return _disabled()
+        if account.must_change_password:
+            return AuthFailure(
+                ErrorCode.PASSWORD_CHANGE_REQUIRED,
+                "密码已被管理员重置,请先修改密码 (password was reset; change it to sign in)",
+                "password",
+            )
         account.last_login_at = now
         if rehashed is not None:
             account.password_hash = rehashed
         device = _clean_device(device_id) or "web"
         return await _start_session(db, policy, now, account, device, _clean_device(device_name))
+
+
+async def change_password(
+    sessionmaker: Sessionmaker,
+    clock: Clock,
+    policy: AuthPolicy,
+    username: str,
+    current_password: str,
+    new_password: str,
+    device_id: str | None,
+    device_name: str | None,
+) -> SignedIn | AuthFailure:
+    """Replaces a password and signs in with the new one; the way in after an admin's reset.
+
+    Needs no token: the current password proves who is asking, checked like a sign-in (it
+    takes one of the account's tries, and a locked account stays locked). Every session signed
+    in with the old password ends. A new password that breaks the rules is an InputError,
+    raised before any try is taken.
+    """
+    errors = Collector()
+    check_password_rules(errors, "newPassword", new_password)
+    if new_password == current_password:
+        errors.add(
+            "newPassword",
+            "新密码不能与当前密码相同 (the new password must differ from the current one)",
+            ErrorCode.INVALID,
+        )
+    errors.raise_if_any()
+    now = clock()
+    name = username.strip().lower()
+    reserved = await _check_password(sessionmaker, policy, now, name, current_password)
+    if isinstance(reserved, AuthFailure):
+        return reserved
+    new_hash = await hash_password(new_password)
+    async with writing(sessionmaker) as db:
+        account = await _give_back_tries(db, reserved)
+        if account.disabled:
+            return _disabled()
+        account.password_hash = new_hash
+        account.must_change_password = False
+        account.last_login_at = now
+        ended = await end_sessions(db, account.id, now)
+        record_action(db, account.id, AccountAction.PASSWORD_CHANGED, account.id, now)
+        device = _clean_device(device_id) or "web"
+        signed = await _start_session(db, policy, now, account, device, _clean_device(device_name))
+        return dataclasses.replace(signed, replaced_session_ids=ended)
+
+
+async def end_sessions(
+    db: AsyncSession, account_id: uuid.UUID, now: datetime
+) -> tuple[uuid.UUID, ...]:
+    """Revokes every live session of an account; returns their ids (caches must forget them)."""
+    ended = await db.scalars(
+        update(DeviceSession)
+        .where(DeviceSession.account_id == account_id, DeviceSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(DeviceSession.id)
+        .execution_options(synchronize_session=False)
+    )
+    return tuple(ended.all())
 
 
 async def refresh(
@@ -356,6 +445,22 @@ def _session_ended(session: DeviceSession, account: Account, now: datetime) -> A
     return None
 
 
+def check_password_rules(errors: Collector, field: str, password: str) -> None:
+    """Records on `field` a password too short or too long for the rules."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors.add(
+            field,
+            f"密码至少 {MIN_PASSWORD_LENGTH} 位 (at least {MIN_PASSWORD_LENGTH} characters)",
+            ErrorCode.INVALID,
+        )
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        errors.add(
+            field,
+            f"密码最多 {MAX_PASSWORD_LENGTH} 位 (at most {MAX_PASSWORD_LENGTH} characters)",
+            ErrorCode.TOO_LONG,
+        )
+
+
 async def create_account(
     db: AsyncSession,
     clock: Clock,
@@ -376,18 +481,7 @@ async def create_account(
         )
     elif await db.scalar(select(Account.id).where(Account.username == name)) is not None:
         errors.add("username", "用户名已存在 (username taken)", ErrorCode.DUPLICATE)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors.add(
-            "password",
-            f"密码至少 {MIN_PASSWORD_LENGTH} 位 (at least {MIN_PASSWORD_LENGTH} characters)",
-            ErrorCode.INVALID,
-        )
-    elif len(password) > MAX_PASSWORD_LENGTH:
-        errors.add(
-            "password",
-            f"密码最多 {MAX_PASSWORD_LENGTH} 位 (at most {MAX_PASSWORD_LENGTH} characters)",
-            ErrorCode.TOO_LONG,
-        )
+    check_password_rules(errors, "password", password)
     if member_id is not None and await db.get(Member, member_id) is None:
         errors.add("memberId", "党员不存在 (member not found)", ErrorCode.NOT_FOUND)
     if branch_id is not None and await db.get(Branch, branch_id) is None:
@@ -456,8 +550,10 @@ async def get_own_session(
 async def get_own_account(
     db: AsyncSession, viewer: Viewer, account_id: uuid.UUID
 ) -> Account | None:
-    """The viewer's own account (what `me.account` shows); None for anyone else's."""
-    return await db.get(Account, account_id) if account_id == viewer.account_id else None
+    """The viewer's own account (what `me.account` shows), or any for an admin; else None."""
+    if account_id != viewer.account_id and not viewer.is_admin:
+        return None
+    return await db.get(Account, account_id)
 
 
 async def revoke_session(
@@ -471,5 +567,14 @@ async def revoke_session(
         raise Forbidden()
     if session.revoked_at is None:
         session.revoked_at = clock()
+        detail = session.device_name or session.device_id
+        record_action(
+            db,
+            viewer.account_id,
+            AccountAction.SESSION_REVOKED,
+            session.account_id,
+            session.revoked_at,
+            detail,
+        )
     await db.flush()
     return session

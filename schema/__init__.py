@@ -17,6 +17,7 @@ from strawberry.types.base import get_object_definition
 from core.observability import OperationLabels
 from core.settings import Settings
 from schema.account import AccountMutation, AccountQuery
+from schema.account_admin import AccountAdminMutation, AccountAdminQuery
 from schema.assessment import AssessmentMutation, AssessmentQuery
 from schema.branch import BranchMutation, BranchQuery
 from schema.brand import BrandMutation, BrandQuery
@@ -31,6 +32,7 @@ from schema.field_record import FieldRecordMutation, FieldRecordQuery
 from schema.ledger import LedgerMutation, LedgerQuery
 from schema.limits import ArgumentLimits, ParseWithinLimit, limit_rules, push_row_arguments
 from schema.member import MemberMutation, MemberQuery
+from schema.my_day import MyDayQuery
 from schema.node import NodeQuery
 from schema.scalars import SCALAR_OVERRIDES
 from schema.study import StudyMutation, StudyQuery
@@ -42,6 +44,7 @@ Query = merge_types(
     "Query",
     (
         AccountQuery,
+        AccountAdminQuery,
         AssessmentQuery,
         BranchQuery,
         BrandQuery,
@@ -52,6 +55,7 @@ Query = merge_types(
         FieldRecordQuery,
         LedgerQuery,
         MemberQuery,
+        MyDayQuery,
         NodeQuery,
         StudyQuery,
         SupervisionQuery,
@@ -63,6 +67,7 @@ Mutation = merge_types(
     "Mutation",
     (
         AccountMutation,
+        AccountAdminMutation,
         AssessmentMutation,
         BranchMutation,
         BrandMutation,

@@ -1,4 +1,4 @@
-"""GraphQL surface of accounts: sign-in, refresh, device sessions and `me`."""
+"""GraphQL surface of accounts: sign-in, password change, refresh, device sessions and `me`."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.errors import ErrorCode, from_global_id, optional_global_id
+from access.errors import ErrorCode, InputError, from_global_id, optional_global_id
 from access.viewer import Viewer
 from core.db import writing
 from models import Account as AccountRow
 from models import DeviceSession as DeviceSessionRow
 from models import Role
 from resolvers import account as ops
+from resolvers import account_admin as admin_ops
 from resolvers.account import AuthFailure, AuthPolicy, SignedIn
 from schema.branch import Branch
 from schema.context import Info
@@ -30,22 +31,81 @@ RoleEnum = strawberry.enum(
 )
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "An account. `me.account` shows your own; admins read any (`accounts`, `node`). "
+        "Ids of type Account."
+    )
+)
 class Account(Node):
     username: str
     role: Role
     role_label: str
     last_login_at: datetime | None
+    created_at: datetime
+    disabled: bool = strawberry.field(
+        description="停用: cannot sign in or refresh; its sessions have ended."
+    )
+    locked_until: datetime | None = strawberry.field(
+        description="After too many wrong passwords: when sign-in is allowed again (if later "
+        "than now)."
+    )
+    password_change_required: bool = strawberry.field(
+        description="An admin reset the password: sign-in answers PASSWORD_CHANGE_REQUIRED "
+        "until `changePassword`."
+    )
+    _account_id: strawberry.Private[uuid.UUID]
+    _member_id: strawberry.Private[uuid.UUID | None]
+    _branch_id: strawberry.Private[uuid.UUID | None]
+    # Counted with the list that produced the account (`accounts`); else counted when asked.
+    _open_sessions: strawberry.Private[int | None] = None
 
     @classmethod
-    def from_model(cls, row: AccountRow) -> Account:
+    def from_model(cls, row: AccountRow, open_sessions: int | None = None) -> Account:
         return cls(
             id=to_global_id("Account", row.id),
             username=row.username,
             role=row.role,
             role_label=row.role.label,
             last_login_at=row.last_login_at,
+            created_at=row.created_at,
+            disabled=row.disabled,
+            locked_until=row.locked_until,
+            password_change_required=row.must_change_password,
+            _account_id=row.id,
+            _member_id=row.member_id,
+            _branch_id=row.branch_id,
+            _open_sessions=open_sessions,
         )
+
+    @strawberry.field(
+        description="Locked now by too many wrong passwords (an admin's password reset unlocks it)."
+    )
+    def locked(self, info: Info) -> bool:
+        return self.locked_until is not None and self.locked_until > info.context.clock()
+
+    @strawberry.field(description="Live sessions: signed-in devices neither revoked nor expired.")
+    async def open_session_count(self, info: Info) -> int:
+        if self._open_sessions is not None:
+            return self._open_sessions
+        now = info.context.clock()
+        # Only the account's own holder or an admin is ever given an Account object.
+        async with info.context.sessionmaker() as db:
+            return await admin_ops.count_open_sessions(db, self._account_id, now)
+
+    @strawberry.field(description="The member the account belongs to (officers, secretaries).")
+    async def member(self, info: Info) -> Member | None:
+        if self._member_id is None or info.context.viewer is None:
+            return None
+        row = await info.context.loaders.member.load(self._member_id)
+        return Member.from_model(row) if row else None
+
+    @strawberry.field(description="Secretaries: the root of their scope, when set on the account.")
+    async def branch(self, info: Info) -> Branch | None:
+        if self._branch_id is None:
+            return None
+        row = await info.context.loaders.branch.load(self._branch_id)
+        return Branch.from_model(row) if row else None
 
 
 @strawberry.type(description="A signed-in device; revoking it signs that device out.")
@@ -179,7 +239,21 @@ class SessionPayload:
     session: DeviceSession
 
 
+@strawberry.input(
+    description="Your current password (or the temporary one an admin set) and a new one."
+)
+class ChangePasswordInput:
+    username: str
+    current_password: str
+    new_password: str
+    device_id: str | None = None
+    device_name: str | None = None
+
+
 AccountResult = Annotated[AccountPayload | InvalidInput, strawberry.union("AccountResult")]
+ChangePasswordResult = Annotated[
+    SignInSuccess | AuthError | InvalidInput, strawberry.union("ChangePasswordResult")
+]
 SessionResult = Annotated[SessionPayload | InvalidInput, strawberry.union("SessionResult")]
 
 
@@ -210,6 +284,33 @@ class AccountMutation:
             return AuthError.from_failure(result)
         for replaced in result.replaced_session_ids:
             ctx.viewer_cache.forget(replaced)
+        return SignInSuccess.from_result(result)
+
+    @strawberry.mutation(
+        description=(
+            "Changes a password and signs in with the new one; needs no token. The way in after "
+            "`login` answers PASSWORD_CHANGE_REQUIRED. Every session of the old password ends."
+        )
+    )
+    async def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordResult:
+        ctx = info.context
+        try:
+            result = await ops.change_password(
+                ctx.sessionmaker,
+                ctx.clock,
+                auth_policy(info),
+                input.username,
+                input.current_password,
+                input.new_password,
+                input.device_id,
+                input.device_name,
+            )
+        except InputError as error:
+            return InvalidInput.from_error(error)
+        if isinstance(result, AuthFailure):
+            return AuthError.from_failure(result)
+        for ended in result.replaced_session_ids:
+            ctx.viewer_cache.forget(ended)
         return SignInSuccess.from_result(result)
 
     @strawberry.mutation(
@@ -245,9 +346,9 @@ class AccountMutation:
     @strawberry.mutation(description="Adds an account (admins).")
     async def create_account(self, info: Info, input: CreateAccountInput) -> AccountResult:
         async def run(db: AsyncSession, viewer: Viewer) -> AccountPayload:
-            viewer.require_admin()
-            row = await ops.create_account(
+            row = await admin_ops.add_account(
                 db,
+                viewer,
                 info.context.clock,
                 input.username,
                 input.password,

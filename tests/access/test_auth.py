@@ -9,11 +9,12 @@ from sqlalchemy import update
 
 from access.auth import ViewerCache, authenticate
 from access.errors import AuthProblem, Unauthenticated
+from access.viewer import Viewer
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
 from core.security import issue_access_token
 from core.settings import DEV_SECRET_KEY
-from models import Account, DeviceSession
+from models import Account, DeviceSession, Role
 from tests.conftest import World
 
 LIFETIME = timedelta(minutes=15)
@@ -88,3 +89,16 @@ def test_unauthenticated_carries_its_problem_and_a_bilingual_message() -> None:
     assert (missing.problem, str(missing)) == (None, "请先登录 (authentication required)")
     assert expired.problem is AuthProblem.EXPIRED
     assert "refresh" in str(expired) and "过期" in str(expired)
+
+
+def test_the_viewer_cache_forgets_every_session_of_one_account() -> None:
+    cache = ViewerCache(ttl=60, timer=lambda: 0.0)
+    account, other = uuid.uuid4(), uuid.uuid4()
+    sessions = [uuid.uuid4() for _ in range(3)]
+    for session_id, owner in zip(sessions, [account, account, other], strict=True):
+        cache.put(session_id, Viewer(owner, "x", Role.OFFICER, session_id, None, None, None))
+    refused = uuid.uuid4()
+    cache.put(refused, None)
+    cache.forget_account(account)
+    assert [cache.get(s) is None for s in sessions] == [True, True, False]
+    assert cache.get(refused) is not None, "a refused token's entry names no account"

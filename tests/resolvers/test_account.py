@@ -597,3 +597,70 @@ def test_forged_or_malformed_access_tokens_are_refused(clock: FrozenClock, forge
     with pytest.raises(TokenError) as refused:
         decode_access_token(DEV_SECRET_KEY, token, clock())
     assert not isinstance(refused.value, TokenExpired)
+
+
+# Password change
+
+
+async def change_password(
+    sessionmaker: Sessionmaker,
+    clock: FrozenClock,
+    username: str,
+    current: str,
+    new: str,
+    device_id: str | None = "web",
+) -> SignedIn | AuthFailure:
+    return await ops.change_password(
+        sessionmaker, clock, POLICY, username, current, new, device_id, None
+    )
+
+
+async def test_a_password_change_ends_every_session_of_the_old_password(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World
+) -> None:
+    phone = await signed_in(sessionmaker, clock, "officer.meigui", device_id="phone")
+    desk = await signed_in(sessionmaker, clock, "officer.meigui", device_id="desk")
+    result = await change_password(
+        sessionmaker, clock, "officer.meigui", TEST_PASSWORD, "a-new-password"
+    )
+    assert isinstance(result, SignedIn)
+    assert set(result.replaced_session_ids) == {phone.session.id, desk.session.id}
+    for ended in (phone, desk):
+        assert (await get_session(sessionmaker, ended.session.id)).revoked_at == clock()
+    assert (await get_session(sessionmaker, result.session.id)).revoked_at is None
+    assert isinstance(
+        await login(sessionmaker, clock, "officer.meigui", "a-new-password"), SignedIn
+    )
+
+
+async def test_a_password_change_is_a_try_against_the_lock(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World
+) -> None:
+    for _ in range(POLICY.max_failures):
+        wrong = await change_password(
+            sessionmaker, clock, "officer.meigui", "not-the-password", "a-new-password"
+        )
+        assert isinstance(wrong, AuthFailure) and wrong.code is ErrorCode.INVALID_CREDENTIALS
+    locked = await change_password(
+        sessionmaker, clock, "officer.meigui", TEST_PASSWORD, "a-new-password"
+    )
+    assert isinstance(locked, AuthFailure) and locked.code is ErrorCode.ACCOUNT_LOCKED
+    account = await get_account(sessionmaker, world.officer.id)
+    assert await verify_password(account.password_hash, TEST_PASSWORD)
+
+
+async def test_a_bad_new_password_takes_no_try(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World
+) -> None:
+    with pytest.raises(InputError) as refused:
+        await change_password(sessionmaker, clock, "officer.meigui", "whatever", "short")
+    assert codes(refused.value) == {"newPassword": ErrorCode.INVALID}
+    assert (await get_account(sessionmaker, world.officer.id)).failed_logins == 0
+
+
+async def test_a_disabled_account_cannot_change_its_password(
+    sessionmaker: Sessionmaker, clock: FrozenClock, make: Builders
+) -> None:
+    await make.account(Role.INSPECTOR, username="gone.wang", disabled=True)
+    result = await change_password(sessionmaker, clock, "gone.wang", TEST_PASSWORD, "new-pass-12")
+    assert isinstance(result, AuthFailure) and result.code is ErrorCode.ACCOUNT_DISABLED
