@@ -32,7 +32,7 @@ from schema.ledger import LedgerMutation, LedgerQuery
 from schema.limits import ArgumentLimits, ParseWithinLimit, limit_rules, push_row_arguments
 from schema.member import MemberMutation, MemberQuery
 from schema.node import NodeQuery
-from schema.scalars import SCALAR_OVERRIDES
+from schema.scalars import scalar_overrides
 from schema.study import StudyMutation, StudyQuery
 from schema.supervision import SupervisionMutation, SupervisionQuery
 from schema.sync import SyncMutation, SyncQuery, SyncSubscription
@@ -107,6 +107,7 @@ def _schema_key(settings: Settings) -> tuple[object, ...]:
         settings.max_query_tokens,
         settings.metrics_operations,
         settings.max_list_length,
+        settings.timezone,
     )
 
 
@@ -151,7 +152,7 @@ def _build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production),
-        scalar_overrides=SCALAR_OVERRIDES,
+        scalar_overrides=scalar_overrides(settings.timezone),
     )
 
 
