@@ -36,7 +36,7 @@ from models.member import (
     TaskUnitMembership,
 )
 from models.patrol import Patrol, PatrolKind
-from models.service_action import ServiceAction, ServiceActionType, VolunteerRole
+from models.service_action import ParticipantKind, ServiceAction, ServiceActionType, VolunteerRole
 from models.study import (
     StudyForm,
     StudyGroup,
@@ -99,6 +99,7 @@ __all__ = [
     "ManualScore",
     "Member",
     "MemberTransfer",
+    "ParticipantKind",
     "PartyStatus",
     "PartyStatusChange",
     "Patrol",

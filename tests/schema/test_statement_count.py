@@ -142,7 +142,7 @@ async def test_field_record_connections_statement_count_is_constant(
 
     query = """{
       visits(first: 50) { totalCount nodes { id officer { name branch { name } } branch { name } } }
-      patrols(first: 50) { nodes { participantMembers { name } officer { name } } }
+      patrols(first: 50) { nodes { participants { name } officer { name } } }
     }"""
     token = await api.login("admin")
     await api("{ me { account { username } } }", token=token)
