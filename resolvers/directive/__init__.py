@@ -41,6 +41,7 @@ from resolvers.directive.query import (
     my_directives,
     progress_by_recipient_id,
     recipients_by_directive_id,
+    recipients_by_id,
 )
 from resolvers.directive.receipt import (
     MAX_STAGE,
@@ -78,6 +79,7 @@ __all__ = [
     "my_directives",
     "progress_by_recipient_id",
     "recipients_by_directive_id",
+    "recipients_by_id",
     "report_progress",
     "rollups_by_directive_id",
     "sign_directive",
