@@ -76,7 +76,7 @@ class EducationCount:
 @strawberry.type
 class EducationTypeCount:
     type: EducationActivityType
-    type_label: str
+    label: str
     activities: int
     audience: int
 
@@ -155,7 +155,7 @@ class EducationQuery:
             by_type=[
                 EducationTypeCount(
                     type=kind,
-                    type_label=kind.label,
+                    label=kind.label,
                     activities=count.activities,
                     audience=count.audience,
                 )
