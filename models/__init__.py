@@ -57,7 +57,14 @@ from models.supervision import (
     SpotCheck,
     SpotCheckFinding,
 )
-from models.sync import SyncConflict, SyncDevice, SyncedDocument, SyncQuarantine, SyncScopeExit
+from models.sync import (
+    SyncCollection,
+    SyncConflict,
+    SyncDevice,
+    SyncedDocument,
+    SyncQuarantine,
+    SyncScopeExit,
+)
 from models.visit import Visit, VisitCategory, VisitStatus
 
 __all__ = [
@@ -124,6 +131,7 @@ __all__ = [
     "StudyGroupMember",
     "StudyRecord",
     "StudyRecordAttendee",
+    "SyncCollection",
     "SyncConflict",
     "SyncDevice",
     "SyncQuarantine",

@@ -361,3 +361,32 @@ async def test_stale_for_days_at_the_ends_of_its_range_is_served(
     body = await api(DEVICES, {"stale": days}, token=admin)
 
     assert body["data"]["syncDevices"]["totalCount"] >= 0
+
+
+async def test_the_logs_filter_by_the_published_collection_enum_and_label_it(
+    api: Api, world: World
+) -> None:
+    officer = await api.login("officer.meigui")
+    secretary = await api.login("secretary.meigui")
+    base = visit(world)
+    await push(api, officer, (None, base))
+    await push(api, secretary, (base, {**base, "deleted": True}))
+    await push(api, officer, (base, {**base, "village": "玫瑰东村"}))
+    body = await api(
+        """{ visits: syncConflicts(collection: VISIT) { totalCount nodes { collection
+                                                                  collectionLabel } }
+             patrols: syncConflicts(collection: PATROL) { totalCount }
+             mine: myQuarantinedRows(collection: SERVICE_ACTION) { totalCount } }""",
+        token=secretary,
+    )
+    conflicts = body["data"]["visits"]
+    assert conflicts["totalCount"] >= 1
+    assert {(n["collection"], n["collectionLabel"]) for n in conflicts["nodes"]} == {
+        ("VISIT", "走访")
+    }
+    assert body["data"]["patrols"]["totalCount"] == 0
+    assert body["data"]["mine"]["totalCount"] == 0
+    refused = await api(
+        '{ syncConflicts(collection: "visit") { totalCount } }', token=secretary, expect_errors=True
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
