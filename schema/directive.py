@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.errors import ErrorCode, InputError, from_global_id, optional_global_id
+from access.errors import InputError, from_global_id, optional_global_id
 from access.viewer import Viewer
 from core.db import writing
-from core.global_id import document_global_id, document_id_of
 from models import Directive as DirectiveRow
 from models import DirectiveLevel, DirectivePriority, DirectiveStatus, RecipientStatus
 from models import DirectiveProgress as DirectiveProgressRow
@@ -28,7 +27,9 @@ from resolvers.directive import DirectiveFilter, LevelRollup, Written
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import InvalidInput, read
-from schema.node import Node, register_document_node, register_node, to_global_id
+from schema.node import Node, register_node, to_global_id
+from schema.sync import DirectiveProgress, from_wire
+from sync.collection import DIRECTIVE_PROGRESS
 
 if TYPE_CHECKING:
     from schema.branch import Branch
@@ -57,47 +58,8 @@ RecipientStatusEnum = strawberry.enum(
 T = TypeVar("T")
 
 
-@strawberry.type(description="进展: a progress report on a recipient row.")
-class DirectiveProgressReport:
-    text: str
-    percent: int | None = strawberry.field(description="0-100, when given.")
-    stage: str | None = strawberry.field(description="e.g. 已部署, 已落实")
-    reported_at: datetime
-    _reporter_id: strawberry.Private[uuid.UUID | None]
-
-    @strawberry.field(description="The member who reported; null outside your scope.")
-    async def reporter(self, info: Info) -> MemberRef | None:
-        from schema.member import Member
-
-        info.context.require_viewer()
-        if self._reporter_id is None:
-            return None
-        row = await info.context.loaders.member.load(self._reporter_id)
-        return Member.from_model(row) if row else None
-
-
-def _progress(row: DirectiveProgressRow) -> DirectiveProgressReport:
-    return DirectiveProgressReport(
-        text=row.text,
-        percent=row.percent,
-        stage=row.stage,
-        reported_at=row.reported_at,
-        _reporter_id=row.officer_id,
-    )
-
-
-RECIPIENT = "DirectiveRecipient"
-"""The type name in a recipient row's global id; its document id is the synced Directive's."""
-
-
-def _recipient_id(value: strawberry.ID, field_name: str = "recipientId") -> str:
-    """The recipient row inside its global id; a typed refusal for anything else."""
-    found = document_id_of(str(value), RECIPIENT)
-    if found is None:
-        raise InputError.one(
-            field_name, "不是有效的指令接收编号 (not a DirectiveRecipient id)", ErrorCode.INVALID
-        )
-    return found
+def _progress(row: DirectiveProgressRow) -> DirectiveProgress:
+    return from_wire(DirectiveProgress, DIRECTIVE_PROGRESS.to_wire(row))
 
 
 @strawberry.type(description="One level of a directive's dispatch tree, counted.")
@@ -133,9 +95,15 @@ class DirectiveLevelRollup:
         "dispatched it to them, and whether they signed (签收), reported and closed it."
     )
 )
-class DirectiveRecipient(Node):
+class DirectiveRecipient:
+    id: strawberry.ID = strawberry.field(
+        description="The Directive document id phones sync; receipts and reports name it."
+    )
     level: DirectiveLevel
     status: RecipientStatus
+    parent_id: strawberry.ID | None = strawberry.field(
+        description="The recipient who dispatched it here; null for the issuing committee."
+    )
     dispatched_at: datetime
     signed_at: datetime | None
     last_reported_at: datetime | None
@@ -145,9 +113,10 @@ class DirectiveRecipient(Node):
     @classmethod
     def from_model(cls, row: DirectiveRecipientRow) -> DirectiveRecipient:
         return cls(
-            id=strawberry.ID(document_global_id(RECIPIENT, row.id)),
+            id=strawberry.ID(row.id),
             level=row.level,
             status=row.status,
+            parent_id=strawberry.ID(row.parent_id) if row.parent_id else None,
             dispatched_at=row.dispatched_at,
             signed_at=row.signed_at,
             last_reported_at=row.last_reported_at,
@@ -162,18 +131,6 @@ class DirectiveRecipient(Node):
     @strawberry.field
     def status_label(self) -> str:
         return self._row.status.label
-
-    @strawberry.field(
-        description=(
-            "The recipient who dispatched it here; null for the issuing committee, and where "
-            "your lists would not show it."
-        )
-    )
-    async def parent(self, info: Info) -> DirectiveRecipient | None:
-        if self._row.parent_id is None:
-            return None
-        row = await info.context.loaders.directives.recipient.load(self._row.parent_id)
-        return DirectiveRecipient.from_model(row) if row else None
 
     @strawberry.field(description="The branch (for a member: their home branch).")
     async def branch(self, info: Info) -> BranchRef | None:
@@ -204,7 +161,7 @@ class DirectiveRecipient(Node):
         return row is not None and row.deadline < info.context.clock()
 
     @strawberry.field(description="Progress reports, oldest first.")
-    async def progress(self, info: Info) -> list[DirectiveProgressReport]:
+    async def progress(self, info: Info) -> list[DirectiveProgress]:
         rows = await info.context.loaders.directives.progress.load(self._row.id)
         return [_progress(r) for r in rows]
 
@@ -324,7 +281,7 @@ class DirectiveRecipientSaved:
 
 @strawberry.type
 class DirectiveProgressReported:
-    progress: DirectiveProgressReport
+    progress: DirectiveProgress
     recipient: DirectiveRecipient
 
 
@@ -456,7 +413,7 @@ class DirectiveMutation:
             return await ops.dispatch_directive(
                 db,
                 viewer,
-                _recipient_id(input.recipient_id),
+                str(input.recipient_id),
                 _ids(input.branch_ids, "Branch", "branchIds"),
                 _ids(input.member_ids, "Member", "memberIds"),
                 now,
@@ -475,7 +432,7 @@ class DirectiveMutation:
         self, info: Info, recipient_id: strawberry.ID
     ) -> DirectiveRecipientResult:
         async def run(db: AsyncSession, viewer: Viewer, now: datetime) -> Written:
-            return await ops.sign_directive(db, viewer, _recipient_id(recipient_id), now)
+            return await ops.sign_directive(db, viewer, str(recipient_id), now)
 
         return await _write(info, run, _recipient_saved)
 
@@ -485,13 +442,7 @@ class DirectiveMutation:
     ) -> ReportDirectiveProgressResult:
         async def run(db: AsyncSession, viewer: Viewer, now: datetime) -> Written:
             return await ops.report_progress(
-                db,
-                viewer,
-                _recipient_id(input.recipient_id),
-                input.text,
-                input.percent,
-                input.stage,
-                now,
+                db, viewer, str(input.recipient_id), input.text, input.percent, input.stage, now
             )
 
         def present(done: Written) -> DirectiveProgressReported:
@@ -514,7 +465,7 @@ class DirectiveMutation:
         self, info: Info, recipient_id: strawberry.ID
     ) -> DirectiveRecipientResult:
         async def run(db: AsyncSession, viewer: Viewer, now: datetime) -> Written:
-            return await ops.close_recipient(db, viewer, _recipient_id(recipient_id), now)
+            return await ops.close_recipient(db, viewer, str(recipient_id), now)
 
         return await _write(info, run, _recipient_saved)
 
@@ -530,11 +481,4 @@ async def _directive_node(info: Info, directive_id: uuid.UUID) -> IssuedDirectiv
     return IssuedDirective.from_model(row) if row else None
 
 
-async def _recipient_node(info: Info, recipient_id: str) -> DirectiveRecipient | None:
-    """Recipient rows the viewer's lists show (a directive's tree, or addressed to them)."""
-    row = await info.context.loaders.directives.recipient.load(recipient_id)
-    return DirectiveRecipient.from_model(row) if row else None
-
-
 register_node("Directive", IssuedDirective, _directive_node)
-register_document_node(RECIPIENT, DirectiveRecipient, _recipient_node)

@@ -41,7 +41,6 @@ from resolvers.directive.query import (
     my_directives,
     progress_by_recipient_id,
     recipients_by_directive_id,
-    recipients_by_id,
 )
 from resolvers.directive.receipt import (
     MAX_STAGE,
@@ -79,7 +78,6 @@ __all__ = [
     "my_directives",
     "progress_by_recipient_id",
     "recipients_by_directive_id",
-    "recipients_by_id",
     "report_progress",
     "rollups_by_directive_id",
     "sign_directive",

@@ -143,20 +143,6 @@ async def directives_by_id(
     return [rows.get(i) for i in ids]
 
 
-async def recipients_by_id(
-    db: AsyncSession, viewer: Viewer, ids: Sequence[str]
-) -> list[DirectiveRecipient | None]:
-    """Recipient rows by id, in key order: those the viewer's lists show (a directive's tree in
-    their sync audience, and the rows addressed to them), else None."""
-    query = select(DirectiveRecipient).where(
-        DirectiveRecipient.id.in_(ids),
-        DirectiveRecipient.deleted.is_(False),
-        or_(audience.recipient_clause(scope_of(viewer)), addressed_to(viewer)),
-    )
-    rows = {r.id: r for r in await db.scalars(query)}
-    return [rows.get(i) for i in ids]
-
-
 async def recipients_by_directive_id(
     db: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
 ) -> list[list[DirectiveRecipient]]:
