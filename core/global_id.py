@@ -71,3 +71,20 @@ def global_id_uuid_or_none(value: str, type_name: str) -> uuid.UUID | None:
     """The uuid inside a global id of `type_name`, or None for anything else."""
     parsed = _parse(value)
     return parsed.uuid if parsed is not None and parsed.type_name == type_name else None
+
+
+# --- synced documents: their ids are the client's text (RxDB's are UUIDs, but any is taken) ---
+
+
+def document_global_id(type_name: str, document_id: str) -> str:
+    """The Relay id of a synced document (`global_id`'s text for a UUID-shaped id)."""
+    return base64.b64encode(f"{type_name}:{document_id}".encode()).decode()
+
+
+def document_id_of(value: str, type_name: str) -> str | None:
+    """The document id inside a `document_global_id` of `type_name`, or None for anything else."""
+    try:
+        found, colon, key = base64.b64decode(value, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return key if colon and found == type_name and key else None

@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEV_SECRET_KEY = "meijing-development-secret-key-not-for-production"
 DEFAULT_DEMO_PASSWORD = "meijing-demo"
@@ -60,6 +61,7 @@ ENVIRONMENT: dict[str, tuple[str, type]] = {
     "MEIJING_REMINDER_DIRECTIVE_LEAD_DAYS": ("reminder_directive_lead_days", int),
     "MEIJING_REMINDER_UNSIGNED_DAYS": ("reminder_unsigned_days", int),
     "MEIJING_REMINDER_RESPONSE_DAYS": ("reminder_response_days", int),
+    "MEIJING_TIMEZONE": ("timezone", str),
 }
 
 
@@ -122,6 +124,10 @@ class Settings:
     # Operation names the metrics count by, besides those the schema knows (root fields, and the
     # names RxDB's builders give them): a client's other names are counted as "other".
     metrics_operations: tuple[str, ...] = ()
+    # The bureau's time zone (an IANA name): every DateTime of the web surface is given in it, so
+    # a visit entered as 18:00+08:00 comes back as 18:00+08:00. The sync wire keeps instants as
+    # the phone sent them. Period calendars use the bureau's UTC+8 (resolvers/period.py).
+    timezone: str = "Asia/Shanghai"
 
     @property
     def production(self) -> bool:
@@ -144,6 +150,8 @@ class Settings:
                 "MEIJING_METRICS_TOKEN must be a random value of at least 32 characters "
                 "when MEIJING_ENV=production (or unset, to serve no /metrics)"
             )
+        if not known_timezone(self.timezone):
+            raise SettingsError(f"MEIJING_TIMEZONE is not a known time zone: {self.timezone}")
         bad = [n for n in self.metrics_operations if not GRAPHQL_NAME.fullmatch(n)]
         if bad:
             raise SettingsError(
@@ -175,6 +183,15 @@ class Settings:
         if "database_url" in kwargs:
             kwargs["database_url"] = normalise_database_url(str(kwargs["database_url"]))
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def known_timezone(name: str) -> bool:
+    """Whether `name` is an IANA time zone this machine knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def normalise_database_url(url: str) -> str:

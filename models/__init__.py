@@ -36,7 +36,7 @@ from models.member import (
     TaskUnitMembership,
 )
 from models.patrol import Patrol, PatrolKind
-from models.service_action import ServiceAction, ServiceActionType, VolunteerRole
+from models.service_action import ParticipantKind, ServiceAction, ServiceActionType, VolunteerRole
 from models.study import (
     StudyForm,
     StudyGroup,
@@ -57,7 +57,14 @@ from models.supervision import (
     SpotCheck,
     SpotCheckFinding,
 )
-from models.sync import SyncConflict, SyncDevice, SyncedDocument, SyncQuarantine, SyncScopeExit
+from models.sync import (
+    SyncCollection,
+    SyncConflict,
+    SyncDevice,
+    SyncedDocument,
+    SyncQuarantine,
+    SyncScopeExit,
+)
 from models.visit import Visit, VisitCategory, VisitStatus
 
 __all__ = [
@@ -102,6 +109,7 @@ __all__ = [
     "ManualScore",
     "Member",
     "MemberTransfer",
+    "ParticipantKind",
     "PartyStatus",
     "PartyStatusChange",
     "Patrol",
@@ -126,6 +134,7 @@ __all__ = [
     "StudyGroupMember",
     "StudyRecord",
     "StudyRecordAttendee",
+    "SyncCollection",
     "SyncConflict",
     "SyncDevice",
     "SyncQuarantine",

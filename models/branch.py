@@ -40,7 +40,8 @@ BRANCH_KIND_LABELS = {
     BranchKind.GROUP: "党小组",
     BranchKind.TEMPORARY_GROUP: "临时党小组",
     BranchKind.COMMANDO_TEAM: "党员突击队",
-    BranchKind.TASK_FORCE: "攻坚小组",
+    # One label for 破案尖刀队 and 攻坚小组 alike: a unit's name says which it is.
+    BranchKind.TASK_FORCE: "攻坚队",
 }
 TASK_UNIT_KINDS = frozenset(
     {BranchKind.TEMPORARY_GROUP, BranchKind.COMMANDO_TEAM, BranchKind.TASK_FORCE}

@@ -29,7 +29,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, synonym
 
 from models.base import Base, str_enum
-from models.branch import BranchKind
+from models.branch import BRANCH_KIND_LABELS, BranchKind
 from models.sync import DOCUMENT_ID_LENGTH, SyncedDocument
 
 
@@ -85,7 +85,7 @@ DIRECTIVE_LEVELS = list(DirectiveLevel)
 DIRECTIVE_LEVEL_LABELS = {
     DirectiveLevel.COUNTY_COMMITTEE: "县局党委",
     DirectiveLevel.ORGAN_COMMITTEE: "机关党委",
-    DirectiveLevel.BRANCH: "支部",
+    DirectiveLevel.BRANCH: BRANCH_KIND_LABELS[BranchKind.BRANCH],  # 党支部, as the branch's kind
     DirectiveLevel.MEMBER: "党员",
 }
 

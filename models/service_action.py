@@ -62,6 +62,17 @@ class VolunteerRole(enum.StrEnum):
         }[self]
 
 
+class ParticipantKind(enum.StrEnum):
+    """Who took part in a patrol or service action: a member, or an outside volunteer."""
+
+    MEMBER = "member"
+    VOLUNTEER = "volunteer"
+
+    @property
+    def label(self) -> str:
+        return {"member": "党员", "volunteer": "志愿者"}[self]
+
+
 class ServiceAction(SyncedDocument, Base):
     __tablename__ = "service_action"
 

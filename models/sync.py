@@ -7,6 +7,7 @@ milliseconds, the pull cursor) and a `deleted` tombstone flag.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,30 @@ DIRECTIVE_KEY = "directive"
 REMINDER_KEY = "reminder"
 DIRECTIVE_RECEIPT_KEY = "directive_receipt"
 DIRECTIVE_PROGRESS_KEY = "directive_progress"
+
+
+class SyncCollection(enum.StrEnum):
+    """The synced collections by key, as the sync logs (conflicts, quarantine) name them."""
+
+    VISIT = VISIT_KEY
+    PATROL = PATROL_KEY
+    SERVICE_ACTION = SERVICE_ACTION_KEY
+    DIRECTIVE = DIRECTIVE_KEY
+    REMINDER = REMINDER_KEY
+    DIRECTIVE_RECEIPT = DIRECTIVE_RECEIPT_KEY
+    DIRECTIVE_PROGRESS = DIRECTIVE_PROGRESS_KEY
+
+    @property
+    def label(self) -> str:
+        return {
+            "visit": "走访",
+            "patrol": "巡逻",
+            "service_action": "为民服务",
+            "directive": "上级指令",
+            "reminder": "督导提醒",
+            "directive_receipt": "指令签收",
+            "directive_progress": "指令进展",
+        }[self]
 
 
 class SyncedDocument:

@@ -4,7 +4,7 @@ The records are the synced documents (sync/collection.py). Lists show what the v
 scope shows (access/scope.py), so the web and the phone never disagree about who sees what.
 Web edits are pushes: they go through `sync.push.push`, so they get the same merge, conflict
 log, stamp and stream as a phone's, and the same rule on whose names a record may carry
-(sync/authorship.py), with one difference: bad input is refused with field errors before
+(sync/authorship.py), for the same writers (officers too, as themselves), with one difference: bad input is refused with field errors before
 anything is written, because a person at a form can correct it (a phone cannot, so its rows
 are quarantined instead).
 """
@@ -22,12 +22,12 @@ from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from access.errors import ErrorCode, InputError, Problem
+from access.errors import ErrorCode, Forbidden, InputError, Problem
 from access.scope import Scope, scope_of
 from access.viewer import Viewer
 from core.db import Sessionmaker
 from core.global_id import global_id_uuid_or_none
-from models import Branch, Member
+from models import Branch, Member, Role
 from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
 from sync.authorship import Placement, authorship_problems
 from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection
@@ -163,12 +163,21 @@ class WebWrite:
 
 
 def web_writer(viewer: Viewer) -> Writer:
-    """Admins and secretaries edit from the web, within their scope.
+    """Whoever may push from a phone writes from the web, under the same rules: admins anywhere,
+    secretaries within their subtree, officers in their branch as themselves (an officer at a
+    station desk records their own visits there). Inspectors read only.
 
     No device session: the fleet view counts phones, and a browser is not one.
     """
-    viewer.require_writer()
-    return Writer(viewer.account_id, None, scope_of(viewer))
+    scope = scope_of(viewer)
+    if not scope.writable:
+        if viewer.role is Role.INSPECTOR:
+            raise Forbidden(
+                "督导只能查阅,不能记录走访、巡逻和为民服务 "
+                "(inspectors read field records; officers, secretaries and admins record them)"
+            )
+        raise Forbidden("您的账号未关联支部,不能记录 (your account has no branch to record for)")
+    return Writer(viewer.account_id, None, scope, member_id=viewer.member_id)
 
 
 async def create_record(

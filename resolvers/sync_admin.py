@@ -168,6 +168,7 @@ async def resolve_conflict(
     `merged` (combined with writes made since) or `conflicted` (it clashed with one; the clash
     is logged and linked as the next conflict, the later write kept).
     """
+    viewer.require_writer()  # settling conflicts stays with admins and secretaries
     writer = web_writer(viewer)
     if (choice is None) == (not has_value):
         raise InputError.one(

@@ -34,7 +34,7 @@ from schema.limits import ArgumentLimits, ParseWithinLimit, limit_rules, push_ro
 from schema.member import MemberMutation, MemberQuery
 from schema.my_day import MyDayQuery
 from schema.node import NodeQuery
-from schema.scalars import SCALAR_OVERRIDES
+from schema.scalars import scalar_overrides
 from schema.study import StudyMutation, StudyQuery
 from schema.supervision import SupervisionMutation, SupervisionQuery
 from schema.sync import SyncMutation, SyncQuery, SyncSubscription
@@ -112,6 +112,7 @@ def _schema_key(settings: Settings) -> tuple[object, ...]:
         settings.max_query_tokens,
         settings.metrics_operations,
         settings.max_list_length,
+        settings.timezone,
     )
 
 
@@ -156,7 +157,7 @@ def _build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production),
-        scalar_overrides=SCALAR_OVERRIDES,
+        scalar_overrides=scalar_overrides(settings.timezone),
     )
 
 

@@ -82,6 +82,7 @@ class AssessmentScore:
     name: str
     points: int
     rule_kind: RuleKind
+    rule_kind_label: str
     score: float = strawberry.field(description="After adjustments, within [0, points].")
     base_score: float = strawberry.field(description="Before adjustments.")
     adjustment: float = strawberry.field(description="Sum of the adjustments on this item.")
@@ -113,6 +114,7 @@ class AssessmentScore:
             name=s.item.name,
             points=s.item.points,
             rule_kind=s.item.rule_kind,
+            rule_kind_label=s.item.rule_kind.label,
             score=s.score,
             base_score=s.base,
             adjustment=s.adjustment,
@@ -298,6 +300,10 @@ class AssessmentTrend:
     year: int
     granularity: PeriodKind
     points: list[AssessmentTrendPoint]
+
+    @strawberry.field
+    def granularity_label(self) -> str:
+        return self.granularity.label
 
 
 @strawberry.type

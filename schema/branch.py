@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 BranchKindEnum = strawberry.enum(
     BranchKind,
     name="BranchKind",
-    description="党委 · 机关党委 · 党总支 · 党支部 · 党小组 · 临时党小组 · 党员突击队 · 攻坚小组",
+    description="党委 · 机关党委 · 党总支 · 党支部 · 党小组 · 临时党小组 · 党员突击队 · 攻坚队",
 )
 HonourLevelEnum = strawberry.enum(HonourLevel, name="HonourLevel")
 

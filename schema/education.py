@@ -127,7 +127,7 @@ class EducationCount:
 @strawberry.type
 class EducationTypeCount:
     type: EducationActivityType
-    type_label: str
+    label: str
     activities: int
     audience: int
 
@@ -229,7 +229,7 @@ class EducationQuery:
             by_type=[
                 EducationTypeCount(
                     type=kind,
-                    type_label=kind.label,
+                    label=kind.label,
                     activities=count.activities,
                     audience=count.audience,
                 )

@@ -1,41 +1,311 @@
 """Field records for web frontends: `visits`, `patrols`, `serviceActions` connections and the
-create / edit / delete mutations, which are pushes through sync/ (same merge, log and stream)."""
+create / edit / delete mutations, which are pushes through sync/ (same merge, log and stream).
+
+The web reads them as their own types (VisitRecord, PatrolRecord, ServiceActionRecord): Nodes
+with global ids, enums, DateTimes, typed tracks and participants, and references as objects. The
+sync wire (schema/sync.py) keeps the contract's plain fields for phones.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import enum
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import strawberry
 
-from access.errors import InputError, optional_global_id
-from access.viewer import Viewer
+from access.errors import ErrorCode, InputError, optional_global_id
+from access.viewer import Viewer, mask_phone
+from core.global_id import document_global_id, document_id_of, global_id_uuid_or_none
+from models import (
+    ParticipantKind,
+    PatrolKind,
+    Role,
+    ServiceActionType,
+    VisitCategory,
+    VisitStatus,
+    VolunteerRole,
+)
 from resolvers import field_record as ops
-from resolvers.field_record import RecordFilter, WebWrite
+from resolvers.field_record import RecordFilter, WebWrite, decode_json_text
+from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
+from schema.dashboard import PatrolKindEnum, ServiceActionTypeEnum, VisitCategoryEnum
 from schema.errors import InvalidInput, read
+from schema.member import Member
+from schema.node import Node, register_document_node
 from schema.sync import (
-    Patrol,
+    CompetingVersion,
     PatrolInput,
-    ServiceAction,
     ServiceActionInput,
-    Visit,
     VisitInput,
-    from_wire,
     wire_dict,
 )
-from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection
+from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection, parse_instant
 
 T = TypeVar("T")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
+VisitStatusEnum = strawberry.enum(
+    VisitStatus, name="VisitStatus", description="待办 · 已上报 · 已解决"
+)
+ParticipantKindEnum = strawberry.enum(
+    ParticipantKind, name="ParticipantKind", description="党员 · 志愿者"
+)
+VolunteerRoleEnum = strawberry.enum(
+    VolunteerRole, name="VolunteerRole", description="老党员 · 优秀网格长 · 党员志愿者 · 其他志愿者"
+)
 From = Annotated[
     datetime | None,
     strawberry.argument(name="from", description="Only records at or after this moment."),
 ]
 To = Annotated[datetime | None, strawberry.argument(description="Only records before this moment.")]
 Place = Annotated[str | None, strawberry.argument(description="Part of the place name.")]
+# Published by the dashboard, which counts by them; named here so the dependency is visible.
+_ENUMS = (VisitCategoryEnum, PatrolKindEnum, ServiceActionTypeEnum)
+
+
+def _instant(text: object) -> datetime | None:
+    return parse_instant(text) if isinstance(text, str) else None
+
+
+def _required_instant(text: object) -> datetime:
+    moment = _instant(text)
+    assert moment is not None, "a stored record's required instants were checked on the way in"
+    return moment
+
+
+def _member_uuid(value: object) -> uuid.UUID | None:
+    return global_id_uuid_or_none(value, "Member") if isinstance(value, str) else None
+
+
+@strawberry.type(description="A GPS point of a patrol's track, in the order it was recorded.")
+class TrackPoint:
+    latitude: float
+    longitude: float
+    at: datetime
+
+
+@strawberry.type(
+    description=(
+        "Someone who took part in a patrol or a service action: a member of a branch, or an "
+        "outside volunteer (老党员、优秀网格长、党员志愿者)."
+    )
+)
+class Participant:
+    name: str
+    kind: ParticipantKind
+    kind_label: str
+    member: Member | None = strawberry.field(description="The member; null for a volunteer.")
+    role: VolunteerRole | None = strawberry.field(description="A volunteer's role.")
+    role_label: str | None
+    phone: str | None = strawberry.field(
+        description="A volunteer's phone; masked unless you are an admin or secretary."
+    )
+
+
+async def _participants(info: Info, elements: list[Any]) -> list[Participant]:
+    """A participants list in its order: members the viewer may read (others are left out),
+    and volunteers with their phones masked unless the viewer may read them."""
+    viewer = info.context.require_viewer()
+    ids = [_member_uuid(e.get("memberId") if isinstance(e, dict) else e) for e in elements]
+    rows = await info.context.loaders.member.load_many([i for i in ids if i is not None])
+    found = {row.id: row for row in rows if row is not None}
+    clear = viewer.role in (Role.ADMIN, Role.SECRETARY)
+    people: list[Participant] = []
+    for element, member_id in zip(elements, ids, strict=True):
+        if member_id is not None:
+            row = found.get(member_id)
+            if row is not None:
+                member = Member.from_model(row)
+                kind = ParticipantKind.MEMBER
+                people.append(
+                    Participant(
+                        name=member.name,
+                        kind=kind,
+                        kind_label=kind.label,
+                        member=member,
+                        role=None,
+                        role_label=None,
+                        phone=None,
+                    )
+                )
+        elif isinstance(element, dict) and isinstance(element.get("name"), str):
+            role = VolunteerRole(element["role"]) if element.get("role") else None
+            phone = element.get("phone")
+            kind = ParticipantKind.VOLUNTEER
+            people.append(
+                Participant(
+                    name=element["name"],
+                    kind=kind,
+                    kind_label=kind.label,
+                    member=None,
+                    role=role,
+                    role_label=role.label if role else None,
+                    phone=phone if clear else mask_phone(phone),
+                )
+            )
+    return people
+
+
+@strawberry.interface(
+    description=(
+        "A field record (visit, patrol, service action) as the web reads it: a Node whose "
+        "references are objects. Phones sync the same record through pull<Name> as plain fields."
+    )
+)
+class FieldRecord(Node):
+    deleted: bool = strawberry.field(description="A tombstone (listed with includeDeleted).")
+    _document_id: strawberry.Private[str]
+    _branch_id: strawberry.Private[uuid.UUID | None]
+    _officer_id: strawberry.Private[uuid.UUID | None]
+    _collection: strawberry.Private[str]
+
+    @strawberry.field(description="The branch the record belongs to.")
+    async def branch(self, info: Info) -> Branch | None:
+        if self._branch_id is None:
+            return None
+        row = await info.context.loaders.branch.load(self._branch_id)
+        return Branch.from_model(row) if row else None
+
+    @strawberry.field(description="The officer who recorded it; null outside your scope.")
+    async def officer(self, info: Info) -> Member | None:
+        info.context.require_viewer()
+        if self._officer_id is None:
+            return None
+        row = await info.context.loaders.member.load(self._officer_id)
+        return Member.from_model(row) if row else None
+
+    @strawberry.field(
+        description=(
+            "Versions of its free-text fields that lost where both sides changed the same "
+            "lines, oldest first, until settled."
+        )
+    )
+    async def competing_versions(self, info: Info) -> list[CompetingVersion]:
+        info.context.require_viewer()
+        key = (self._collection, self._document_id)
+        records = await info.context.loaders.competing_versions.load(key)
+        return [CompetingVersion.from_record(r) for r in records]
+
+
+def _common(collection: Collection, document: Mapping[str, Any]) -> dict[str, Any]:
+    branch = document.get("branchId")
+    return {
+        "id": strawberry.ID(document_global_id(collection.name, str(document["id"]))),
+        "deleted": bool(document.get("deleted")),
+        "_document_id": str(document["id"]),
+        "_branch_id": global_id_uuid_or_none(branch, "Branch") if isinstance(branch, str) else None,
+        "_officer_id": _member_uuid(document.get("officerId")),
+        "_collection": collection.key,
+    }
+
+
+@strawberry.type(description="走访: a village visit recorded by a field officer.")
+class VisitRecord(FieldRecord):
+    village: str
+    household: str | None
+    category: VisitCategory
+    category_label: str
+    concerns: str | None = strawberry.field(description="群众诉求: what people raised.")
+    resolution: str | None
+    status: VisitStatus
+    status_label: str
+    people_reached: int
+    visited_at: datetime
+
+    @classmethod
+    def from_wire(cls, document: Mapping[str, Any]) -> VisitRecord:
+        category = VisitCategory(document["category"])
+        status = VisitStatus(document["status"])
+        return cls(
+            **_common(VISIT, document),
+            village=document["village"],
+            household=document.get("household"),
+            category=category,
+            category_label=category.label,
+            concerns=document.get("concerns"),
+            resolution=document.get("resolution"),
+            status=status,
+            status_label=status.label,
+            people_reached=document["peopleReached"],
+            visited_at=_required_instant(document["visitedAt"]),
+        )
+
+
+@strawberry.type(description="巡逻: a day or night patrol, with its crew and GPS track.")
+class PatrolRecord(FieldRecord):
+    kind: PatrolKind
+    kind_label: str
+    area: str
+    started_at: datetime
+    ended_at: datetime | None
+    track: list[TrackPoint] = strawberry.field(description="The GPS track, oldest point first.")
+    observations: str | None
+    _people: strawberry.Private[list[Any]]
+
+    @strawberry.field(description="The crew: members of a branch, in the order recorded.")
+    async def participants(self, info: Info) -> list[Participant]:
+        return await _participants(info, self._people)
+
+    @classmethod
+    def from_wire(cls, document: Mapping[str, Any]) -> PatrolRecord:
+        kind = PatrolKind(document["kind"])
+        points = [
+            TrackPoint(latitude=p["lat"], longitude=p["lng"], at=_required_instant(p["t"]))
+            for p in decode_json_text(document.get("track"))
+            if isinstance(p, dict)
+        ]
+        return cls(
+            **_common(PATROL, document),
+            kind=kind,
+            kind_label=kind.label,
+            area=document["area"],
+            started_at=_required_instant(document["startedAt"]),
+            ended_at=_instant(document.get("endedAt")),
+            track=points,
+            observations=document.get("observations"),
+            _people=decode_json_text(document.get("participants")),
+        )
+
+
+@strawberry.type(description="为民服务行动: a community-service action (六项行动 and campaigns).")
+class ServiceActionRecord(FieldRecord):
+    type: ServiceActionType
+    type_label: str
+    title: str
+    place: str | None
+    happened_at: datetime
+    people_reached: int
+    difficulties_solved: int
+    banners_received: int
+    notes: str | None
+    _people: strawberry.Private[list[Any]]
+
+    @strawberry.field(description="Members and outside volunteers, in the order recorded.")
+    async def participants(self, info: Info) -> list[Participant]:
+        return await _participants(info, self._people)
+
+    @classmethod
+    def from_wire(cls, document: Mapping[str, Any]) -> ServiceActionRecord:
+        kind = ServiceActionType(document["type"])
+        return cls(
+            **_common(SERVICE_ACTION, document),
+            type=kind,
+            type_label=kind.label,
+            title=document["title"],
+            place=document.get("place"),
+            happened_at=_required_instant(document["happenedAt"]),
+            people_reached=document["peopleReached"],
+            difficulties_solved=document["difficultiesSolved"],
+            banners_received=document["bannersReceived"],
+            notes=document.get("notes"),
+            _people=decode_json_text(document.get("participants")),
+        )
 
 
 @strawberry.type(description="The write was taken as submitted (or merged without loss).")
@@ -56,53 +326,78 @@ class EditConflict(Generic[T]):
 
 
 VisitWriteResult = Annotated[
-    Saved[Visit] | EditConflict[Visit] | InvalidInput, strawberry.union("VisitWriteResult")
+    Saved[VisitRecord] | EditConflict[VisitRecord] | InvalidInput,
+    strawberry.union("VisitWriteResult"),
 ]
 PatrolWriteResult = Annotated[
-    Saved[Patrol] | EditConflict[Patrol] | InvalidInput, strawberry.union("PatrolWriteResult")
+    Saved[PatrolRecord] | EditConflict[PatrolRecord] | InvalidInput,
+    strawberry.union("PatrolWriteResult"),
 ]
 ServiceActionWriteResult = Annotated[
-    Saved[ServiceAction] | EditConflict[ServiceAction] | InvalidInput,
+    Saved[ServiceActionRecord] | EditConflict[ServiceActionRecord] | InvalidInput,
     strawberry.union("ServiceActionWriteResult"),
 ]
 
 
-@strawberry.input(description="before: the record as the form loaded it; after: as submitted.")
+@strawberry.input(
+    description=(
+        "id: the record's global id; before: the record as the form loaded it, after: as "
+        "submitted (wire form, as a phone pushes it)."
+    )
+)
 class EditVisitInput:
     id: strawberry.ID
     before: VisitInput
     after: VisitInput
 
 
-@strawberry.input(description="before: the record as the form loaded it; after: as submitted.")
+@strawberry.input(
+    description=(
+        "id: the record's global id; before: the record as the form loaded it, after: as "
+        "submitted (wire form, as a phone pushes it)."
+    )
+)
 class EditPatrolInput:
     id: strawberry.ID
     before: PatrolInput
     after: PatrolInput
 
 
-@strawberry.input(description="before: the record as the form loaded it; after: as submitted.")
+@strawberry.input(
+    description=(
+        "id: the record's global id; before: the record as the form loaded it, after: as "
+        "submitted (wire form, as a phone pushes it)."
+    )
+)
 class EditServiceActionInput:
     id: strawberry.ID
     before: ServiceActionInput
     after: ServiceActionInput
 
 
+class _WebRecord(Protocol[R_co]):
+    def from_wire(self, document: Mapping[str, Any], /) -> R_co: ...
+
+
 async def _list(
     info: Info,
     collection: Collection,
-    kind: type[T],
+    kind: _WebRecord[R],
     first: int | None,
     after: str | None,
     flt: RecordFilter,
-) -> Connection[T]:
+) -> Connection[R]:
     request = page_of(info, first, after)
     page = await read(info, lambda db, v: ops.list_records(db, v, collection, flt, request))
     return connection_from_page(
         page,
-        [from_wire(kind, d) for d in page.items],
+        [kind.from_wire(d) for d in page.items],
         lambda: read(info, lambda db, v: ops.count_records(db, v, collection, flt)),
     )
+
+
+def _values(chosen: Sequence[enum.Enum] | None) -> tuple[str, ...]:
+    return tuple(str(c.value) for c in chosen or ())
 
 
 def _filter(
@@ -111,10 +406,10 @@ def _filter(
     officer_id: strawberry.ID | None,
     since: datetime | None,
     until: datetime | None,
-    kinds: list[str] | None,
+    kinds: Sequence[enum.Enum] | None,
     place: str | None,
     include_deleted: bool,
-    statuses: list[str] | None = None,
+    statuses: Sequence[enum.Enum] | None = None,
 ) -> RecordFilter:
     return RecordFilter(
         branch_id=optional_global_id(branch_id, "Branch", "branchId"),
@@ -122,19 +417,19 @@ def _filter(
         officer_id=optional_global_id(officer_id, "Member", "officerId"),
         since=since,
         until=until,
-        kinds=tuple(kinds or ()),
+        kinds=_values(kinds),
         place=place,
-        statuses=tuple(statuses or ()),
+        statuses=_values(statuses),
         include_deleted=include_deleted,
     )
 
 
 async def _write(
     info: Info,
-    kind: type[T],
+    kind: _WebRecord[R],
     operation: Callable[[Viewer], Awaitable[WebWrite]],
     collection: Collection,
-) -> Saved[T] | EditConflict[T] | InvalidInput:
+) -> Saved[R] | EditConflict[R] | InvalidInput:
     """Runs a web write, publishes its stamp to the stream, and maps the outcome."""
     ctx = info.context
     viewer = ctx.require_viewer()
@@ -144,7 +439,7 @@ async def _write(
         return InvalidInput.from_error(error)
     if done.stamp is not None:
         await ctx.feed.publish_stamp(collection.key, done.stamp)
-    record = from_wire(kind, done.document)
+    record = kind.from_wire(done.document)
     if done.server_kept:
         return EditConflict(
             record=record,
@@ -154,20 +449,34 @@ async def _write(
     return Saved(record=record)
 
 
+def _document_id(collection: Collection, record_id: strawberry.ID) -> str:
+    """The document id inside a field record's global id; a typed refusal for anything else."""
+    found = document_id_of(str(record_id), collection.name)
+    if found is None:
+        raise InputError.one(
+            "id", f"不是有效的记录编号 (not a {collection.name} id)", ErrorCode.INVALID
+        )
+    return found
+
+
 def _edit(
     info: Info, collection: Collection, input: Any
 ) -> Callable[[Viewer], Awaitable[WebWrite]]:
     before: Mapping[str, Any] = wire_dict(input.before)
     after: Mapping[str, Any] = wire_dict(input.after)
-    return lambda viewer: ops.edit_record(
-        info.context.sessionmaker,
-        viewer,
-        collection,
-        str(input.id),
-        before,
-        after,
-        info.context.clock(),
-    )
+
+    async def run(viewer: Viewer) -> WebWrite:
+        return await ops.edit_record(
+            info.context.sessionmaker,
+            viewer,
+            collection,
+            _document_id(collection, input.id),
+            before,
+            after,
+            info.context.clock(),
+        )
+
+    return run
 
 
 def _create(
@@ -180,11 +489,18 @@ def _create(
 
 
 def _delete(
-    info: Info, collection: Collection, doc_id: strawberry.ID
+    info: Info, collection: Collection, record_id: strawberry.ID
 ) -> Callable[[Viewer], Awaitable[WebWrite]]:
-    return lambda viewer: ops.delete_record(
-        info.context.sessionmaker, viewer, collection, str(doc_id), info.context.clock()
-    )
+    async def run(viewer: Viewer) -> WebWrite:
+        return await ops.delete_record(
+            info.context.sessionmaker,
+            viewer,
+            collection,
+            _document_id(collection, record_id),
+            info.context.clock(),
+        )
+
+    return run
 
 
 @strawberry.type
@@ -200,11 +516,11 @@ class FieldRecordQuery:
         officer_id: strawberry.ID | None = None,
         from_: From = None,
         to: To = None,
-        category: list[str] | None = None,
-        status: list[str] | None = None,
+        category: list[VisitCategory] | None = None,
+        status: list[VisitStatus] | None = None,
         village: Place = None,
         include_deleted: bool = False,
-    ) -> Connection[Visit]:
+    ) -> Connection[VisitRecord]:
         flt = _filter(
             branch_id,
             subtree_of,
@@ -216,7 +532,7 @@ class FieldRecordQuery:
             include_deleted,
             status,
         )
-        return await _list(info, VISIT, Visit, first, after, flt)
+        return await _list(info, VISIT, VisitRecord, first, after, flt)
 
     @strawberry.field(description="Patrols in your scope, newest first; a connection.")
     async def patrols(
@@ -229,12 +545,12 @@ class FieldRecordQuery:
         officer_id: strawberry.ID | None = None,
         from_: From = None,
         to: To = None,
-        kind: list[str] | None = None,
+        kind: list[PatrolKind] | None = None,
         area: Place = None,
         include_deleted: bool = False,
-    ) -> Connection[Patrol]:
+    ) -> Connection[PatrolRecord]:
         flt = _filter(branch_id, subtree_of, officer_id, from_, to, kind, area, include_deleted)
-        return await _list(info, PATROL, Patrol, first, after, flt)
+        return await _list(info, PATROL, PatrolRecord, first, after, flt)
 
     @strawberry.field(description="Community-service actions in your scope, newest first.")
     async def service_actions(
@@ -247,56 +563,93 @@ class FieldRecordQuery:
         officer_id: strawberry.ID | None = None,
         from_: From = None,
         to: To = None,
-        type: list[str] | None = None,
+        type: list[ServiceActionType] | None = None,
         place: Place = None,
         include_deleted: bool = False,
-    ) -> Connection[ServiceAction]:
+    ) -> Connection[ServiceActionRecord]:
         flt = _filter(branch_id, subtree_of, officer_id, from_, to, type, place, include_deleted)
-        return await _list(info, SERVICE_ACTION, ServiceAction, first, after, flt)
+        return await _list(info, SERVICE_ACTION, ServiceActionRecord, first, after, flt)
 
 
 @strawberry.type
 class FieldRecordMutation:
-    @strawberry.mutation(description="Records a visit from the web (id: a new UUID you choose).")
+    @strawberry.mutation(
+        description=(
+            "Records a visit from the web (input.id: a new UUID you choose; input in wire form). "
+            "Officers record their own, as on a phone."
+        )
+    )
     async def create_visit(self, info: Info, input: VisitInput) -> VisitWriteResult:
-        return await _write(info, Visit, _create(info, VISIT, input), VISIT)
+        return await _write(info, VisitRecord, _create(info, VISIT, input), VISIT)
 
     @strawberry.mutation(description="Edits a visit through the same merge as a phone's push.")
     async def edit_visit(self, info: Info, input: EditVisitInput) -> VisitWriteResult:
-        return await _write(info, Visit, _edit(info, VISIT, input), VISIT)
+        return await _write(info, VisitRecord, _edit(info, VISIT, input), VISIT)
 
-    @strawberry.mutation(description="Deletes a visit (a tombstone phones sync).")
+    @strawberry.mutation(description="Deletes a visit, by its global id (a tombstone phones sync).")
     async def delete_visit(self, info: Info, id: strawberry.ID) -> VisitWriteResult:
-        return await _write(info, Visit, _delete(info, VISIT, id), VISIT)
+        return await _write(info, VisitRecord, _delete(info, VISIT, id), VISIT)
 
-    @strawberry.mutation(description="Records a patrol from the web (id: a new UUID you choose).")
+    @strawberry.mutation(
+        description=(
+            "Records a patrol from the web (input.id: a new UUID you choose; input in wire form)."
+        )
+    )
     async def create_patrol(self, info: Info, input: PatrolInput) -> PatrolWriteResult:
-        return await _write(info, Patrol, _create(info, PATROL, input), PATROL)
+        return await _write(info, PatrolRecord, _create(info, PATROL, input), PATROL)
 
     @strawberry.mutation(description="Edits a patrol through the same merge as a phone's push.")
     async def edit_patrol(self, info: Info, input: EditPatrolInput) -> PatrolWriteResult:
-        return await _write(info, Patrol, _edit(info, PATROL, input), PATROL)
+        return await _write(info, PatrolRecord, _edit(info, PATROL, input), PATROL)
 
-    @strawberry.mutation(description="Deletes a patrol (a tombstone phones sync).")
+    @strawberry.mutation(
+        description="Deletes a patrol, by its global id (a tombstone phones sync)."
+    )
     async def delete_patrol(self, info: Info, id: strawberry.ID) -> PatrolWriteResult:
-        return await _write(info, Patrol, _delete(info, PATROL, id), PATROL)
+        return await _write(info, PatrolRecord, _delete(info, PATROL, id), PATROL)
 
-    @strawberry.mutation(description="Records a service action from the web (id: a new UUID).")
+    @strawberry.mutation(
+        description="Records a service action from the web (input.id: a new UUID you choose)."
+    )
     async def create_service_action(
         self, info: Info, input: ServiceActionInput
     ) -> ServiceActionWriteResult:
         return await _write(
-            info, ServiceAction, _create(info, SERVICE_ACTION, input), SERVICE_ACTION
+            info, ServiceActionRecord, _create(info, SERVICE_ACTION, input), SERVICE_ACTION
         )
 
     @strawberry.mutation(description="Edits a service action through the same merge as a push.")
     async def edit_service_action(
         self, info: Info, input: EditServiceActionInput
     ) -> ServiceActionWriteResult:
-        return await _write(info, ServiceAction, _edit(info, SERVICE_ACTION, input), SERVICE_ACTION)
+        return await _write(
+            info, ServiceActionRecord, _edit(info, SERVICE_ACTION, input), SERVICE_ACTION
+        )
 
-    @strawberry.mutation(description="Deletes a service action (a tombstone phones sync).")
+    @strawberry.mutation(description="Deletes a service action, by its global id.")
     async def delete_service_action(
         self, info: Info, id: strawberry.ID
     ) -> ServiceActionWriteResult:
-        return await _write(info, ServiceAction, _delete(info, SERVICE_ACTION, id), SERVICE_ACTION)
+        return await _write(
+            info, ServiceActionRecord, _delete(info, SERVICE_ACTION, id), SERVICE_ACTION
+        )
+
+
+# --- node(id:) ------------------------------------------------------------------------------------
+
+
+def _node_loader(
+    collection: Collection, kind: _WebRecord[R]
+) -> Callable[[Info, str], Awaitable[R | None]]:
+    async def load(info: Info, document_id: str) -> R | None:
+        document = await read(info, lambda db, v: ops.get_record(db, v, collection, document_id))
+        return kind.from_wire(document) if document is not None else None
+
+    return load
+
+
+register_document_node("Visit", VisitRecord, _node_loader(VISIT, VisitRecord))
+register_document_node("Patrol", PatrolRecord, _node_loader(PATROL, PatrolRecord))
+register_document_node(
+    "ServiceAction", ServiceActionRecord, _node_loader(SERVICE_ACTION, ServiceActionRecord)
+)

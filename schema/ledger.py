@@ -185,6 +185,7 @@ class LedgerItemCompleteness:
     code: str
     name: str
     frequency: LedgerFrequency
+    frequency_label: str
     expected: int
     present: int = strawberry.field(description="Due sub-periods with an entry (late included).")
     entries: int
@@ -200,6 +201,7 @@ class LedgerItemCompleteness:
             code=item.code,
             name=item.name,
             frequency=item.frequency,
+            frequency_label=item.frequency.label,
             expected=item.expected,
             present=item.present,
             entries=item.entries,

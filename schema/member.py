@@ -83,6 +83,10 @@ class Member(Node):
     def post_label(self) -> str:
         return self._row.post.label
 
+    @strawberry.field(description="在职 · 退休")
+    def service_status_label(self) -> str:
+        return self._row.service_status.label
+
     async def sees_personal_data(self, info: Info) -> bool:
         """Whether the viewer reads this member's personal data unmasked (not a field)."""
         viewer = info.context.require_viewer()
@@ -175,7 +179,9 @@ class MemberTransfer:
 @strawberry.type(description="One step of the pipeline; fastTrack marks 火线发展 with its reason.")
 class PartyStatusChange:
     from_status: PartyStatus | None
+    from_status_label: str | None
     to_status: PartyStatus
+    to_status_label: str
     effective_on: date
     fast_track: bool
     reason: str | None
@@ -185,7 +191,9 @@ class PartyStatusChange:
     def from_model(cls, row: PartyStatusChangeRow) -> PartyStatusChange:
         return cls(
             from_status=row.from_status,
+            from_status_label=row.from_status.label if row.from_status else None,
             to_status=row.to_status,
+            to_status_label=row.to_status.label,
             effective_on=row.effective_on,
             fast_track=row.fast_track,
             reason=row.reason,

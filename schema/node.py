@@ -17,7 +17,7 @@ from strawberry.types.base import get_object_definition
 from access.errors import ErrorCode, InputError
 
 # The argument readers live in access/ so exports/ share them; schema modules take them here.
-from core.global_id import GlobalIdError, global_id, parse_global_id
+from core.global_id import GlobalIdError, document_id_of, global_id, parse_global_id
 from schema.context import Info
 
 
@@ -28,6 +28,7 @@ class Node:
 
 N = TypeVar("N", bound=Node)
 NodeLoader = Callable[[Info, uuid.UUID], Awaitable[N | None]]
+DocumentLoader = Callable[[Info, str], Awaitable[N | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ class _Registration:
 
 # Keyed by the type name inside the global id (for SupervisionReminder it is "Reminder").
 _registry: dict[str, _Registration] = {}
+# Synced documents (visits, patrols, ...), whose ids are the client's text rather than UUIDs.
+_documents: dict[str, tuple[str, DocumentLoader[Node]]] = {}
 
 
 def register_node(type_name: str, cls: type[N], load: NodeLoader[N]) -> None:
@@ -50,9 +53,20 @@ def register_node(type_name: str, cls: type[N], load: NodeLoader[N]) -> None:
     _registry[type_name] = _Registration(graphql_name, load)
 
 
+def register_document_node(type_name: str, cls: type[N], load: DocumentLoader[N]) -> None:
+    """`register_node` for a synced document type: `load(info, document id)`."""
+    graphql_name = get_object_definition(cls, strict=True).name
+    known = _documents.get(type_name)
+    if type_name in _registry or (known is not None and known[0] != graphql_name):
+        raise ValueError(f"{type_name} ids already refetch as another type")
+    _documents[type_name] = (graphql_name, load)
+
+
 def refetchable_types() -> frozenset[str]:
     """The GraphQL names of the types `node(id:)` can refetch."""
-    return frozenset(r.graphql_name for r in _registry.values())
+    return frozenset(r.graphql_name for r in _registry.values()) | {
+        name for name, _ in _documents.values()
+    }
 
 
 def to_global_id(type_name: str, raw: uuid.UUID) -> strawberry.ID:
@@ -65,6 +79,10 @@ class NodeQuery:
     @strawberry.field(description="Refetch any object by its global id.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         info.context.require_viewer()
+        for type_name, (_, load) in _documents.items():
+            document_id = document_id_of(id, type_name)
+            if document_id is not None:
+                return await load(info, document_id)
         try:
             type_name, raw = parse_global_id(id)
         except GlobalIdError:

@@ -1,9 +1,12 @@
-"""Scalars that refuse, while the variables are coerced, values no resolver can compute with."""
+"""Scalars that refuse, while the variables are coerced, values no resolver can compute with,
+and a DateTime that answers in the bureau's time zone."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.schema.types.base_scalars import DateTimeDefinition
@@ -27,5 +30,26 @@ def parse_datetime(value: object) -> object:
     return moment
 
 
-DATETIME: ScalarDefinition = dataclasses.replace(DateTimeDefinition, parse_value=parse_datetime)
-SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {datetime: DATETIME}
+def in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
+    """`moment` as a wall time of `zone`; a naive one is UTC (as the database stores it)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone)
+
+
+@lru_cache(maxsize=8)
+def scalar_overrides(timezone: str) -> dict[object, ScalarDefinition]:
+    """The scalars of a schema whose DateTimes are given in `timezone` (an IANA name).
+
+    Stored instants are UTC; people entered them, and read them, in the bureau's time: a visit
+    entered as 18:00+08:00 answers 18:00+08:00, the same instant as 10:00Z.
+    """
+    zone = ZoneInfo(timezone)
+
+    def serialize(value: object) -> object:
+        moment = in_zone(value, zone) if isinstance(value, datetime) else value
+        return DateTimeDefinition.serialize(moment)  # type: ignore[misc]
+
+    date_time = dataclasses.replace(
+        DateTimeDefinition, parse_value=parse_datetime, serialize=serialize
+    )
+    return {datetime: date_time}

@@ -12,6 +12,7 @@ import orjson
 import strawberry
 
 from access.errors import ErrorCode, InputError, from_global_id
+from models import SyncCollection
 from models import SyncConflict as SyncConflictRow
 from models import SyncQuarantine as SyncQuarantineRow
 from resolvers import sync_admin as ops
@@ -41,6 +42,13 @@ def _json_text(value: Any) -> str:
         # A quarantined row may hold a lone surrogate (orjson refuses them): escaped, it still
         # reads back as sent, so the row can be corrected and released.
         return json.dumps(value, ensure_ascii=True)
+
+
+SyncCollectionEnum = strawberry.enum(
+    SyncCollection,
+    name="SyncCollection",
+    description="走访 · 巡逻 · 为民服务 · 上级指令 · 督导提醒 · 指令签收 · 指令进展",
+)
 
 
 @strawberry.enum(description="Which logged value to keep when overriding a conflict.")
@@ -73,7 +81,8 @@ class ConflictSettlement(enum.Enum):
     )
 )
 class SyncConflict(Node):
-    collection: str
+    collection: SyncCollection
+    collection_label: str
     document_id: str
     field: str
     reason: str
@@ -97,7 +106,8 @@ class SyncConflict(Node):
         row = record.row
         return cls(
             id=to_global_id("SyncConflict", row.id),
-            collection=row.collection,
+            collection=SyncCollection(row.collection),
+            collection_label=SyncCollection(row.collection).label,
             document_id=row.document_id,
             field=row.field,
             reason=row.reason,
@@ -130,9 +140,14 @@ class SyncConflict(Node):
         return await _conflict_node(info, next_id)
 
 
+def _key(collection: SyncCollection | None) -> str | None:
+    return collection.value if collection is not None else None
+
+
 @strawberry.type(description="A pushed row that could not be applied, kept verbatim with reasons.")
 class QuarantinedRow(Node):
-    collection: str
+    collection: SyncCollection
+    collection_label: str
     document_id: str | None
     account_id: strawberry.ID | None
     device_session_id: str | None
@@ -153,7 +168,8 @@ class QuarantinedRow(Node):
         ]
         return cls(
             id=to_global_id("QuarantinedRow", row.id),
-            collection=row.collection,
+            collection=SyncCollection(row.collection),
+            collection_label=SyncCollection(row.collection).label,
             document_id=row.document_id,
             account_id=to_global_id("Account", row.account_id) if row.account_id else None,
             device_session_id=str(row.device_session_id) if row.device_session_id else None,
@@ -255,12 +271,12 @@ class SyncAdminQuery:
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        collection: str | None = None,
+        collection: SyncCollection | None = None,
         document_id: str | None = None,
         unresolved_only: bool = False,
     ) -> Connection[SyncConflict]:
         request = _request(info, first, after)
-        flt = ConflictFilter(collection, document_id, unresolved_only)
+        flt = ConflictFilter(_key(collection), document_id, unresolved_only)
         page = await read(info, lambda db, v: ops.list_conflicts(db, v, flt, request))
         return connection_from_page(
             page,
@@ -274,11 +290,12 @@ class SyncAdminQuery:
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        collection: str | None = None,
+        collection: SyncCollection | None = None,
         pending_only: bool = True,
     ) -> Connection[QuarantinedRow]:
         info.context.require_viewer().require_admin()
-        return await _quarantine(info, first, after, QuarantineFilter(collection, pending_only))
+        flt = QuarantineFilter(_key(collection), pending_only)
+        return await _quarantine(info, first, after, flt)
 
     @strawberry.field(description="Your own quarantined rows, with reasons (for the phone app).")
     async def my_quarantined_rows(
@@ -286,11 +303,11 @@ class SyncAdminQuery:
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        collection: str | None = None,
+        collection: SyncCollection | None = None,
         pending_only: bool = True,
     ) -> Connection[QuarantinedRow]:
         viewer = info.context.require_viewer()
-        flt = ops.own_quarantine(viewer, QuarantineFilter(collection, pending_only))
+        flt = ops.own_quarantine(viewer, QuarantineFilter(_key(collection), pending_only))
         return await _quarantine(info, first, after, flt)
 
     @strawberry.field(

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jwt
 import pytest
@@ -108,7 +109,7 @@ async def test_login_returns_a_jwt_that_authenticates_me(
         "username": "officer.meigui",
         "role": "OFFICER",
         "roleLabel": "民警",
-        "lastLoginAt": clock().isoformat(),
+        "lastLoginAt": clock().astimezone(ZoneInfo("Asia/Shanghai")).isoformat(),
     }
     assert result["session"]["deviceId"] == "phone-li"
     assert result["session"]["deviceName"] == "华为 Mate 60"

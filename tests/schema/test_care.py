@@ -322,7 +322,7 @@ async def test_a_received_time_without_offset_is_read_on_the_bureaus_clock(
         token=token,
     )
     assert body["data"]["createHotlineRequest"]["request"] == {
-        "receivedAt": "2026-11-28T07:30:00+00:00"
+        "receivedAt": "2026-11-28T15:30:00+08:00"
     }
     before = await snapshot(sessionmaker)
     body = await api(

@@ -173,7 +173,7 @@ async def test_each_role_sees_the_directives_addressed_to_its_scope(api: Api, wo
     # The secretary's view of the tree is their subtree's rows; the admin's, all of them.
     body = await api(LIST, token=secretary)
     (seen,) = body["data"]["directives"]["nodes"]
-    assert [r["levelLabel"] for r in seen["recipients"]] == ["支部", "党员"]
+    assert [r["levelLabel"] for r in seen["recipients"]] == ["党支部", "党员"]
     assert [r["recipients"] for r in seen["rollup"]] == [1, 0, 1, 1]
 
 

@@ -39,7 +39,7 @@ LIST = """query($period: String, $types: [EducationActivityType!], $subtreeOf: I
   educationTotals(period: $period, types: $types, subtreeOf: $subtreeOf) {
     period
     total { activities audience }
-    byType { type typeLabel activities audience }
+    byType { type label activities audience }
     byMonth { month activities audience }
   }
 }"""
@@ -171,7 +171,7 @@ async def test_activity_list_and_totals_statement_count_is_constant(
     assert totals["byType"] == [
         {
             "type": "STUDY_VISIT",
-            "typeLabel": "参观学习",
+            "label": "参观学习",
             "activities": 13,
             "audience": totals["total"]["audience"],
         }

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.graphql_http import MeijingGraphQL
 from core.db import Sessionmaker
+from core.global_id import document_global_id
 from models import SyncConflict, SyncQuarantine
 from schema.node import to_global_id
 from sync.feed import Feed, Notice
@@ -18,7 +19,7 @@ from tests.schema.test_sync import count, pull, push, visit
 
 LIST_VISITS = """
 query($first: Int, $after: String, $subtree: ID, $branch: ID, $from: DateTime, $to: DateTime,
-      $category: [String!], $status: [String!], $village: String, $officer: ID,
+      $category: [VisitCategory!], $status: [VisitStatus!], $village: String, $officer: ID,
       $deleted: Boolean! = false) {
   visits(first: $first, after: $after, subtreeOf: $subtree, branchId: $branch, from: $from,
          to: $to, category: $category, status: $status, village: $village, officerId: $officer,
@@ -32,8 +33,8 @@ query($first: Int, $after: String, $subtree: ID, $branch: ID, $from: DateTime, $
 
 RESULT = """
   __typename
-  ... on VisitSaved { record { id village status peopleReached updatedAt deleted } }
-  ... on VisitEditConflict { fields message record { id village status peopleReached } }
+  ... on VisitRecordSaved { record { id village status peopleReached deleted } }
+  ... on VisitRecordEditConflict { fields message record { id village status peopleReached } }
   ... on InvalidInput { errors { field code } }
 """
 EDIT_VISIT = f"mutation($input: EditVisitInput!) {{ editVisit(input: $input) {{ {RESULT} }} }}"
@@ -48,6 +49,11 @@ def feed_of(app: Any) -> Feed:
     }
     feed: Feed = endpoint.feed
     return feed
+
+
+def gid(doc: dict[str, Any]) -> str:
+    """The web's global id of a visit document."""
+    return document_global_id("Visit", doc["id"])
 
 
 async def visits(api: Api, token: str, **variables: Any) -> dict[str, Any]:
@@ -80,7 +86,7 @@ async def test_visits_are_listed_newest_first_within_scope_and_paged(
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    assert seen == [yushan["id"]] + [d["id"] for d in reversed(docs)]
+    assert seen == [gid(yushan)] + [gid(d) for d in reversed(docs)]
 
     secretary = await api.login("secretary.meigui")
     mine = await visits(api, secretary)
@@ -104,11 +110,12 @@ async def test_visit_filters_narrow_the_list(api: Api, world: World) -> None:
     await push(api, admin, (None, a), (None, b), (None, c))
 
     async def ids(**flt: Any) -> set[str]:
-        return {n["id"] for n in (await visits(api, admin, **flt))["nodes"]}
+        found = {n["id"] for n in (await visits(api, admin, **flt))["nodes"]}
+        return {d["id"] for d in (a, b, c) if gid(d) in found}
 
     assert await ids(village="桃园") == {b["id"]}
-    assert await ids(category=["fraud_prevention"]) == {a["id"]}
-    assert await ids(status=["open"]) == {b["id"], c["id"]}
+    assert await ids(category=["FRAUD_PREVENTION"]) == {a["id"]}
+    assert await ids(status=["OPEN"]) == {b["id"], c["id"]}
     assert await ids(**{"from": "2026-05-15T00:00:00+08:00"}) == {b["id"]}
     assert await ids(to="2026-05-15T00:00:00+08:00") == {a["id"], c["id"]}
     assert await ids(branch=to_global_id("Branch", world.meigui.id)) == {a["id"], b["id"]}
@@ -121,8 +128,8 @@ async def test_deleted_visits_are_listed_only_when_asked(api: Api, world: World)
     admin = await api.login("admin")
     doc = visit(world)
     await push(api, admin, (None, doc))
-    result = (await api(DELETE_VISIT, {"id": doc["id"]}, token=admin))["data"]["deleteVisit"]
-    assert result["__typename"] == "VisitSaved"
+    result = (await api(DELETE_VISIT, {"id": gid(doc)}, token=admin))["data"]["deleteVisit"]
+    assert result["__typename"] == "VisitRecordSaved"
     assert result["record"]["deleted"] is True
     assert (await visits(api, admin))["totalCount"] == 0
     assert (await visits(api, admin, deleted=True))["totalCount"] == 1
@@ -145,7 +152,7 @@ async def test_web_edit_keeps_untouched_fields_a_phone_changed_meanwhile(
         EDIT_VISIT,
         {
             "input": {
-                "id": loaded["id"],
+                "id": gid(loaded),
                 "before": loaded,
                 "after": {**loaded, "village": "玫瑰东村"},
             }
@@ -153,7 +160,7 @@ async def test_web_edit_keeps_untouched_fields_a_phone_changed_meanwhile(
         token=secretary,
     )
     saved = result["data"]["editVisit"]
-    assert saved["__typename"] == "VisitSaved"
+    assert saved["__typename"] == "VisitRecordSaved"
     assert saved["record"]["village"] == "玫瑰东村"
     assert saved["record"]["peopleReached"] == 9
     assert await count(sessionmaker, SyncConflict) == 0
@@ -173,7 +180,7 @@ async def test_web_edit_of_a_field_a_phone_changed_is_a_logged_conflict(
         EDIT_VISIT,
         {
             "input": {
-                "id": loaded["id"],
+                "id": gid(loaded),
                 "before": loaded,
                 "after": {**loaded, "village": "玫瑰东村", "peopleReached": 4},
             }
@@ -181,7 +188,7 @@ async def test_web_edit_of_a_field_a_phone_changed_is_a_logged_conflict(
         token=secretary,
     )
     conflict = result["data"]["editVisit"]
-    assert conflict["__typename"] == "VisitEditConflict"
+    assert conflict["__typename"] == "VisitRecordEditConflict"
     assert conflict["fields"] == ["village"]
     assert conflict["record"]["village"] == "玫瑰西村"
     assert conflict["record"]["peopleReached"] == 4
@@ -200,7 +207,7 @@ async def test_web_edit_adding_a_note_beside_a_phones_note_saves_both_without_a_
     await push(api, officer, (None, loaded))
     await push(api, officer, (loaded, {**loaded, "concerns": "路灯坏了\n已拍照上报"}))
     edit = {
-        "id": loaded["id"],
+        "id": gid(loaded),
         "before": loaded,
         "after": {**loaded, "concerns": "路灯坏了\n已派电工"},
     }
@@ -208,15 +215,15 @@ async def test_web_edit_adding_a_note_beside_a_phones_note_saves_both_without_a_
     result = (await api(EDIT_VISIT, {"input": edit}, token=secretary))["data"]["editVisit"]
 
     # Nothing the secretary wrote was overruled, so the form is not told it was.
-    assert result["__typename"] == "VisitSaved"
+    assert result["__typename"] == "VisitRecordSaved"
     [pulled] = (await pull(api, officer))["documents"]
     assert pulled["concerns"] == "路灯坏了\n已拍照上报\n已派电工"
     assert await count(sessionmaker, SyncConflict) == 0
     # A line both changed is overruled, and the form is told.
-    edit = {"id": loaded["id"], "before": pulled, "after": {**pulled, "concerns": "路灯已修好"}}
+    edit = {"id": gid(loaded), "before": pulled, "after": {**pulled, "concerns": "路灯已修好"}}
     await push(api, officer, (pulled, {**pulled, "concerns": "路灯坏了\n已拍照上报\n电工未到"}))
     result = (await api(EDIT_VISIT, {"input": edit}, token=secretary))["data"]["editVisit"]
-    assert (result["__typename"], result["fields"]) == ("VisitEditConflict", ["concerns"])
+    assert (result["__typename"], result["fields"]) == ("VisitRecordEditConflict", ["concerns"])
 
 
 async def test_invalid_web_edit_is_refused_with_field_errors_and_not_quarantined(
@@ -229,7 +236,7 @@ async def test_invalid_web_edit_is_refused_with_field_errors_and_not_quarantined
         EDIT_VISIT,
         {
             "input": {
-                "id": doc["id"],
+                "id": gid(doc),
                 "before": doc,
                 "after": {**doc, "category": "karaoke", "village": ""},
             }
@@ -241,7 +248,7 @@ async def test_invalid_web_edit_is_refused_with_field_errors_and_not_quarantined
     assert {e["field"] for e in invalid["errors"]} == {"category", "village"}
     assert await count(sessionmaker, SyncQuarantine) == 0
     [stored] = (await visits(api, admin))["nodes"]
-    assert stored["category"] == "household"
+    assert stored["category"] == "HOUSEHOLD"
 
 
 async def test_secretary_cannot_edit_into_or_outside_their_subtree(api: Api, world: World) -> None:
@@ -257,19 +264,46 @@ async def test_secretary_cannot_edit_into_or_outside_their_subtree(api: Api, wor
     moved = {**theirs, "branchId": to_global_id("Branch", world.yushan.id)}
     result = await api(
         EDIT_VISIT,
-        {"input": {"id": theirs["id"], "before": theirs, "after": moved}},
+        {"input": {"id": gid(theirs), "before": theirs, "after": moved}},
         token=secretary,
     )
     assert result["data"]["editVisit"]["errors"] == [{"field": "branchId", "code": "OUT_OF_SCOPE"}]
-    result = await api(DELETE_VISIT, {"id": other["id"]}, token=secretary)
+    result = await api(DELETE_VISIT, {"id": gid(other)}, token=secretary)
     assert result["data"]["deleteVisit"]["errors"] == [{"field": "id", "code": "NOT_FOUND"}]
 
 
-async def test_officers_and_inspectors_cannot_edit_from_the_web(api: Api, world: World) -> None:
-    for username in ("officer.meigui", "inspector"):
-        token = await api.login(username)
-        body = await api(CREATE_VISIT, {"input": visit(world)}, token=token, expect_errors=True)
-        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+async def test_an_officer_records_their_own_visit_on_the_web_under_the_push_rules(
+    api: Api, world: World
+) -> None:
+    officer = await api.login("officer.meigui")
+    mine = visit(world)
+    created = (await api(CREATE_VISIT, {"input": mine}, token=officer))["data"]["createVisit"]
+    assert created["__typename"] == "VisitRecordSaved"
+    assert created["record"]["id"] == gid(mine)
+    # As on a phone: an officer records as themselves, within their own branch.
+    colleague = to_global_id("Member", world.meigui_member.id)
+    refused = await api(CREATE_VISIT, {"input": visit(world, officerId=colleague)}, token=officer)
+    [error] = refused["data"]["createVisit"]["errors"]
+    assert error == {"field": "officerId", "code": "OUT_OF_SCOPE"}
+    elsewhere = visit(world, branchId=to_global_id("Branch", world.yushan.id))
+    refused = await api(CREATE_VISIT, {"input": elsewhere}, token=officer)
+    assert refused["data"]["createVisit"]["errors"][0]["field"] == "branchId"
+    edited = await api(
+        EDIT_VISIT,
+        {"input": {"id": gid(mine), "before": mine, "after": {**mine, "status": "resolved"}}},
+        token=officer,
+    )
+    assert edited["data"]["editVisit"]["record"]["status"] == "RESOLVED"
+
+
+async def test_an_inspector_cannot_record_and_the_refusal_names_the_reason(
+    api: Api, world: World
+) -> None:
+    token = await api.login("inspector")
+    body = await api(CREATE_VISIT, {"input": visit(world)}, token=token, expect_errors=True)
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert "督导只能查阅" in error["message"]
 
 
 async def test_web_create_is_streamed_and_a_retry_is_harmless(
@@ -288,7 +322,7 @@ async def test_web_create_is_streamed_and_a_retry_is_harmless(
     listener = asyncio.create_task(listen())
     await asyncio.sleep(0)
     first = (await api(CREATE_VISIT, {"input": doc}, token=admin))["data"]["createVisit"]
-    assert first["__typename"] == "VisitSaved"
+    assert first["__typename"] == "VisitRecordSaved"
     again = (await api(CREATE_VISIT, {"input": doc}, token=admin))["data"]["createVisit"]
     assert again == first
     clash = {**doc, "village": "别的村"}
@@ -298,7 +332,7 @@ async def test_web_create_is_streamed_and_a_retry_is_harmless(
     assert [n.collection for n in notices] == ["visit"]
 
 
-async def test_patrol_and_service_action_participants_resolve_to_members(
+async def test_patrol_and_service_action_participants_are_typed_members_and_volunteers(
     api: Api, world: World, make: Builders
 ) -> None:
     admin = await api.login("admin")
@@ -336,45 +370,214 @@ async def test_patrol_and_service_action_participants_resolve_to_members(
             {"input": value},
             token=admin,
         )
-        assert body["data"][mutation]["__typename"] == f"{kind}Saved"
+        assert body["data"][mutation]["__typename"] == f"{kind}RecordSaved"
     body = await api(
-        """{ patrols { nodes { kindLabel participantMembers { name } } }
-             serviceActions(type: ["forum"]) { nodes { typeLabel participantMembers { name }
-               volunteers { name roleLabel phone } } } }""",
+        """{ patrols { nodes { kindLabel participants { name kind kindLabel member { id } } } }
+             serviceActions(type: [FORUM]) { nodes { typeLabel
+               participants { name kind kindLabel role roleLabel phone } } } }""",
         token=admin,
     )
     [p] = body["data"]["patrols"]["nodes"]
     assert p == {
         "kindLabel": "夜间巡逻",
-        "participantMembers": [{"name": "张党员"}, {"name": "李民警"}],
+        "participants": [
+            {"name": "张党员", "kind": "MEMBER", "kindLabel": "党员", "member": {"id": member}},
+            {"name": "李民警", "kind": "MEMBER", "kindLabel": "党员", "member": {"id": officer}},
+        ],
     }
     [s] = body["data"]["serviceActions"]["nodes"]
     assert s["typeLabel"] == "警民恳谈会开起来"
-    assert s["participantMembers"] == [{"name": "张党员"}]
-    assert s["volunteers"] == [{"name": "刘大爷", "roleLabel": "老党员", "phone": "13700001111"}]
+    assert s["participants"] == [
+        {
+            "name": "张党员",
+            "kind": "MEMBER",
+            "kindLabel": "党员",
+            "role": None,
+            "roleLabel": None,
+            "phone": None,
+        },
+        {
+            "name": "刘大爷",
+            "kind": "VOLUNTEER",
+            "kindLabel": "志愿者",
+            "role": "OLD_PARTY_MEMBER",
+            "roleLabel": "老党员",
+            "phone": "13700001111",
+        },
+    ]
     inspector = await api.login("inspector")
-    body = await api("{ serviceActions { nodes { volunteers { phone } } } }", token=inspector)
-    assert body["data"]["serviceActions"]["nodes"][0]["volunteers"] == [{"phone": "137****1111"}]
+    body = await api("{ serviceActions { nodes { participants { phone } } } }", token=inspector)
+    assert body["data"]["serviceActions"]["nodes"][0]["participants"][1] == {"phone": "137****1111"}
 
 
-async def test_a_web_record_names_only_members_of_the_editors_subtree(
+def patrol(world: World, **overrides: Any) -> dict[str, Any]:
+    """A patrol as a phone's RxDB document would carry it."""
+    return {
+        "id": str(uuid.uuid4()),
+        "branchId": to_global_id("Branch", world.meigui.id),
+        "officerId": to_global_id("Member", world.officer_member.id),
+        "kind": "night",
+        "area": "玫瑰镇",
+        "startedAt": "2026-05-01T21:00:00+08:00",
+        **overrides,
+    }
+
+
+def service_action(world: World, **overrides: Any) -> dict[str, Any]:
+    """A service action as a phone's RxDB document would carry it."""
+    return {
+        "id": str(uuid.uuid4()),
+        "branchId": to_global_id("Branch", world.meigui.id),
+        "officerId": to_global_id("Member", world.officer_member.id),
+        "type": "forum",
+        "title": "警民恳谈会",
+        "happenedAt": "2026-05-02T09:00:00+08:00",
+        "peopleReached": 40,
+        "difficultiesSolved": 2,
+        "bannersReceived": 0,
+        **overrides,
+    }
+
+
+async def create(api: Api, token: str, name: str, document: dict[str, Any]) -> str:
+    """Creates a record through create<Name> and returns its global id."""
+    body = await api(
+        f"mutation($input: {name}Input!) {{ create{name}(input: $input) {{"
+        f" ... on {name}RecordSaved {{ record {{ id }} }} }} }}",
+        {"input": document},
+        token=token,
+    )
+    record_id: str = body["data"][f"create{name}"]["record"]["id"]
+    return record_id
+
+
+async def test_record_filters_take_the_published_enums_and_refuse_unknown_values(
     api: Api, world: World
 ) -> None:
-    secretary = await api.login("secretary.meigui")
-    stranger = to_global_id("Member", world.yushan_member.id)
-    created = await api(CREATE_VISIT, {"input": visit(world, officerId=stranger)}, token=secretary)
-    assert created["data"]["createVisit"]["errors"] == [
-        {"field": "officerId", "code": "OUT_OF_SCOPE"}
-    ]
-    mine = visit(world)
-    assert (await api(CREATE_VISIT, {"input": mine}, token=secretary))["data"]["createVisit"][
-        "__typename"
-    ] == "VisitSaved"
-    edited = await api(
-        EDIT_VISIT,
-        {"input": {"id": mine["id"], "before": mine, "after": {**mine, "officerId": stranger}}},
-        token=secretary,
+    admin = await api.login("admin")
+    await push(api, admin, (None, visit(world, category="elderly_care")))
+    await create(api, admin, "Patrol", patrol(world))
+    await create(api, admin, "ServiceAction", service_action(world))
+    body = await api(
+        """{ visits(category: [ELDERLY_CARE], status: [OPEN]) { totalCount }
+             other: visits(category: [HOUSEHOLD]) { totalCount }
+             patrols(kind: [NIGHT]) { totalCount }
+             serviceActions(type: [FORUM, LED_SCREEN]) { totalCount } }""",
+        token=admin,
     )
-    assert edited["data"]["editVisit"]["errors"] == [{"field": "officerId", "code": "OUT_OF_SCOPE"}]
-    [stored] = (await visits(api, secretary))["nodes"]
-    assert stored["officer"]["name"] == "李民警"
+    assert body["data"] == {
+        "visits": {"totalCount": 1},
+        "other": {"totalCount": 0},
+        "patrols": {"totalCount": 1},
+        "serviceActions": {"totalCount": 1},
+    }
+    for query, variables in (
+        ("query($s: [VisitStatus!]) { visits(status: $s) { totalCount } }", {"s": ["bogus"]}),
+        (
+            "query($c: [VisitCategory!]) { visits(category: $c) { totalCount } }",
+            {"c": ["elderly_care"]},
+        ),
+        ("{ patrols(kind: [DUSK]) { totalCount } }", None),
+        ('{ serviceActions(type: ["forum"]) { totalCount } }', None),
+    ):
+        refused = await api(query, variables, token=admin, expect_errors=True)
+        assert "data" not in refused or refused["data"] is None
+        assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+REFETCH_RECORD = """query($id: ID!) {
+  node(id: $id) {
+    __typename id
+    ... on FieldRecord { deleted branch { id name } officer { id name } }
+    ... on VisitRecord { village }
+    ... on PatrolRecord { area }
+    ... on ServiceActionRecord { title }
+  }
+}"""
+
+
+async def test_field_records_are_nodes_with_global_ids_and_object_references(
+    api: Api, world: World
+) -> None:
+    admin = await api.login("admin")
+    visit_id = await create(api, admin, "Visit", visit(world))
+    patrol_id = await create(api, admin, "Patrol", patrol(world))
+    action_id = await create(api, admin, "ServiceAction", service_action(world))
+    listed = await api(
+        """{ visits { nodes { id } } patrols { nodes { id } } serviceActions { nodes { id } } }""",
+        token=admin,
+    )
+    assert [n["id"] for n in listed["data"]["visits"]["nodes"]] == [visit_id]
+    assert [n["id"] for n in listed["data"]["patrols"]["nodes"]] == [patrol_id]
+    assert [n["id"] for n in listed["data"]["serviceActions"]["nodes"]] == [action_id]
+    branch = {"id": to_global_id("Branch", world.meigui.id), "name": "玫瑰派出所党支部"}
+    officer = {"id": to_global_id("Member", world.officer_member.id), "name": "李民警"}
+    for record_id, typename in (
+        (visit_id, "VisitRecord"),
+        (patrol_id, "PatrolRecord"),
+        (action_id, "ServiceActionRecord"),
+    ):
+        node = (await api(REFETCH_RECORD, {"id": record_id}, token=admin))["data"]["node"]
+        assert node["__typename"] == typename
+        assert (node["id"], node["branch"], node["officer"]) == (record_id, branch, officer)
+    # What the viewer's lists hide, node hides.
+    elsewhere = visit(
+        world,
+        branchId=to_global_id("Branch", world.yushan.id),
+        officerId=to_global_id("Member", world.yushan_member.id),
+    )
+    await push(api, admin, (None, elsewhere))
+    officer_token = await api.login("officer.meigui")
+    hidden = await api(REFETCH_RECORD, {"id": gid(elsewhere)}, token=officer_token)
+    assert hidden["data"]["node"] is None
+    seen = await api(REFETCH_RECORD, {"id": visit_id}, token=officer_token)
+    assert seen["data"]["node"]["village"] == "玫瑰村"
+
+
+async def test_a_record_id_of_another_type_is_refused_by_edits(api: Api, world: World) -> None:
+    admin = await api.login("admin")
+    doc = visit(world)
+    await push(api, admin, (None, doc))
+    for wrong in (doc["id"], document_global_id("Patrol", doc["id"])):
+        result = await api(DELETE_VISIT, {"id": wrong}, token=admin)
+        assert result["data"]["deleteVisit"]["errors"] == [{"field": "id", "code": "INVALID"}]
+
+
+async def test_a_patrol_track_is_typed_points_in_the_bureaus_time(api: Api, world: World) -> None:
+    admin = await api.login("admin")
+    track = (
+        '[{"t": "2026-05-01T13:00:00Z", "lat": 36.28, "lng": 116.45},'
+        ' {"t": "2026-05-01T21:05:00+08:00", "lat": 36.29, "lng": 116.46}]'
+    )
+    await create(api, admin, "Patrol", patrol(world, track=track, endedAt="2026-05-01T15:00:00Z"))
+    body = await api(
+        "{ patrols { nodes { startedAt endedAt track { latitude longitude at } } } }", token=admin
+    )
+    [node] = body["data"]["patrols"]["nodes"]
+    assert node == {
+        "startedAt": "2026-05-01T21:00:00+08:00",
+        "endedAt": "2026-05-01T23:00:00+08:00",
+        "track": [
+            {"latitude": 36.28, "longitude": 116.45, "at": "2026-05-01T21:00:00+08:00"},
+            {"latitude": 36.29, "longitude": 116.46, "at": "2026-05-01T21:05:00+08:00"},
+        ],
+    }
+    # The sync wire keeps the JSON text as the phone sent it.
+    pulled = await api("{ pullPatrol(limit: 10) { documents { track endedAt } } }", token=admin)
+    [document] = pulled["data"]["pullPatrol"]["documents"]
+    assert document["endedAt"] == "2026-05-01T15:00:00Z"
+    assert '"t":"2026-05-01T13:00:00Z"' in document["track"]
+
+
+async def test_record_times_come_back_in_the_bureaus_offset_and_the_wire_keeps_them_as_sent(
+    api: Api, world: World
+) -> None:
+    officer = await api.login("officer.meigui")
+    doc = visit(world, visitedAt="2026-05-01T10:00:00+00:00")
+    await create(api, officer, "Visit", doc)
+    [node] = (await api("{ visits { nodes { visitedAt } } }", token=officer))["data"]["visits"][
+        "nodes"
+    ]
+    assert node == {"visitedAt": "2026-05-01T18:00:00+08:00"}
+    [pulled] = (await pull(api, officer))["documents"]
+    assert pulled["visitedAt"] == "2026-05-01T10:00:00+00:00"

@@ -80,3 +80,34 @@ async def test_a_date_time_near_the_ends_of_the_years_still_parses(api: Api, wor
     body = await api(HOTLINE, {"input": hotline}, token=token)
 
     assert body["data"]["createHotlineRequest"]["__typename"] == "HotlineRequestPayload"
+
+
+def test_a_datetime_is_given_in_the_bureaus_time_zone() -> None:
+    from datetime import UTC, datetime
+
+    from schema.scalars import scalar_overrides
+
+    serialize = scalar_overrides("Asia/Shanghai")[datetime].serialize
+    assert serialize is not None
+    assert serialize(datetime(2026, 5, 1, 10, tzinfo=UTC)) == "2026-05-01T18:00:00+08:00"
+    # The database's naive instants are UTC.
+    assert serialize(datetime(2026, 5, 1, 10)) == "2026-05-01T18:00:00+08:00"
+    berlin = scalar_overrides("Europe/Berlin")[datetime].serialize
+    assert berlin is not None
+    assert berlin(datetime(2026, 5, 1, 10, tzinfo=UTC)) == "2026-05-01T12:00:00+02:00"
+
+
+def test_the_time_zone_setting_is_read_and_an_unknown_one_refused() -> None:
+    from core.settings import Settings, SettingsError
+
+    assert Settings().timezone == "Asia/Shanghai"
+    assert Settings.from_env({"MEIJING_TIMEZONE": "Asia/Urumqi"}).timezone == "Asia/Urumqi"
+    with pytest.raises(SettingsError, match="MEIJING_TIMEZONE"):
+        Settings(timezone="Mars/Olympus").check()
+
+
+async def test_a_stored_instant_answers_in_the_bureaus_offset(api: Api, world: World) -> None:
+    token = await api.login("admin")
+    body = await api("{ me { account { lastLoginAt } } }", token=token)
+    # The test clock's sign-in, 08:00 UTC, is 16:00 in Pingyin.
+    assert body["data"]["me"]["account"]["lastLoginAt"].endswith("T16:00:00+08:00")

@@ -142,7 +142,7 @@ async def test_field_record_connections_statement_count_is_constant(
 
     query = """{
       visits(first: 50) { totalCount nodes { id officer { name branch { name } } branch { name } } }
-      patrols(first: 50) { nodes { participantMembers { name } officer { name } } }
+      patrols(first: 50) { nodes { participants { name } officer { name } } }
     }"""
     token = await api.login("admin")
     await api("{ me { account { username } } }", token=token)
@@ -165,3 +165,36 @@ async def test_field_record_connections_statement_count_is_constant(
     assert body["data"]["visits"]["totalCount"] == 16
     # Two pages, one count, one batch of members, one of branches (the patrol page is empty).
     assert len(small) == len(large) == 5
+
+
+async def test_patrol_and_service_action_participants_are_read_in_batches(
+    api: Api, app: Any, world: World, make: Builders
+) -> None:
+    from schema.node import to_global_id
+    from tests.schema.test_field_record import create, patrol, service_action
+
+    query = """{
+      patrols(first: 50) { nodes { id track { at } participants { name member { id } } } }
+      serviceActions(first: 50) { nodes { id participants { name kind } } }
+    }"""
+    token = await api.login("admin")
+    await api("{ me { account { username } } }", token=token)
+
+    async def grow(n: int) -> None:
+        for i in range(n):
+            member = await make.member(world.meigui, name=f"巡逻队员{i}")
+            crew = to_global_id("Member", member.id)
+            await create(api, token, "Patrol", patrol(world, participants=f'["{crew}"]'))
+            people = f'[{{"memberId": "{crew}"}}, {{"name": "志愿者{i}"}}]'
+            await create(api, token, "ServiceAction", service_action(world, participants=people))
+
+    await grow(1)
+    with counting(app) as small:
+        await api(query, token=token)
+    await grow(6)
+    with counting(app) as large:
+        body = await api(query, token=token)
+    assert len(body["data"]["patrols"]["nodes"]) == 7
+    assert all(n["participants"] for n in body["data"]["serviceActions"]["nodes"])
+    # Two pages and one batch of members for every participant of both.
+    assert len(small) == len(large) <= 4

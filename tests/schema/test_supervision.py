@@ -501,14 +501,14 @@ async def test_bulletins_reach_their_branches_and_keep_read_receipts(
     await api(MARK_READ, {"id": bulletin["id"]}, token=tokens.officer)  # the first reading stays
     await api(MARK_READ, {"id": bulletin["id"]}, token=tokens.secretary)
     assert read["data"]["markBulletinRead"]["bulletin"] == {
-        "readAt": "2026-11-28T08:01:00+00:00",
+        "readAt": "2026-11-28T16:01:00+08:00",
         "readCount": 1,
     }
     body = await api(BULLETINS, {"unread": True}, token=tokens.officer)
     assert body["data"]["bulletins"]["totalCount"] == 0
     body = await api(BULLETINS, token=tokens.officer)
     node = body["data"]["bulletins"]["nodes"][0]
-    assert (node["readAt"], node["readCount"]) == ("2026-11-28T08:01:00+00:00", 2)
+    assert (node["readAt"], node["readCount"]) == ("2026-11-28T16:01:00+08:00", 2)
 
 
 async def test_an_unreadable_bulletin_cannot_be_marked_read(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
 from core.clock import FrozenClock
+from core.global_id import document_global_id
 from models import Role
 from tests.conftest import Api, Builders, World
 from tests.schema.test_sync import pull, push, visit
@@ -258,7 +260,7 @@ async def competing_on(api: Api, token: str, doc_id: str) -> list[dict[str, Any]
     """The competing versions of one visit as `token` sees it; None when it does not see it."""
     nodes = (await api(COMPETING, token=token))["data"]["visits"]["nodes"]
     for node in nodes:
-        if node["id"] == doc_id:
+        if node["id"] == document_global_id("Visit", doc_id):
             versions: list[dict[str, Any]] = node["competingVersions"]
             return versions
     return None
@@ -286,7 +288,7 @@ async def test_a_line_both_changed_shows_the_phones_version_on_the_record_until_
         "lines": ["已自行修复"],
         "username": "officer.meigui",
         "memberName": "李民警",
-        "writtenAt": clock().isoformat(),
+        "writtenAt": clock().astimezone(ZoneInfo("Asia/Shanghai")).isoformat(),
     }
     # Everyone who reads the record sees it: the secretary, the officer, the inspector.
     for token in (secretary, officer, await api.login("inspector")):
@@ -359,3 +361,32 @@ async def test_stale_for_days_at_the_ends_of_its_range_is_served(
     body = await api(DEVICES, {"stale": days}, token=admin)
 
     assert body["data"]["syncDevices"]["totalCount"] >= 0
+
+
+async def test_the_logs_filter_by_the_published_collection_enum_and_label_it(
+    api: Api, world: World
+) -> None:
+    officer = await api.login("officer.meigui")
+    secretary = await api.login("secretary.meigui")
+    base = visit(world)
+    await push(api, officer, (None, base))
+    await push(api, secretary, (base, {**base, "deleted": True}))
+    await push(api, officer, (base, {**base, "village": "玫瑰东村"}))
+    body = await api(
+        """{ visits: syncConflicts(collection: VISIT) { totalCount nodes { collection
+                                                                  collectionLabel } }
+             patrols: syncConflicts(collection: PATROL) { totalCount }
+             mine: myQuarantinedRows(collection: SERVICE_ACTION) { totalCount } }""",
+        token=secretary,
+    )
+    conflicts = body["data"]["visits"]
+    assert conflicts["totalCount"] >= 1
+    assert {(n["collection"], n["collectionLabel"]) for n in conflicts["nodes"]} == {
+        ("VISIT", "走访")
+    }
+    assert body["data"]["patrols"]["totalCount"] == 0
+    assert body["data"]["mine"]["totalCount"] == 0
+    refused = await api(
+        '{ syncConflicts(collection: "visit") { totalCount } }', token=secretary, expect_errors=True
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
