@@ -72,6 +72,13 @@ class Member(Node):
         return self._row.party_status.next()
 
     @strawberry.field(
+        description="The next step's label (积极分子 · 发展对象 · …); null for a full member."
+    )
+    def next_party_status_label(self) -> str | None:
+        step = self._row.party_status.next()
+        return None if step is None else step.label
+
+    @strawberry.field(
         description="The earliest day the next pipeline step is allowed without 火线发展: a "
         "year after becoming an activist (to candidate) or probationary (to full member), else "
         "the day the current status began. Null for a full member."

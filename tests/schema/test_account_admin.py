@@ -3,8 +3,9 @@ change, role changes, sessions, the audit trail, and FORBIDDEN for everyone but 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -64,6 +65,11 @@ REVOKE = """mutation($id: ID!) {
 TEMPORARY = "temporary-2026"
 
 
+def bureau_time(moment: datetime) -> str:
+    """How the web answers a time: in the bureau's time zone (MEIJING_TIMEZONE)."""
+    return moment.astimezone(ZoneInfo(Settings().timezone)).isoformat()
+
+
 def gid(account: Any) -> str:
     return to_global_id("Account", account.id)
 
@@ -90,7 +96,7 @@ async def test_admin_lists_accounts_with_member_last_sign_in_lock_and_open_sessi
         "username": "officer.meigui",
         "role": "OFFICER",
         "roleLabel": "民警",
-        "lastLoginAt": clock().isoformat(),
+        "lastLoginAt": bureau_time(clock()),
         "disabled": False,
         "locked": False,
         "lockedUntil": None,
@@ -100,7 +106,7 @@ async def test_admin_lists_accounts_with_member_last_sign_in_lock_and_open_sessi
         "branch": None,
     }
     assert listed["inspector"]["locked"] is True
-    assert listed["inspector"]["lockedUntil"] == (clock() + LOCK).isoformat()
+    assert listed["inspector"]["lockedUntil"] == bureau_time(clock() + LOCK)
     assert listed["inspector"]["lastLoginAt"] is None
     assert listed["secretary.meigui"]["branch"] == {"name": "玫瑰派出所党支部"}
     assert listed["admin"]["openSessionCount"] == 1
@@ -346,8 +352,8 @@ async def test_every_account_action_is_recorded_in_the_audit_trail(
     assert by_action["ROLE_CHANGED"]["detail"] == "督导 → 县局党委"
     assert by_action["ROLE_CHANGED"]["actionLabel"] == "变更角色"
     assert by_action["SESSION_REVOKED"]["detail"] == "phone"
-    assert by_action["PASSWORD_CHANGED"]["at"] == clock().isoformat()
-    assert entries[-1]["at"] == (clock() - timedelta(minutes=6)).isoformat()
+    assert by_action["PASSWORD_CHANGED"]["at"] == bureau_time(clock())
+    assert entries[-1]["at"] == bureau_time(clock() - timedelta(minutes=6))
 
     node = await api(
         "query($id: ID!) { node(id: $id) { ... on AccountAuditEntry { action } } }",

@@ -279,7 +279,7 @@ async def test_the_next_pipeline_steps_earliest_day_is_a_field(
     )
     token = await api.login("secretary.meigui")
     query = """query($id: ID!) { node(id: $id) { ... on Member {
-                 nextPartyStatus nextStepEarliestOn } } }"""
+                 nextPartyStatus nextPartyStatusLabel nextStepEarliestOn } } }"""
 
     async def step(member: Member) -> dict[str, Any]:
         body = await api(query, {"id": gid("Member", member)}, token=token)
@@ -288,17 +288,24 @@ async def test_the_next_pipeline_steps_earliest_day_is_a_field(
 
     assert await step(activist) == {
         "nextPartyStatus": "CANDIDATE",
+        "nextPartyStatusLabel": "发展对象",
         "nextStepEarliestOn": "2026-12-10",
     }
     assert await step(probationary) == {
         "nextPartyStatus": "FULL",
+        "nextPartyStatusLabel": "正式党员",
         "nextStepEarliestOn": "2027-02-28",
     }
     assert await step(applicant) == {
         "nextPartyStatus": "ACTIVIST",
+        "nextPartyStatusLabel": "入党积极分子",
         "nextStepEarliestOn": "2026-03-01",
     }
-    assert await step(world.meigui_member) == {"nextPartyStatus": None, "nextStepEarliestOn": None}
+    assert await step(world.meigui_member) == {
+        "nextPartyStatus": None,
+        "nextPartyStatusLabel": None,
+        "nextStepEarliestOn": None,
+    }
 
     # The refusal names the same day.
     body = await api(
