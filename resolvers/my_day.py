@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.directive import addressed_to
 from access.viewer import Viewer
 from models import DirectiveRecipient, RecipientStatus, ReminderStatus
+from resolvers.directive.query import count_my_directives, mine, my_directives
 from resolvers.field_record import RecordFilter, count_records
-from resolvers.pagination import Page, PageRequest, aware_datetime, cursor_values, encode_cursor
-from resolvers.period import day_start, local_date
+from resolvers.pagination import Page, PageRequest
+from resolvers.period import day_start
 from resolvers.reminder import ReminderFilter
 from resolvers.supervision import BulletinFilter
 from resolvers.sync_admin import QuarantineFilter, own_quarantine
@@ -34,6 +34,7 @@ UNREAD_BULLETINS = BulletinFilter(unread=True)
 # A directive row waits for a signature (签收) while pending, for reports until it is closed.
 TO_SIGN = (RecipientStatus.PENDING,)
 TO_REPORT = (RecipientStatus.SIGNED, RecipientStatus.IN_PROGRESS)
+WAITING = (*TO_SIGN, *TO_REPORT)
 
 
 def held_rows(viewer: Viewer) -> QuarantineFilter:
@@ -70,44 +71,12 @@ def month_of(day: date) -> Window:
     return Window(first, following)
 
 
-def today(now: datetime) -> date:
-    """The bureau's calendar day at `now`."""
-    return local_date(now)
-
-
-def _waiting(viewer: Viewer) -> ColumnElement[bool]:
-    return and_(
-        addressed_to(viewer),
-        DirectiveRecipient.deleted.is_(False),
-        DirectiveRecipient.status.in_([*TO_SIGN, *TO_REPORT]),
-    )
-
-
 async def waiting_directives(
     db: AsyncSession, viewer: Viewer, page: PageRequest
 ) -> Page[DirectiveRecipient]:
-    """The directive rows the viewer acts for (as `my_directives` lists them) still to sign or
-    report on, newest dispatch first."""
-    query = select(DirectiveRecipient).where(_waiting(viewer))
-    if page.after is not None:
-        at, last_id = cursor_values(page.after, aware_datetime, str)
-        query = query.where(
-            or_(
-                DirectiveRecipient.dispatched_at < at,
-                and_(DirectiveRecipient.dispatched_at == at, DirectiveRecipient.id < last_id),
-            )
-        )
-    query = query.order_by(
-        DirectiveRecipient.dispatched_at.desc(), DirectiveRecipient.id.desc()
-    ).limit(page.first + 1)
-    rows = list(await db.scalars(query))
-    items = rows[: page.first]
-    return Page(
-        items=items,
-        cursors=[encode_cursor([r.dispatched_at.isoformat(), r.id]) for r in items],
-        has_next_page=len(rows) > page.first,
-        has_previous_page=page.after is not None,
-    )
+    """The directive rows the viewer acts for still to sign or report on, as `my_directives`
+    lists them (newest dispatch first)."""
+    return await my_directives(db, viewer, page, WAITING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +89,7 @@ async def count_waiting_directives(db: AsyncSession, viewer: Viewer) -> Directiv
     """How many of the viewer's directive rows wait for a signature, and for reports."""
     query = (
         select(DirectiveRecipient.status, func.count())
-        .where(_waiting(viewer))
+        .where(*mine(viewer, WAITING))
         .group_by(DirectiveRecipient.status)
     )
     by_status: dict[Any, int] = {status: int(n) for status, n in await db.execute(query)}
@@ -132,8 +101,7 @@ async def count_waiting_directives(db: AsyncSession, viewer: Viewer) -> Directiv
 
 async def count_all_waiting_directives(db: AsyncSession, viewer: Viewer) -> int:
     """How many rows `waiting_directives` lists in all."""
-    counts = await count_waiting_directives(db, viewer)
-    return counts.to_sign + counts.to_report
+    return await count_my_directives(db, viewer, WAITING)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from resolvers import reminder as reminder_ops
 from resolvers import supervision as supervision_ops
 from resolvers import sync_admin as sync_admin_ops
 from resolvers.my_day import DirectiveCounts, RecordCounts, Window
+from resolvers.period import local_date
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.directive import DirectiveRecipient
@@ -145,5 +146,5 @@ class MyDayQuery:
     @strawberry.field(description="今日待办: an officer's day in one query.")
     async def my_day(self, info: Info) -> MyDay:
         info.context.require_viewer()
-        today = ops.today(info.context.clock())
+        today = local_date(info.context.clock())
         return MyDay(today=today, _week=ops.week_of(today), _month=ops.month_of(today))

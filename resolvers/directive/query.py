@@ -100,7 +100,8 @@ async def count_directives(
     return int((await db.execute(query)).scalar_one())
 
 
-def _mine(viewer: Viewer, statuses: Sequence[RecipientStatus]) -> list[ColumnElement[bool]]:
+def mine(viewer: Viewer, statuses: Sequence[RecipientStatus] = ()) -> list[ColumnElement[bool]]:
+    """The rows `my_directives` lists: addressed to the viewer, live, in `statuses` if given."""
     clauses = [addressed_to(viewer), DirectiveRecipient.deleted.is_(False)]
     if statuses:
         clauses.append(DirectiveRecipient.status.in_(list(statuses)))
@@ -115,7 +116,7 @@ async def my_directives(
 ) -> Page[DirectiveRecipient]:
     """The recipient rows addressed to the viewer (as a member, and as their branch's
     secretary), newest dispatch first; only those in `statuses` when given."""
-    query = select(DirectiveRecipient).where(*_mine(viewer, statuses))
+    query = select(DirectiveRecipient).where(*mine(viewer, statuses))
     if page.after is not None:
         at, last_id = cursor_values(page.after, aware_datetime, str)
         query = query.where(
@@ -141,7 +142,7 @@ async def count_my_directives(
     db: AsyncSession, viewer: Viewer, statuses: Sequence[RecipientStatus] = ()
 ) -> int:
     """How many recipient rows are addressed to the viewer (as `my_directives` lists them)."""
-    query = select(func.count()).select_from(DirectiveRecipient).where(*_mine(viewer, statuses))
+    query = select(func.count()).select_from(DirectiveRecipient).where(*mine(viewer, statuses))
     return int((await db.execute(query)).scalar_one())
 
 

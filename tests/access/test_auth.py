@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import update
 
@@ -12,36 +11,15 @@ from access.errors import AuthProblem, Unauthenticated
 from access.viewer import Viewer
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
-from core.security import issue_access_token
 from core.settings import DEV_SECRET_KEY
 from models import Account, DeviceSession, Role
 from tests.conftest import World
+from tests.schema.test_role_matrix import TOKEN_LIFETIME, start_session
 
-LIFETIME = timedelta(minutes=15)
 
-
-async def live_session(sessionmaker: Sessionmaker, clock: FrozenClock, account: Account) -> str:
+async def session_token(sessionmaker: Sessionmaker, clock: FrozenClock, account: Account) -> str:
     """An access token of a new live session of `account`."""
-    now = clock()
-    session = DeviceSession(
-        id=uuid.uuid4(),
-        account_id=account.id,
-        device_id="phone",
-        device_name=None,
-        refresh_hash="0" * 64,
-        previous_refresh_hash=None,
-        rotated_at=now,
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + timedelta(days=30),
-        revoked_at=None,
-    )
-    async with writing(sessionmaker) as db:
-        db.add(session)
-    token, _ = issue_access_token(
-        DEV_SECRET_KEY, account.id, session.id, account.role.value, now, LIFETIME
-    )
-    return token
+    return (await start_session(sessionmaker, clock, account))[1]
 
 
 async def test_authenticate_names_why_a_token_was_refused(
@@ -55,7 +33,7 @@ async def test_authenticate_names_why_a_token_was_refused(
         assert viewer is None
         return problem
 
-    token = await live_session(sessionmaker, clock, world.officer)
+    token = await session_token(sessionmaker, clock, world.officer)
     viewer, problem = await authenticate(
         f"Bearer {token}", DEV_SECRET_KEY, sessionmaker, clock, ViewerCache(0)
     )
@@ -67,15 +45,15 @@ async def test_authenticate_names_why_a_token_was_refused(
     assert await problem_of("Bearer not.a.jwt") is AuthProblem.INVALID
     assert await problem_of(f"Bearer {token}x") is AuthProblem.INVALID
 
-    clock.advance(seconds=LIFETIME.total_seconds())
+    clock.advance(seconds=TOKEN_LIFETIME.total_seconds())
     assert await problem_of(f"Bearer {token}") is AuthProblem.EXPIRED
 
-    fresh = await live_session(sessionmaker, clock, world.officer)
+    fresh = await session_token(sessionmaker, clock, world.officer)
     async with writing(sessionmaker) as db:
         await db.execute(update(DeviceSession).values(revoked_at=clock()))
     assert await problem_of(f"Bearer {fresh}") is AuthProblem.REVOKED
 
-    disabled = await live_session(sessionmaker, clock, world.inspector)
+    disabled = await session_token(sessionmaker, clock, world.inspector)
     async with writing(sessionmaker) as db:
         await db.execute(
             update(Account).where(Account.id == world.inspector.id).values(disabled=True)

@@ -27,6 +27,8 @@ from tests.conftest import Api, Builders, World
 
 ROLES = ("admin", "secretary", "inspector", "officer", "anonymous")
 OK, NULL, FORBIDDEN, UNAUTHENTICATED = "ok", "null", "FORBIDDEN", "UNAUTHENTICATED"
+# The lifetime of the access tokens start_session issues.
+TOKEN_LIFETIME = timedelta(minutes=15)
 
 
 @dataclass
@@ -86,7 +88,7 @@ async def start_session(
     async with writing(sessionmaker) as db:
         db.add(session)
     token, _ = issue_access_token(
-        DEV_SECRET_KEY, account.id, session.id, account.role.value, now, timedelta(minutes=15)
+        DEV_SECRET_KEY, account.id, session.id, account.role.value, now, TOKEN_LIFETIME
     )
     return session, token
 
