@@ -165,6 +165,12 @@ async def _connect_creating(url: str) -> asyncpg.Connection:
     return await asyncpg.connect(_asyncpg_dsn(url))
 
 
+async def ensure_database(url: str) -> None:
+    """Creates `url`'s database (a worker's) if it is missing yet; its tables are not made."""
+    connection = await _connect_creating(url)
+    await connection.close()
+
+
 def _empty_tables_sql() -> str:
     """Empties every table in one round trip, children before parents, and puts back the one
     row create_all inserts (data_version's). The tables have no sequences to restart."""

@@ -29,7 +29,7 @@ from app.migrate import (
     upgrade_connection,
 )
 from models import Base
-from tests.conftest import PG_URL, REQUIRE_POSTGRES
+from tests.conftest import PG_URL, REQUIRE_POSTGRES, ensure_database
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 NAME_PREFIXES = {"pk": "pk_", "fk": "fk_", "uq": "uq_", "ix": "ix_"}
@@ -47,6 +47,8 @@ async def empty_engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngin
     schema = f"migration_test_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(PG_URL, poolclass=pool.NullPool)
     try:
+        # The worker's database may not exist yet when this is its first PostgreSQL test.
+        await ensure_database(PG_URL)
         async with admin.begin() as connection:
             await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     except (OSError, DBAPIError) as exc:
