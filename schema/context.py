@@ -78,6 +78,7 @@ class DirectiveLoaders:
 
     directive: DataLoader[uuid.UUID, Directive | None]
     recipients: DataLoader[uuid.UUID, list[DirectiveRecipient]]
+    recipient: DataLoader[str, DirectiveRecipient | None]
     progress: DataLoader[str, list[DirectiveProgress]]
     rollup: DataLoader[tuple[uuid.UUID, datetime], list[LevelRollup]]
 
@@ -97,6 +98,7 @@ class DirectiveLoaders:
         return cls(
             directive=_loader(sessionmaker, scoped(directive_ops.directives_by_id)),
             recipients=_loader(sessionmaker, scoped(directive_ops.recipients_by_directive_id)),
+            recipient=_loader(sessionmaker, scoped(directive_ops.recipients_by_id)),
             progress=_loader(sessionmaker, directive_ops.progress_by_recipient_id),
             rollup=_loader(sessionmaker, rollups),
         )

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.errors import InputError, from_global_id, optional_global_id
+from access.errors import ErrorCode, InputError, from_global_id, optional_global_id
 from access.viewer import Viewer
 from core.db import writing
+from core.global_id import document_global_id, document_id_of
 from models import Directive as DirectiveRow
 from models import DirectiveLevel, DirectivePriority, DirectiveStatus, RecipientStatus
 from models import DirectiveProgress as DirectiveProgressRow
@@ -28,9 +29,7 @@ from resolvers.period import local_date
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import FieldError, InvalidInput, read
-from schema.node import Node, register_node, to_global_id
-from schema.sync import DirectiveProgress, from_wire
-from sync.collection import DIRECTIVE_PROGRESS
+from schema.node import Node, register_document_node, register_node, to_global_id
 
 if TYPE_CHECKING:
     from schema.branch import Branch
@@ -61,8 +60,58 @@ RecipientStatusEnum = strawberry.enum(
 T = TypeVar("T")
 
 
-def _progress(row: DirectiveProgressRow) -> DirectiveProgress:
-    return from_wire(DirectiveProgress, DIRECTIVE_PROGRESS.to_wire(row))
+@strawberry.type(description="进展: a progress report on a recipient row.")
+class DirectiveProgressReport(Node):
+    text: str
+    percent: int | None = strawberry.field(description="0-100, when given.")
+    stage: str | None = strawberry.field(description="e.g. 已部署, 已落实")
+    reported_at: datetime
+    _row: strawberry.Private[DirectiveProgressRow]
+
+    @classmethod
+    def from_model(cls, row: DirectiveProgressRow) -> DirectiveProgressReport:
+        return cls(
+            id=strawberry.ID(document_global_id(PROGRESS, row.id)),
+            text=row.text,
+            percent=row.percent,
+            stage=row.stage,
+            reported_at=row.reported_at,
+            _row=row,
+        )
+
+    @strawberry.field(description="The member who reported; null outside your scope.")
+    async def reporter(self, info: Info) -> MemberRef | None:
+        from schema.member import Member
+
+        info.context.require_viewer()
+        if self._row.officer_id is None:
+            return None
+        row = await info.context.loaders.member.load(self._row.officer_id)
+        return Member.from_model(row) if row else None
+
+    @strawberry.field(
+        description="The recipient row reported on; null where your lists would not show it."
+    )
+    async def recipient(self, info: Info) -> DirectiveRecipient | None:
+        row = await info.context.loaders.directives.recipient.load(self._row.recipient_id)
+        return DirectiveRecipient.from_model(row) if row else None
+
+
+PROGRESS = "DirectiveProgress"
+"""The type name in a progress report's global id; its document id is the synced report's."""
+
+RECIPIENT = "DirectiveRecipient"
+"""The type name in a recipient row's global id; its document id is the synced Directive's."""
+
+
+def _recipient_id(value: strawberry.ID, field_name: str = "recipientId") -> str:
+    """The recipient row inside its global id; a typed refusal for anything else."""
+    found = document_id_of(str(value), RECIPIENT)
+    if found is None:
+        raise InputError.one(
+            field_name, "不是有效的指令接收编号 (not a DirectiveRecipient id)", ErrorCode.INVALID
+        )
+    return found
 
 
 @strawberry.type(description="One level of a directive's dispatch tree, counted.")
@@ -98,15 +147,9 @@ class DirectiveLevelRollup:
         "dispatched it to them, and whether they signed (签收), reported and closed it."
     )
 )
-class DirectiveRecipient:
-    id: strawberry.ID = strawberry.field(
-        description="The Directive document id phones sync; receipts and reports name it."
-    )
+class DirectiveRecipient(Node):
     level: DirectiveLevel
     status: RecipientStatus
-    parent_id: strawberry.ID | None = strawberry.field(
-        description="The recipient who dispatched it here; null for the issuing committee."
-    )
     dispatched_at: datetime
     signed_at: datetime | None
     last_reported_at: datetime | None
@@ -116,10 +159,9 @@ class DirectiveRecipient:
     @classmethod
     def from_model(cls, row: DirectiveRecipientRow) -> DirectiveRecipient:
         return cls(
-            id=strawberry.ID(row.id),
+            id=strawberry.ID(document_global_id(RECIPIENT, row.id)),
             level=row.level,
             status=row.status,
-            parent_id=strawberry.ID(row.parent_id) if row.parent_id else None,
             dispatched_at=row.dispatched_at,
             signed_at=row.signed_at,
             last_reported_at=row.last_reported_at,
@@ -134,6 +176,18 @@ class DirectiveRecipient:
     @strawberry.field
     def status_label(self) -> str:
         return self._row.status.label
+
+    @strawberry.field(
+        description=(
+            "The recipient who dispatched it here; null for the issuing committee, and where "
+            "your lists would not show it."
+        )
+    )
+    async def parent(self, info: Info) -> DirectiveRecipient | None:
+        if self._row.parent_id is None:
+            return None
+        row = await info.context.loaders.directives.recipient.load(self._row.parent_id)
+        return DirectiveRecipient.from_model(row) if row else None
 
     @strawberry.field(description="The branch (for a member: their home branch).")
     async def branch(self, info: Info) -> BranchRef | None:
@@ -164,9 +218,9 @@ class DirectiveRecipient:
         return row is not None and row.deadline < info.context.clock()
 
     @strawberry.field(description="Progress reports, oldest first.")
-    async def progress(self, info: Info) -> list[DirectiveProgress]:
+    async def progress(self, info: Info) -> list[DirectiveProgressReport]:
         rows = await info.context.loaders.directives.progress.load(self._row.id)
-        return [_progress(r) for r in rows]
+        return [DirectiveProgressReport.from_model(r) for r in rows]
 
 
 @strawberry.type(
@@ -284,7 +338,7 @@ class DirectiveRecipientSaved:
 
 @strawberry.type
 class DirectiveProgressReported:
-    progress: DirectiveProgress
+    progress: DirectiveProgressReport
     recipient: DirectiveRecipient
 
 
@@ -458,7 +512,7 @@ class DirectiveMutation:
             return await ops.dispatch_directive(
                 db,
                 viewer,
-                str(input.recipient_id),
+                _recipient_id(input.recipient_id),
                 _ids(input.branch_ids, "Branch", "branchIds"),
                 _ids(input.member_ids, "Member", "memberIds"),
                 now,
@@ -477,7 +531,7 @@ class DirectiveMutation:
         self, info: Info, recipient_id: strawberry.ID
     ) -> DirectiveRecipientResult:
         async def run(db: AsyncSession, viewer: Viewer, now: datetime) -> Written:
-            return await ops.sign_directive(db, viewer, str(recipient_id), now)
+            return await ops.sign_directive(db, viewer, _recipient_id(recipient_id), now)
 
         return await _write(info, run, _recipient_saved)
 
@@ -487,14 +541,20 @@ class DirectiveMutation:
     ) -> ReportDirectiveProgressResult:
         async def run(db: AsyncSession, viewer: Viewer, now: datetime) -> Written:
             return await ops.report_progress(
-                db, viewer, str(input.recipient_id), input.text, input.percent, input.stage, now
+                db,
+                viewer,
+                _recipient_id(input.recipient_id),
+                input.text,
+                input.percent,
+                input.stage,
+                now,
             )
 
         def present(done: Written) -> DirectiveProgressReported:
             assert isinstance(done, ops.ProgressWritten)
             assert done.progress is not None and done.recipient is not None
             return DirectiveProgressReported(
-                progress=_progress(done.progress),
+                progress=DirectiveProgressReport.from_model(done.progress),
                 recipient=DirectiveRecipient.from_model(done.recipient),
             )
 
@@ -510,7 +570,7 @@ class DirectiveMutation:
         self, info: Info, recipient_id: strawberry.ID
     ) -> CloseDirectiveResult:
         async def run(db: AsyncSession, viewer: Viewer, now: datetime) -> Written:
-            return await ops.close_recipient(db, viewer, str(recipient_id), now)
+            return await ops.close_recipient(db, viewer, _recipient_id(recipient_id), now)
 
         try:
             return await _write(info, run, _recipient_saved, still_open=True)
@@ -540,7 +600,7 @@ class DirectiveMutation:
         from schema.supervision import Reminder
 
         async def run(db: AsyncSession, viewer: Viewer, now: datetime) -> Written:
-            return await ops.urge_recipient(db, viewer, str(recipient_id), note, now)
+            return await ops.urge_recipient(db, viewer, _recipient_id(recipient_id), note, now)
 
         def present(done: Written) -> DirectiveUrged:
             assert isinstance(done, ops.Urged)
@@ -565,4 +625,25 @@ async def _directive_node(info: Info, directive_id: uuid.UUID) -> IssuedDirectiv
     return IssuedDirective.from_model(row) if row else None
 
 
+async def _recipient_node(info: Info, recipient_id: str) -> DirectiveRecipient | None:
+    """Recipient rows the viewer's lists show (a directive's tree, or addressed to them)."""
+    row = await info.context.loaders.directives.recipient.load(recipient_id)
+    return DirectiveRecipient.from_model(row) if row else None
+
+
 register_node("Directive", IssuedDirective, _directive_node)
+
+
+async def _progress_node(info: Info, document_id: str) -> DirectiveProgressReport | None:
+    """A report whose recipient row the viewer's lists show."""
+    row = await read(info, lambda db, _: ops.progress_by_id(db, document_id))
+    if (
+        row is None
+        or await info.context.loaders.directives.recipient.load(row.recipient_id) is None
+    ):
+        return None
+    return DirectiveProgressReport.from_model(row)
+
+
+register_document_node(RECIPIENT, DirectiveRecipient, _recipient_node)
+register_document_node(PROGRESS, DirectiveProgressReport, _progress_node)

@@ -8,17 +8,25 @@ sync wire (schema/sync.py) keeps the contract's plain fields for phones.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
+import orjson
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
 from access.errors import ErrorCode, InputError, optional_global_id
 from access.viewer import Viewer, mask_phone
-from core.global_id import document_global_id, document_id_of, global_id_uuid_or_none
+from core.global_id import (
+    document_global_id,
+    document_id_of,
+    global_id,
+    global_id_uuid_or_none,
+)
 from models import (
     ParticipantKind,
     PatrolKind,
@@ -37,13 +45,7 @@ from schema.dashboard import PatrolKindEnum, ServiceActionTypeEnum, VisitCategor
 from schema.errors import InvalidInput, read
 from schema.member import Member
 from schema.node import Node, register_document_node
-from schema.sync import (
-    CompetingVersion,
-    PatrolInput,
-    ServiceActionInput,
-    VisitInput,
-    wire_dict,
-)
+from schema.sync import CompetingVersion
 from sync.collection import PATROL, SERVICE_ACTION, VISIT, Collection, parse_instant
 
 T = TypeVar("T")
@@ -339,40 +341,158 @@ ServiceActionWriteResult = Annotated[
 ]
 
 
+# --- what a web form submits: typed fields, turned into the wire form a phone pushes -----------
+
+
+@strawberry.input(description="A GPS point of a patrol's track.")
+class TrackPointInput:
+    latitude: float
+    longitude: float
+    at: datetime = strawberry.field(description="When it was recorded, with its offset.")
+
+
 @strawberry.input(
     description=(
-        "id: the record's global id; before: the record as the form loaded it, after: as "
-        "submitted (wire form, as a phone pushes it)."
+        "Someone who took part: memberId for a member of a branch, or name (with role and "
+        "phone) for an outside volunteer. A patrol's crew are members only."
     )
 )
+class ParticipantInput:
+    member_id: strawberry.ID | None = None
+    name: str | None = None
+    role: VolunteerRole | None = None
+    phone: str | None = None
+
+
+@strawberry.input(description="走访 as a web form submits it.")
+class VisitRecordInput:
+    branch_id: strawberry.ID
+    officer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The recording officer (a Member id); yours when omitted."
+    )
+    village: str
+    household: str | None = None
+    category: VisitCategory
+    concerns: str | None = None
+    resolution: str | None = None
+    status: VisitStatus
+    people_reached: int
+    visited_at: datetime
+
+
+@strawberry.input(description="巡逻 as a web form submits it.")
+class PatrolRecordInput:
+    branch_id: strawberry.ID
+    officer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The recording officer (a Member id); yours when omitted."
+    )
+    kind: PatrolKind
+    area: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    participants: list[ParticipantInput] = strawberry.field(
+        default_factory=list, description="The crew (members)."
+    )
+    track: list[TrackPointInput] = strawberry.field(
+        default_factory=list, description="The GPS track, oldest point first."
+    )
+    observations: str | None = None
+
+
+@strawberry.input(description="为民服务行动 as a web form submits it.")
+class ServiceActionRecordInput:
+    branch_id: strawberry.ID
+    officer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The recording officer (a Member id); yours when omitted."
+    )
+    type: ServiceActionType
+    title: str
+    place: str | None = None
+    happened_at: datetime
+    participants: list[ParticipantInput] = strawberry.field(
+        default_factory=list, description="Members and outside volunteers."
+    )
+    people_reached: int
+    difficulties_solved: int
+    banners_received: int
+    notes: str | None = None
+
+
+EDIT_DESCRIPTION = (
+    "id: the record's global id; before: the record as the form loaded it, after: as "
+    "submitted. Fields changed on both sides since keep the server's value (EditConflict)."
+)
+
+
+@strawberry.input(description=EDIT_DESCRIPTION)
 class EditVisitInput:
     id: strawberry.ID
-    before: VisitInput
-    after: VisitInput
+    before: VisitRecordInput
+    after: VisitRecordInput
 
 
-@strawberry.input(
-    description=(
-        "id: the record's global id; before: the record as the form loaded it, after: as "
-        "submitted (wire form, as a phone pushes it)."
-    )
-)
+@strawberry.input(description=EDIT_DESCRIPTION)
 class EditPatrolInput:
     id: strawberry.ID
-    before: PatrolInput
-    after: PatrolInput
+    before: PatrolRecordInput
+    after: PatrolRecordInput
 
 
-@strawberry.input(
-    description=(
-        "id: the record's global id; before: the record as the form loaded it, after: as "
-        "submitted (wire form, as a phone pushes it)."
-    )
-)
+@strawberry.input(description=EDIT_DESCRIPTION)
 class EditServiceActionInput:
     id: strawberry.ID
-    before: ServiceActionInput
-    after: ServiceActionInput
+    before: ServiceActionRecordInput
+    after: ServiceActionRecordInput
+
+
+RecordInput = VisitRecordInput | PatrolRecordInput | ServiceActionRecordInput
+DocumentId = Annotated[
+    str | None,
+    strawberry.argument(
+        description=(
+            "The id phones will sync the record by: a UUID you choose, so that a submission "
+            "sent twice records once. One is made when omitted."
+        )
+    ),
+]
+
+
+def _participant(collection: Collection, person: ParticipantInput) -> Any:
+    """A participant in wire form: a patrol names members by id, a service action as objects."""
+    if person.member_id is not None:
+        member = str(person.member_id)
+        return member if collection is PATROL else {"memberId": member}
+    volunteer = {"name": person.name, "role": person.role.value if person.role else None}
+    if person.phone is not None:
+        volunteer["phone"] = person.phone
+    return volunteer
+
+
+def _wire_value(collection: Collection, name: str, value: Any) -> Any:
+    if name == "track":
+        return orjson.dumps(
+            [{"t": p.at.isoformat(), "lat": p.latitude, "lng": p.longitude} for p in value]
+        ).decode()
+    if name == "participants":
+        return orjson.dumps([_participant(collection, p) for p in value]).decode()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _wire(
+    collection: Collection, fields: RecordInput, document_id: str, viewer: Viewer
+) -> dict[str, Any]:
+    """The document a phone would push for these fields (times keep the offset given)."""
+    document: dict[str, Any] = {"id": document_id}
+    for f in dataclasses.fields(fields):
+        name = to_camel_case(f.name)
+        document[name] = _wire_value(collection, name, getattr(fields, f.name))
+    if document["officerId"] is None and viewer.member_id is not None:
+        document["officerId"] = global_id("Member", viewer.member_id)
+    return document
 
 
 class _WebRecord(Protocol[R_co]):
@@ -462,17 +582,15 @@ def _document_id(collection: Collection, record_id: strawberry.ID) -> str:
 def _edit(
     info: Info, collection: Collection, input: Any
 ) -> Callable[[Viewer], Awaitable[WebWrite]]:
-    before: Mapping[str, Any] = wire_dict(input.before)
-    after: Mapping[str, Any] = wire_dict(input.after)
-
     async def run(viewer: Viewer) -> WebWrite:
+        document_id = _document_id(collection, input.id)
         return await ops.edit_record(
             info.context.sessionmaker,
             viewer,
             collection,
-            _document_id(collection, input.id),
-            before,
-            after,
+            document_id,
+            _wire(collection, input.before, document_id, viewer),
+            _wire(collection, input.after, document_id, viewer),
             info.context.clock(),
         )
 
@@ -480,11 +598,15 @@ def _edit(
 
 
 def _create(
-    info: Info, collection: Collection, input: Any
+    info: Info, collection: Collection, input: RecordInput, document_id: str | None
 ) -> Callable[[Viewer], Awaitable[WebWrite]]:
-    document = wire_dict(input)
+    chosen = document_id if document_id is not None else str(uuid.uuid4())
     return lambda viewer: ops.create_record(
-        info.context.sessionmaker, viewer, collection, document, info.context.clock()
+        info.context.sessionmaker,
+        viewer,
+        collection,
+        _wire(collection, input, chosen, viewer),
+        info.context.clock(),
     )
 
 
@@ -575,12 +697,14 @@ class FieldRecordQuery:
 class FieldRecordMutation:
     @strawberry.mutation(
         description=(
-            "Records a visit from the web (input.id: a new UUID you choose; input in wire form). "
-            "Officers record their own, as on a phone."
+            "Records a visit from the web, through the same checks as a phone's push. Officers "
+            "record their own, as on a phone."
         )
     )
-    async def create_visit(self, info: Info, input: VisitInput) -> VisitWriteResult:
-        return await _write(info, VisitRecord, _create(info, VISIT, input), VISIT)
+    async def create_visit(
+        self, info: Info, input: VisitRecordInput, document_id: DocumentId = None
+    ) -> VisitWriteResult:
+        return await _write(info, VisitRecord, _create(info, VISIT, input, document_id), VISIT)
 
     @strawberry.mutation(description="Edits a visit through the same merge as a phone's push.")
     async def edit_visit(self, info: Info, input: EditVisitInput) -> VisitWriteResult:
@@ -590,13 +714,11 @@ class FieldRecordMutation:
     async def delete_visit(self, info: Info, id: strawberry.ID) -> VisitWriteResult:
         return await _write(info, VisitRecord, _delete(info, VISIT, id), VISIT)
 
-    @strawberry.mutation(
-        description=(
-            "Records a patrol from the web (input.id: a new UUID you choose; input in wire form)."
-        )
-    )
-    async def create_patrol(self, info: Info, input: PatrolInput) -> PatrolWriteResult:
-        return await _write(info, PatrolRecord, _create(info, PATROL, input), PATROL)
+    @strawberry.mutation(description="Records a patrol from the web, as a phone's push would.")
+    async def create_patrol(
+        self, info: Info, input: PatrolRecordInput, document_id: DocumentId = None
+    ) -> PatrolWriteResult:
+        return await _write(info, PatrolRecord, _create(info, PATROL, input, document_id), PATROL)
 
     @strawberry.mutation(description="Edits a patrol through the same merge as a phone's push.")
     async def edit_patrol(self, info: Info, input: EditPatrolInput) -> PatrolWriteResult:
@@ -609,13 +731,16 @@ class FieldRecordMutation:
         return await _write(info, PatrolRecord, _delete(info, PATROL, id), PATROL)
 
     @strawberry.mutation(
-        description="Records a service action from the web (input.id: a new UUID you choose)."
+        description="Records a service action from the web, as a phone's push would."
     )
     async def create_service_action(
-        self, info: Info, input: ServiceActionInput
+        self, info: Info, input: ServiceActionRecordInput, document_id: DocumentId = None
     ) -> ServiceActionWriteResult:
         return await _write(
-            info, ServiceActionRecord, _create(info, SERVICE_ACTION, input), SERVICE_ACTION
+            info,
+            ServiceActionRecord,
+            _create(info, SERVICE_ACTION, input, document_id),
+            SERVICE_ACTION,
         )
 
     @strawberry.mutation(description="Edits a service action through the same merge as a push.")

@@ -69,6 +69,23 @@ def refetchable_types() -> frozenset[str]:
     }
 
 
+async def refetch(info: Info, type_name: str, raw: str) -> Node | None:
+    """What `node(id:)` answers for the object of `type_name` whose id inside its global id is
+    `raw` (a document id, or a UUID's text): None when absent, outside the viewer's lists, or of
+    a type nothing refetches."""
+    document = _documents.get(type_name)
+    if document is not None:
+        return await document[1](info, raw)
+    registration = _registry.get(type_name)
+    if registration is None:
+        return None
+    try:
+        key = uuid.UUID(raw)
+    except ValueError:
+        return None
+    return await registration.load(info, key)
+
+
 def to_global_id(type_name: str, raw: uuid.UUID) -> strawberry.ID:
     """`core.global_id.global_id`, typed as the GraphQL ID a field returns."""
     return strawberry.ID(global_id(type_name, raw))

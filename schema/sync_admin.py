@@ -28,7 +28,7 @@ from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
 from schema.errors import FieldError, InvalidInput, read
-from schema.node import Node, register_node, to_global_id
+from schema.node import Node, refetch, register_node, to_global_id
 
 
 def _json(value: Any) -> str | None:
@@ -73,6 +73,34 @@ class ConflictSettlement(enum.Enum):
     )
 
 
+# The type whose global id names a synced document on the web: field records are their own
+# nodes, as are progress reports; a Directive document is a recipient row, and a receipt names
+# the row it signs.
+_WEB_TYPE = {
+    SyncCollection.VISIT: "Visit",
+    SyncCollection.PATROL: "Patrol",
+    SyncCollection.SERVICE_ACTION: "ServiceAction",
+    SyncCollection.DIRECTIVE: "DirectiveRecipient",
+    SyncCollection.DIRECTIVE_RECEIPT: "DirectiveRecipient",
+    SyncCollection.DIRECTIVE_PROGRESS: "DirectiveProgress",
+    SyncCollection.REMINDER: "Reminder",
+}
+
+RECORD_DESCRIPTION = (
+    "The record this document is on the web, as `node(id:)` would answer it: the visit, patrol, "
+    "service action, reminder or progress report, or the directive recipient row a directive or "
+    "receipt names. Null when it was never stored, is gone, or is outside your lists."
+)
+
+
+async def _web_record(
+    info: Info, collection: SyncCollection, document_id: str | None
+) -> Node | None:
+    if document_id is None:
+        return None
+    return await refetch(info, _WEB_TYPE[collection], document_id)
+
+
 @strawberry.type(
     description=(
         "A field whose concurrent writes could not all be kept. Values are JSON text as on the "
@@ -83,7 +111,9 @@ class ConflictSettlement(enum.Enum):
 class SyncConflict(Node):
     collection: SyncCollection
     collection_label: str
-    document_id: str
+    document_id: str = strawberry.field(
+        description="The document's id as phones sync it (the wire's `id`); `record` is the web object."
+    )
     field: str
     reason: str
     ancestor: str | None
@@ -130,6 +160,10 @@ class SyncConflict(Node):
         row = await info.context.loaders.branch.load(self._row.branch_id)
         return Branch.from_model(row) if row else None
 
+    @strawberry.field(description=RECORD_DESCRIPTION)
+    async def record(self, info: Info) -> Node | None:
+        return await _web_record(info, SyncCollection(self._row.collection), self._row.document_id)
+
     @strawberry.field(
         description="The conflict the override's clash with a later write was logged as."
     )
@@ -148,7 +182,12 @@ def _key(collection: SyncCollection | None) -> str | None:
 class QuarantinedRow(Node):
     collection: SyncCollection
     collection_label: str
-    document_id: str | None
+    document_id: str | None = strawberry.field(
+        description=(
+            "The document's id as phones sync it (the wire's `id`), when the row had one; "
+            "`record` is the web object."
+        )
+    )
     account_id: strawberry.ID | None
     device_session_id: str | None
     reasons: list[FieldError]
@@ -157,6 +196,11 @@ class QuarantinedRow(Node):
     resolved_at: datetime | None
     resolution: str | None = strawberry.field(description="applied | discarded")
     note: str | None
+    _row: strawberry.Private[SyncQuarantineRow]
+
+    @strawberry.field(description=RECORD_DESCRIPTION)
+    async def record(self, info: Info) -> Node | None:
+        return await _web_record(info, SyncCollection(self._row.collection), self._row.document_id)
 
     @classmethod
     def from_model(cls, row: SyncQuarantineRow) -> QuarantinedRow:
@@ -179,6 +223,7 @@ class QuarantinedRow(Node):
             resolved_at=row.resolved_at,
             resolution=row.resolution,
             note=row.note,
+            _row=row,
         )
 
 

@@ -40,8 +40,10 @@ from resolvers.directive.query import (
     directives_by_id,
     list_directives,
     my_directives,
+    progress_by_id,
     progress_by_recipient_id,
     recipients_by_directive_id,
+    recipients_by_id,
 )
 from resolvers.directive.receipt import (
     MAX_STAGE,
@@ -81,8 +83,10 @@ __all__ = [
     "issue_directive",
     "list_directives",
     "my_directives",
+    "progress_by_id",
     "progress_by_recipient_id",
     "recipients_by_directive_id",
+    "recipients_by_id",
     "report_progress",
     "rollups_by_directive_id",
     "sign_directive",

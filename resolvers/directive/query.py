@@ -155,6 +155,20 @@ async def directives_by_id(
     return [rows.get(i) for i in ids]
 
 
+async def recipients_by_id(
+    db: AsyncSession, viewer: Viewer, ids: Sequence[str]
+) -> list[DirectiveRecipient | None]:
+    """Recipient rows by id, in key order: those the viewer's lists show (a directive's tree in
+    their sync audience, and the rows addressed to them), else None."""
+    query = select(DirectiveRecipient).where(
+        DirectiveRecipient.id.in_(ids),
+        DirectiveRecipient.deleted.is_(False),
+        or_(audience.recipient_clause(scope_of(viewer)), addressed_to(viewer)),
+    )
+    rows = {r.id: r for r in await db.scalars(query)}
+    return [rows.get(i) for i in ids]
+
+
 async def recipients_by_directive_id(
     db: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
 ) -> list[list[DirectiveRecipient]]:
@@ -172,6 +186,16 @@ async def recipients_by_directive_id(
     rows = list(await db.scalars(query))
     rows.sort(key=lambda r: (r.level.rank, r.dispatched_at, r.id))
     return group_by_key(ids, ((r.directive_id, r) for r in rows))
+
+
+async def progress_by_id(db: AsyncSession, document_id: str) -> DirectiveProgress | None:
+    """One progress report, unless deleted; whether the viewer may see it is its row's
+    visibility (`recipients_by_id`)."""
+    return await db.scalar(
+        select(DirectiveProgress).where(
+            DirectiveProgress.id == document_id, DirectiveProgress.deleted.is_(False)
+        )
+    )
 
 
 async def progress_by_recipient_id(

@@ -21,7 +21,7 @@ from access.scope import Scope, scope_of
 from access.viewer import Viewer
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
-from core.global_id import global_id
+from core.global_id import document_id_of, global_id
 from core.settings import Settings
 from models import Account, Member, Reminder, ReminderKind, ReminderStatus, Role
 from resolvers.branch import update_branch
@@ -92,7 +92,8 @@ async def reminders(sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 
 @dataclasses.dataclass
 class Rows:
-    """One directive to 玫瑰, dispatched on to the officer and to their colleague 张党员."""
+    """One directive to 玫瑰, dispatched on to the officer and to their colleague 张党员: the ids
+    of the documents phones sync (the web names them by global ids; see `document`)."""
 
     branch: str
     officer: str
@@ -137,7 +138,22 @@ async def rows(api: Api, world: World, colleague: Account) -> Rows:
     await sign(api, colleague_token, colleague_row)
     branch_progress = await report(api, secretary, branch_row, "支部已部署")
     colleague_progress = await report(api, colleague_token, colleague_row, "已走访三户")
-    return Rows(branch_row, officer_row, colleague_row, branch_progress, colleague_progress)
+    return Rows(
+        document(branch_row),
+        document(officer_row),
+        document(colleague_row),
+        document(branch_progress),
+        document(colleague_progress),
+    )
+
+
+def document(web_id: str) -> str:
+    """The synced document a web global id names (a recipient row or a progress report)."""
+    found = document_id_of(web_id, "DirectiveRecipient") or document_id_of(
+        web_id, "DirectiveProgress"
+    )
+    assert found is not None, web_id
+    return found
 
 
 async def sign(api: Api, token: str, recipient_id: str) -> None:
@@ -547,8 +563,8 @@ async def test_the_web_shows_an_officer_only_their_audiences_recipient_rows(
         body = await api(query, token=await api.login(username))
         [edge] = body["data"]["directives"]["edges"]
         recipients = edge["node"]["recipients"]
-        seen[username] = {r["id"] for r in recipients} | {
-            p["id"] for r in recipients for p in r["progress"]
+        seen[username] = {document(r["id"]) for r in recipients} | {
+            document(p["id"]) for r in recipients for p in r["progress"]
         }
 
     assert seen["officer.meigui"] == {rows.branch, rows.officer, rows.branch_progress}

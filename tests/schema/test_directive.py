@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from typing import Any
 
@@ -379,3 +380,107 @@ async def test_my_directives_filter_by_the_published_status_enum(api: Api, world
     assert body["data"]["myDirectives"]["totalCount"] == 1
     bad = await api(query, {"s": ["closed"]}, token=secretary, expect_errors=True)
     assert "data" not in bad or bad["data"] is None
+
+
+async def test_a_recipient_row_is_a_node_whose_parent_and_reports_are_objects(
+    api: Api, world: World
+) -> None:
+    admin = await api.login("admin")
+    await issue(api, admin, world.meigui, title="玫瑰指令")
+    secretary = await api.login("secretary.meigui")
+    row = await recipient_of(api, secretary)
+    reported = await api(
+        """mutation($r: ID!) {
+             reportDirectiveProgress(input: {recipientId: $r, text: "已部署", percent: 30}) {
+               ... on DirectiveProgressReported {
+                 progress { text percent reportedAt reporter { name } } } } }""",
+        {"r": row},
+        token=secretary,
+    )
+    progress = reported["data"]["reportDirectiveProgress"]["progress"]
+    assert progress["text"] == "已部署" and progress["reporter"] == {"name": "王书记"}
+    assert progress["reportedAt"].endswith("+08:00")
+    body = await api(
+        """query($id: ID!) { node(id: $id) { __typename id
+             ... on DirectiveRecipient { levelLabel parent { id levelLabel }
+                                         progress { percent } } } }""",
+        {"id": row},
+        token=secretary,
+    )
+    node = body["data"]["node"]
+    assert (node["__typename"], node["id"], node["levelLabel"]) == (
+        "DirectiveRecipient",
+        row,
+        "党支部",
+    )
+    assert node["progress"] == [{"percent": 30}]
+    # The issuing committee's row lies outside the secretary's subtree: like the lists, the
+    # secretary does not see it; an admin does.
+    assert node["parent"] is None
+    body = await api(
+        """query($id: ID!) { node(id: $id) { ... on DirectiveRecipient {
+             parent { id levelLabel parent { id } } } } }""",
+        {"id": row},
+        token=admin,
+    )
+    parent = body["data"]["node"]["parent"]
+    assert (parent["levelLabel"], parent["parent"]) == ("县局党委", None)
+    assert (
+        await api("query($id: ID!) { node(id: $id) { id } }", {"id": parent["id"]}, token=admin)
+    )["data"]["node"] == {"id": parent["id"]}
+
+
+async def test_a_recipient_is_named_by_its_global_id_and_a_bare_id_is_refused(
+    api: Api, world: World
+) -> None:
+    admin = await api.login("admin")
+    await issue(api, admin, world.meigui, title="玫瑰指令")
+    secretary = await api.login("secretary.meigui")
+    row = await recipient_of(api, secretary)
+    bare = base64.b64decode(row).decode().partition(":")[2]
+    body = await api(
+        """mutation($r: ID!) { signDirective(recipientId: $r) {
+             __typename ... on InvalidInput { errors { field code } } } }""",
+        {"r": bare},
+        token=secretary,
+    )
+    assert body["data"]["signDirective"]["errors"] == [{"field": "recipientId", "code": "INVALID"}]
+    body = await api(
+        """mutation($r: ID!) { signDirective(recipientId: $r) {
+             ... on DirectiveRecipientSaved { recipient { id statusLabel } } } }""",
+        {"r": row},
+        token=secretary,
+    )
+    assert body["data"]["signDirective"]["recipient"] == {"id": row, "statusLabel": "已签收"}
+
+
+async def test_a_progress_report_is_a_node_that_names_its_recipient_row(
+    api: Api, world: World, make: Builders
+) -> None:
+    admin = await api.login("admin")
+    await issue(api, admin, world.meigui, title="玫瑰指令")
+    secretary = await api.login("secretary.meigui")
+    row = await recipient_of(api, secretary)
+    reported = await api(
+        """mutation($r: ID!) {
+             reportDirectiveProgress(input: {recipientId: $r, text: "已部署", stage: "已部署"}) {
+               ... on DirectiveProgressReported { progress { id recipient { id } } } } }""",
+        {"r": row},
+        token=secretary,
+    )
+    progress = reported["data"]["reportDirectiveProgress"]["progress"]
+    assert progress["recipient"] == {"id": row}
+    node = """query($id: ID!) { node(id: $id) { __typename id
+                ... on DirectiveProgressReport { text reporter { name } recipient { id } } } }"""
+    body = await api(node, {"id": progress["id"]}, token=secretary)
+    assert body["data"]["node"] == {
+        "__typename": "DirectiveProgressReport",
+        "id": progress["id"],
+        "text": "已部署",
+        "reporter": {"name": "王书记"},
+        "recipient": {"id": row},
+    }
+    # Another branch's secretary sees neither the row nor its reports.
+    await make.account(Role.SECRETARY, username="secretary.yushan", branch_id=world.yushan.id)
+    other = await api.login("secretary.yushan")
+    assert (await api(node, {"id": progress["id"]}, token=other))["data"]["node"] is None

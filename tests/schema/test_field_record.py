@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -38,7 +39,8 @@ RESULT = """
   ... on InvalidInput { errors { field code } }
 """
 EDIT_VISIT = f"mutation($input: EditVisitInput!) {{ editVisit(input: $input) {{ {RESULT} }} }}"
-CREATE_VISIT = f"mutation($input: VisitInput!) {{ createVisit(input: $input) {{ {RESULT} }} }}"
+CREATE_VISIT = f"""mutation($input: VisitRecordInput!, $documentId: String) {{
+  createVisit(input: $input, documentId: $documentId) {{ {RESULT} }} }}"""
 DELETE_VISIT = f"mutation($id: ID!) {{ deleteVisit(id: $id) {{ {RESULT} }} }}"
 
 
@@ -49,6 +51,40 @@ def feed_of(app: Any) -> Feed:
     }
     feed: Feed = endpoint.feed
     return feed
+
+
+ENUMS = ("category", "status", "kind", "type")
+
+
+def form(doc: dict[str, Any]) -> dict[str, Any]:
+    """A phone's document as a web form submits it: enum names, typed tracks and participants,
+    and no wire bookkeeping (id, updatedAt, deleted)."""
+    fields = {k: v for k, v in doc.items() if k not in ("id", "updatedAt", "deleted")}
+    for name in ENUMS:
+        if isinstance(fields.get(name), str):
+            fields[name] = fields[name].upper()
+    if isinstance(fields.get("track"), str):
+        fields["track"] = [
+            {"latitude": p["lat"], "longitude": p["lng"], "at": p["t"]}
+            for p in json.loads(fields["track"])
+        ]
+    if isinstance(fields.get("participants"), str):
+        fields["participants"] = [_participant(p) for p in json.loads(fields["participants"])]
+    return fields
+
+
+def _participant(element: Any) -> dict[str, Any]:
+    if isinstance(element, str):
+        return {"memberId": element}
+    person = dict(element)
+    if isinstance(person.get("role"), str):
+        person["role"] = person["role"].upper()
+    return person
+
+
+def new(doc: dict[str, Any]) -> dict[str, Any]:
+    """createVisit's variables for a phone's document, under the same document id."""
+    return {"input": form(doc), "documentId": doc["id"]}
 
 
 def gid(doc: dict[str, Any]) -> str:
@@ -153,8 +189,8 @@ async def test_web_edit_keeps_untouched_fields_a_phone_changed_meanwhile(
         {
             "input": {
                 "id": gid(loaded),
-                "before": loaded,
-                "after": {**loaded, "village": "玫瑰东村"},
+                "before": form(loaded),
+                "after": form({**loaded, "village": "玫瑰东村"}),
             }
         },
         token=secretary,
@@ -181,8 +217,8 @@ async def test_web_edit_of_a_field_a_phone_changed_is_a_logged_conflict(
         {
             "input": {
                 "id": gid(loaded),
-                "before": loaded,
-                "after": {**loaded, "village": "玫瑰东村", "peopleReached": 4},
+                "before": form(loaded),
+                "after": form({**loaded, "village": "玫瑰东村", "peopleReached": 4}),
             }
         },
         token=secretary,
@@ -208,8 +244,8 @@ async def test_web_edit_adding_a_note_beside_a_phones_note_saves_both_without_a_
     await push(api, officer, (loaded, {**loaded, "concerns": "路灯坏了\n已拍照上报"}))
     edit = {
         "id": gid(loaded),
-        "before": loaded,
-        "after": {**loaded, "concerns": "路灯坏了\n已派电工"},
+        "before": form(loaded),
+        "after": form({**loaded, "concerns": "路灯坏了\n已派电工"}),
     }
 
     result = (await api(EDIT_VISIT, {"input": edit}, token=secretary))["data"]["editVisit"]
@@ -220,7 +256,11 @@ async def test_web_edit_adding_a_note_beside_a_phones_note_saves_both_without_a_
     assert pulled["concerns"] == "路灯坏了\n已拍照上报\n已派电工"
     assert await count(sessionmaker, SyncConflict) == 0
     # A line both changed is overruled, and the form is told.
-    edit = {"id": gid(loaded), "before": pulled, "after": {**pulled, "concerns": "路灯已修好"}}
+    edit = {
+        "id": gid(loaded),
+        "before": form(pulled),
+        "after": form({**pulled, "concerns": "路灯已修好"}),
+    }
     await push(api, officer, (pulled, {**pulled, "concerns": "路灯坏了\n已拍照上报\n电工未到"}))
     result = (await api(EDIT_VISIT, {"input": edit}, token=secretary))["data"]["editVisit"]
     assert (result["__typename"], result["fields"]) == ("VisitRecordEditConflict", ["concerns"])
@@ -237,18 +277,22 @@ async def test_invalid_web_edit_is_refused_with_field_errors_and_not_quarantined
         {
             "input": {
                 "id": gid(doc),
-                "before": doc,
-                "after": {**doc, "category": "karaoke", "village": ""},
+                "before": form(doc),
+                "after": form({**doc, "peopleReached": -1, "village": ""}),
             }
         },
         token=admin,
     )
     invalid = result["data"]["editVisit"]
     assert invalid["__typename"] == "InvalidInput"
-    assert {e["field"] for e in invalid["errors"]} == {"category", "village"}
+    assert {e["field"] for e in invalid["errors"]} == {"peopleReached", "village"}
+    # A value outside the published enum does not get past the schema.
+    unknown = {"id": gid(doc), "before": form(doc), "after": {**form(doc), "category": "KARAOKE"}}
+    body = await api(EDIT_VISIT, {"input": unknown}, token=admin, expect_errors=True)
+    assert body.get("data") is None and "KARAOKE" in body["errors"][0]["message"]
     assert await count(sessionmaker, SyncQuarantine) == 0
     [stored] = (await visits(api, admin))["nodes"]
-    assert stored["category"] == "HOUSEHOLD"
+    assert (stored["category"], stored["village"]) == ("HOUSEHOLD", "玫瑰村")
 
 
 async def test_secretary_cannot_edit_into_or_outside_their_subtree(api: Api, world: World) -> None:
@@ -264,7 +308,7 @@ async def test_secretary_cannot_edit_into_or_outside_their_subtree(api: Api, wor
     moved = {**theirs, "branchId": to_global_id("Branch", world.yushan.id)}
     result = await api(
         EDIT_VISIT,
-        {"input": {"id": gid(theirs), "before": theirs, "after": moved}},
+        {"input": {"id": gid(theirs), "before": form(theirs), "after": form(moved)}},
         token=secretary,
     )
     assert result["data"]["editVisit"]["errors"] == [{"field": "branchId", "code": "OUT_OF_SCOPE"}]
@@ -277,20 +321,26 @@ async def test_an_officer_records_their_own_visit_on_the_web_under_the_push_rule
 ) -> None:
     officer = await api.login("officer.meigui")
     mine = visit(world)
-    created = (await api(CREATE_VISIT, {"input": mine}, token=officer))["data"]["createVisit"]
+    created = (await api(CREATE_VISIT, new(mine), token=officer))["data"]["createVisit"]
     assert created["__typename"] == "VisitRecordSaved"
     assert created["record"]["id"] == gid(mine)
     # As on a phone: an officer records as themselves, within their own branch.
     colleague = to_global_id("Member", world.meigui_member.id)
-    refused = await api(CREATE_VISIT, {"input": visit(world, officerId=colleague)}, token=officer)
+    refused = await api(CREATE_VISIT, new(visit(world, officerId=colleague)), token=officer)
     [error] = refused["data"]["createVisit"]["errors"]
     assert error == {"field": "officerId", "code": "OUT_OF_SCOPE"}
     elsewhere = visit(world, branchId=to_global_id("Branch", world.yushan.id))
-    refused = await api(CREATE_VISIT, {"input": elsewhere}, token=officer)
+    refused = await api(CREATE_VISIT, new(elsewhere), token=officer)
     assert refused["data"]["createVisit"]["errors"][0]["field"] == "branchId"
     edited = await api(
         EDIT_VISIT,
-        {"input": {"id": gid(mine), "before": mine, "after": {**mine, "status": "resolved"}}},
+        {
+            "input": {
+                "id": gid(mine),
+                "before": form(mine),
+                "after": form({**mine, "status": "resolved"}),
+            }
+        },
         token=officer,
     )
     assert edited["data"]["editVisit"]["record"]["status"] == "RESOLVED"
@@ -300,7 +350,7 @@ async def test_an_inspector_cannot_record_and_the_refusal_names_the_reason(
     api: Api, world: World
 ) -> None:
     token = await api.login("inspector")
-    body = await api(CREATE_VISIT, {"input": visit(world)}, token=token, expect_errors=True)
+    body = await api(CREATE_VISIT, new(visit(world)), token=token, expect_errors=True)
     [error] = body["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
     assert "督导只能查阅" in error["message"]
@@ -321,12 +371,12 @@ async def test_web_create_is_streamed_and_a_retry_is_harmless(
 
     listener = asyncio.create_task(listen())
     await asyncio.sleep(0)
-    first = (await api(CREATE_VISIT, {"input": doc}, token=admin))["data"]["createVisit"]
+    first = (await api(CREATE_VISIT, new(doc), token=admin))["data"]["createVisit"]
     assert first["__typename"] == "VisitRecordSaved"
-    again = (await api(CREATE_VISIT, {"input": doc}, token=admin))["data"]["createVisit"]
+    again = (await api(CREATE_VISIT, new(doc), token=admin))["data"]["createVisit"]
     assert again == first
     clash = {**doc, "village": "别的村"}
-    result = (await api(CREATE_VISIT, {"input": clash}, token=admin))["data"]["createVisit"]
+    result = (await api(CREATE_VISIT, new(clash), token=admin))["data"]["createVisit"]
     assert result["errors"] == [{"field": "id", "code": "DUPLICATE"}]
     await asyncio.wait_for(listener, 1)
     assert [n.collection for n in notices] == ["visit"]
@@ -366,8 +416,9 @@ async def test_patrol_and_service_action_participants_are_typed_members_and_volu
     for mutation, value in (("createPatrol", patrol), ("createServiceAction", action)):
         kind = "Patrol" if mutation == "createPatrol" else "ServiceAction"
         body = await api(
-            f"mutation($input: {kind}Input!) {{ {mutation}(input: $input) {{ __typename }} }}",
-            {"input": value},
+            f"""mutation($input: {kind}RecordInput!, $d: String) {{
+                  {mutation}(input: $input, documentId: $d) {{ __typename }} }}""",
+            {"input": form(value), "d": value["id"]},
             token=admin,
         )
         assert body["data"][mutation]["__typename"] == f"{kind}RecordSaved"
@@ -442,9 +493,10 @@ def service_action(world: World, **overrides: Any) -> dict[str, Any]:
 async def create(api: Api, token: str, name: str, document: dict[str, Any]) -> str:
     """Creates a record through create<Name> and returns its global id."""
     body = await api(
-        f"mutation($input: {name}Input!) {{ create{name}(input: $input) {{"
+        f"mutation($input: {name}RecordInput!, $d: String) {{"
+        f" create{name}(input: $input, documentId: $d) {{"
         f" ... on {name}RecordSaved {{ record {{ id }} }} }} }}",
-        {"input": document},
+        {"input": form(document), "d": document["id"]},
         token=token,
     )
     record_id: str = body["data"][f"create{name}"]["record"]["id"]
@@ -549,7 +601,14 @@ async def test_a_patrol_track_is_typed_points_in_the_bureaus_time(api: Api, worl
         '[{"t": "2026-05-01T13:00:00Z", "lat": 36.28, "lng": 116.45},'
         ' {"t": "2026-05-01T21:05:00+08:00", "lat": 36.29, "lng": 116.46}]'
     )
-    await create(api, admin, "Patrol", patrol(world, track=track, endedAt="2026-05-01T15:00:00Z"))
+    # Pushed by a phone, whose text the wire keeps as sent.
+    document = patrol(world, track=track, endedAt="2026-05-01T15:00:00Z")
+    pushed = await api(
+        "mutation($rows: [PatrolInputPushRow!]) { pushPatrol(patrolPushRow: $rows) { id } }",
+        {"rows": [{"newDocumentState": document}]},
+        token=admin,
+    )
+    assert pushed["data"]["pushPatrol"] == []
     body = await api(
         "{ patrols { nodes { startedAt endedAt track { latitude longitude at } } } }", token=admin
     )
@@ -581,3 +640,59 @@ async def test_record_times_come_back_in_the_bureaus_offset_and_the_wire_keeps_t
     assert node == {"visitedAt": "2026-05-01T18:00:00+08:00"}
     [pulled] = (await pull(api, officer))["documents"]
     assert pulled["visitedAt"] == "2026-05-01T10:00:00+00:00"
+
+
+CREATE_PATROL = """mutation($input: PatrolRecordInput!) { createPatrol(input: $input) {
+  __typename
+  ... on PatrolRecordSaved { record { id officer { name } track { latitude at }
+                                      participants { name } } }
+  ... on InvalidInput { errors { field code } } } }"""
+
+
+async def test_a_web_form_submits_typed_fields_and_phones_pull_them_in_wire_form(
+    api: Api, world: World, sessionmaker: Sessionmaker
+) -> None:
+    officer = await api.login("officer.meigui")
+    colleague = to_global_id("Member", world.meigui_member.id)
+    fields = {
+        "branchId": to_global_id("Branch", world.meigui.id),
+        "kind": "NIGHT",
+        "area": "玫瑰镇",
+        "startedAt": "2026-05-01T21:00:00+08:00",
+        "participants": [{"memberId": colleague}],
+        "track": [{"latitude": 36.28, "longitude": 116.45, "at": "2026-05-01T21:01:00+08:00"}],
+    }
+    body = await api(CREATE_PATROL, {"input": fields}, token=officer)
+    saved = body["data"]["createPatrol"]
+    assert saved["__typename"] == "PatrolRecordSaved"
+    # No officerId: the signed-in officer; no documentId: one is made.
+    assert saved["record"]["officer"] == {"name": "李民警"}
+    assert saved["record"]["participants"] == [{"name": "张党员"}]
+    assert saved["record"]["track"] == [{"latitude": 36.28, "at": "2026-05-01T21:01:00+08:00"}]
+    body = await api(
+        "{ pullPatrol(limit: 5) { documents { id participants track } } }", token=officer
+    )
+    [document] = body["data"]["pullPatrol"]["documents"]
+    assert document_global_id("Patrol", document["id"]) == saved["record"]["id"]
+    assert uuid.UUID(document["id"])
+    assert json.loads(document["participants"]) == [colleague]
+    assert json.loads(document["track"]) == [
+        {"t": "2026-05-01T21:01:00+08:00", "lat": 36.28, "lng": 116.45}
+    ]
+    # A time without its offset, and a volunteer in a patrol's crew, are refused by field.
+    refused = await api(
+        CREATE_PATROL,
+        {
+            "input": {
+                **fields,
+                "startedAt": "2026-05-02T21:00:00",
+                "participants": [{"name": "刘大爷", "role": "OLD_PARTY_MEMBER"}],
+            }
+        },
+        token=officer,
+    )
+    errors = refused["data"]["createPatrol"]["errors"]
+    assert {e["field"] for e in errors} == {"startedAt", "participants"}
+    assert (await visits(api, officer))["totalCount"] == 0
+    body = await api("{ patrols { totalCount } }", token=officer)
+    assert body["data"]["patrols"]["totalCount"] == 1

@@ -233,15 +233,14 @@ async def test_visits_stay_unwritten_when_a_request_is_refused(
 ) -> None:
     """A web form's write (createVisit) is not a push: a NUL refuses the request."""
     token = await api.login("secretary.meigui")
-    query = "mutation($input: VisitInput!) { createVisit(input: $input) { __typename } }"
+    query = "mutation($input: VisitRecordInput!) { createVisit(input: $input) { __typename } }"
     visit = {
-        "id": str(uuid.uuid4()),
         "branchId": global_id("Branch", world.meigui.id),
         "officerId": global_id("Member", world.officer_member.id),
         "village": "玫瑰村",
-        "category": "household",
+        "category": "HOUSEHOLD",
         "concerns": "\x00",
-        "status": "open",
+        "status": "OPEN",
         "peopleReached": 1,
         "visitedAt": "2026-11-20T10:00:00+08:00",
     }

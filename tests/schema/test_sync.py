@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core.db import Sessionmaker
+from core.global_id import document_id_of
 from models import SyncConflict, SyncQuarantine, Visit
 from schema.node import to_global_id
 from tests.conftest import Api, World
@@ -401,7 +402,11 @@ async def test_push_answers_never_carry_documents_outside_the_pushers_scope(
     issued = await api(ISSUE_TO_YUSHAN, {"b": yushan}, token=admin)
     recipients = issued["data"]["issueDirective"]["directive"]["recipients"]
     [row] = [r["id"] for r in recipients if r["branch"]["name"] == "榆山第二派出所党支部"]
-    signed = {"id": row, "branchId": yushan, "signedAt": "2026-11-28T09:00:00+08:00"}
+    signed = {
+        "id": document_id_of(row, "DirectiveRecipient"),
+        "branchId": yushan,
+        "signedAt": "2026-11-28T09:00:00+08:00",
+    }
     assert (await api(PUSH_RECEIPT, {"rows": [{"newDocumentState": signed}]}, token=admin))["data"][
         "pushDirectiveReceipt"
     ] == []

@@ -390,3 +390,39 @@ async def test_the_logs_filter_by_the_published_collection_enum_and_label_it(
         '{ syncConflicts(collection: "visit") { totalCount } }', token=secretary, expect_errors=True
     )
     assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+# --- the logs name the web record as an object (issue 12 item 5) --------------------------------
+
+RECORDS = """
+query {
+  syncConflicts { nodes { documentId record { __typename id ... on VisitRecord { village } } } }
+  syncQuarantine { nodes { documentId record { __typename id } } }
+}"""
+
+
+async def test_a_logged_document_is_its_web_record_as_an_object(api: Api, world: World) -> None:
+    doc = await conflicted_visit(api, world)
+    officer = await api.login("officer.meigui", device="phone-1")
+    never_stored = visit(world, category="karaoke")
+    await push(api, officer, (None, never_stored))
+    admin = await api.login("admin")
+    body = (await api(RECORDS, token=admin))["data"]
+    [conflict] = body["syncConflicts"]["nodes"]
+    assert conflict["record"] == {
+        "__typename": "VisitRecord",
+        "id": document_global_id("Visit", doc["id"]),
+        "village": "玫瑰东村",
+    }
+    refetched = await api(
+        "query($id: ID!) { node(id: $id) { id } }", {"id": conflict["record"]["id"]}, token=admin
+    )
+    assert refetched["data"]["node"] == {"id": conflict["record"]["id"]}
+    # A row that was never applied has no record on the web, but still its document id.
+    [held] = body["syncQuarantine"]["nodes"]
+    assert (held["documentId"], held["record"]) == (never_stored["id"], None)
+    # The secretary sees the same conflict and its record; a record outside a viewer's lists
+    # would be null, as node(id:) answers it.
+    secretary = await api.login("secretary.meigui")
+    mine = await api("{ syncConflicts { nodes { record { id } } } }", token=secretary)
+    assert mine["data"]["syncConflicts"]["nodes"] == [{"record": {"id": conflict["record"]["id"]}}]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core.clock import FrozenClock
 from core.db import Sessionmaker, writing
-from core.global_id import global_id
+from core.global_id import document_id_of, global_id
 from models import (
     DirectiveProgress,
     DirectiveReceipt,
@@ -75,7 +75,8 @@ async def issue_to_meigui(api: Api, world: World) -> tuple[str, str]:
 
 @pytest.fixture
 async def officer_row(api: Api, world: World) -> str:
-    """A directive issued to 玫瑰 and dispatched to the officer; the officer's row id."""
+    """A directive issued to 玫瑰 and dispatched to the officer; the officer's row, by the id of
+    the Directive document phones sync."""
     branch_row, secretary = await issue_to_meigui(api, world)
     dispatched = await api(
         """mutation($r: ID!, $m: ID!) {
@@ -86,7 +87,14 @@ async def officer_row(api: Api, world: World) -> str:
         token=secretary,
     )
     (row,) = dispatched["data"]["dispatchDirective"]["recipients"]
-    return str(row["id"])
+    return document(row["id"])
+
+
+def document(recipient_id: str) -> str:
+    """The Directive document a recipient row's global id names."""
+    found = document_id_of(recipient_id, "DirectiveRecipient")
+    assert found is not None, recipient_id
+    return found
 
 
 def receipt(world: World, recipient_id: str, **overrides: Any) -> dict[str, Any]:
@@ -253,15 +261,16 @@ async def test_a_receipt_for_a_colleagues_directive_answers_nothing_of_it(
         token=secretary,
     )
     (colleague_row,) = dispatched["data"]["dispatchDirective"]["recipients"]
+    colleague_document = document(colleague_row["id"])
     await make.account(Role.OFFICER, username="zhang.meigui", member_id=world.meigui_member.id)
     colleague = await api.login("zhang.meigui")
     signed = receipt(
-        world, colleague_row["id"], officerId=global_id("Member", world.meigui_member.id)
+        world, colleague_document, officerId=global_id("Member", world.meigui_member.id)
     )
     assert await push(api, colleague, "DirectiveReceipt", [{"newDocumentState": signed}]) == []
 
     token = await api.login("officer.meigui")
-    mine = receipt(world, colleague_row["id"], signedAt="2026-11-28T17:00:00+08:00")
+    mine = receipt(world, colleague_document, signedAt="2026-11-28T17:00:00+08:00")
     assert await push(api, token, "DirectiveReceipt", [{"newDocumentState": mine}]) == []
     async with sessionmaker() as db:
         [kept] = await db.scalars(select(SyncQuarantine))
