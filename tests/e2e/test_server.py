@@ -10,7 +10,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import pytest
 from core.global_id import global_id
 from models import BranchKind, Role
 from tests.conftest import TEST_ARGON2_ENV, TEST_PASSWORD, XDIST_WORKER, Builders
+from tests.e2e.launcher import Launched, Launcher
 
 pytestmark = pytest.mark.e2e
 
@@ -63,18 +63,18 @@ def server_env(**overrides: str) -> dict[str, str]:
     return {**env, **TEST_ARGON2_ENV, **overrides}
 
 
-def start(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start(env: dict[str, str], log_path: Path) -> tuple[Launched, str]:
+    """`python -m uvicorn app.factory:create_app --factory` on a free port, with `env` as its
+    whole environment and its output in `log_path` (a file, not a pipe: a full pipe would stall
+    the server). Forked from the test process's launcher (tests/e2e/launcher.py), which has done
+    the imports already."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "app.factory:create_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
-    with log_path.open("wb") as log_file:  # a file, not a pipe: a full pipe would stall the server
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
-    return process, f"http://127.0.0.1:{port}"
+    argv = ["app.factory:create_app", "--factory"]
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    return Launcher.get().spawn(argv, env, ROOT, log_path), f"http://127.0.0.1:{port}"
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: Launched) -> None:
     if process.poll() is None:
         process.terminate()
         try:
@@ -94,7 +94,7 @@ def production_env(database_url: str, **overrides: str) -> dict[str, str]:
     )
 
 
-def wait_until_healthy(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+def wait_until_healthy(process: Launched, url: str, log_path: Path) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -110,7 +110,7 @@ def wait_until_healthy(process: subprocess.Popen[bytes], url: str, log_path: Pat
 
 @dataclass
 class Server:
-    process: subprocess.Popen[bytes]
+    process: Launched
     url: str
     log_path: Path
 
