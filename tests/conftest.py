@@ -358,12 +358,11 @@ class Builders:
     sessionmaker: Sessionmaker
     clock: FrozenClock
     password_hash: str
-    _batch: AsyncSession | None = None
+    _pending: list[Any] | None = None
 
     async def _add(self, row: Any) -> Any:
-        if self._batch is not None:
-            self._batch.add(row)
-            await self._batch.flush()
+        if self._pending is not None:
+            self._pending.append(row)  # inserted when the batch ends
             return row
         async with writing(self.sessionmaker) as db:
             db.add(row)
@@ -371,15 +370,21 @@ class Builders:
 
     @contextlib.asynccontextmanager
     async def batch(self) -> AsyncIterator[None]:
-        """Rows built inside are inserted in one transaction, committed at the end: a world of
-        14 rows costs one commit, not 14."""
-        assert self._batch is None, "batches do not nest"
+        """Rows built inside are inserted when it ends, in one transaction and one INSERT per
+        table (tables in foreign-key order, rows in the order built): a world of 14 rows costs
+        three statements and one commit."""
+        assert self._pending is None, "batches do not nest"
+        self._pending = pending = []
+        try:
+            yield
+        finally:
+            self._pending = None
         async with writing(self.sessionmaker) as db:
-            self._batch = db
-            try:
-                yield
-            finally:
-                self._batch = None
+            for table in Base.metadata.sorted_tables:
+                rows = [row for row in pending if row.__table__ is table]
+                if rows:
+                    db.add_all(rows)
+                    await db.flush()
 
     async def branch(
         self, parent: Branch | None = None, kind: BranchKind = BranchKind.BRANCH, **overrides: Any
