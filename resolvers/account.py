@@ -539,11 +539,20 @@ def _live_sessions(account_id: uuid.UUID, now: datetime | None) -> Select[Device
     return query if now is None else query.where(DeviceSession.expires_at > now)
 
 
-async def get_own_session(
+async def get_visible_session(
     db: AsyncSession, viewer: Viewer, session_id: uuid.UUID, now: datetime
 ) -> DeviceSession | None:
-    """One of the viewer's own live sessions (what `me.sessions` lists), or None."""
-    query = _live_sessions(viewer.account_id, now).where(DeviceSession.id == session_id)
+    """One of the viewer's own live sessions (what `me.sessions` lists), or for an admin any
+    live session (what `accountSessions` lists); else None."""
+    if viewer.is_admin:
+        owner = await db.scalar(
+            select(DeviceSession.account_id).where(DeviceSession.id == session_id)
+        )
+        if owner is None:
+            return None
+    else:
+        owner = viewer.account_id
+    query = _live_sessions(owner, now).where(DeviceSession.id == session_id)
     return (await db.scalars(query)).one_or_none()
 
 

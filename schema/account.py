@@ -371,7 +371,7 @@ async def _account_node(info: Info, account_id: uuid.UUID) -> Account | None:
 
 async def _session_node(info: Info, session_id: uuid.UUID) -> DeviceSession | None:
     now = info.context.clock()
-    row = await read(info, lambda db, viewer: ops.get_own_session(db, viewer, session_id, now))
+    row = await read(info, lambda db, viewer: ops.get_visible_session(db, viewer, session_id, now))
     return DeviceSession.from_model(row) if row else None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +35,9 @@ from schema.errors import InvalidInput, read, write
 from schema.ledger import LedgerItem
 from schema.member import Member
 from schema.node import Node, register_node, to_global_id
+
+if TYPE_CHECKING:
+    from schema.directive import DirectiveRecipient
 
 ReminderKindEnum = strawberry.enum(
     ReminderKind,
@@ -147,14 +150,40 @@ class Reminder(Node):
         row = await info.context.loaders.ledger_item.load(self._row.ledger_item_id)
         return LedgerItem.from_model(row) if row else None
 
-    @strawberry.field(description="The Directive document (recipient row) it is about.")
+    @strawberry.field(
+        description="The Directive document (recipient row) it is about, as phones sync it.",
+        deprecation_reason="Use directiveRecipient, the row as the web reads it.",
+    )
     def directive_recipient_id(self) -> str | None:
         return self._row.directive_recipient_id
+
+    @strawberry.field(
+        description=(
+            "The directive recipient row it is about (directive reminders); null where your "
+            "lists would not show it."
+        )
+    )
+    async def directive_recipient(
+        self, info: Info
+    ) -> Annotated[DirectiveRecipient, strawberry.lazy("schema.directive")] | None:
+        from schema.directive import DirectiveRecipient
+
+        if self._row.directive_recipient_id is None:
+            return None
+        row = await info.context.loaders.directives.recipient.load(self._row.directive_recipient_id)
+        return DirectiveRecipient.from_model(row) if row else None
 
     @strawberry.field(description="The spot-check finding it is about (finding reminders).")
     def spot_check_finding_id(self) -> strawberry.ID | None:
         finding = self._row.spot_check_finding_id
         return None if finding is None else to_global_id("SpotCheckFinding", finding)
+
+    @strawberry.field(
+        description="The spot-check finding it is about; null where your lists would not show it."
+    )
+    async def spot_check_finding(self, info: Info) -> SpotCheckFinding | None:
+        finding = self._row.spot_check_finding_id
+        return None if finding is None else await _finding_node(info, finding)
 
 
 @strawberry.type

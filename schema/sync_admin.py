@@ -24,6 +24,7 @@ from resolvers.sync_admin import (
     DeviceRecord,
     QuarantineFilter,
 )
+from schema.account import Account, DeviceSession
 from schema.branch import Branch
 from schema.connection import Connection, connection_from_page, page_of
 from schema.context import Info
@@ -85,6 +86,12 @@ _WEB_TYPE = {
     SyncCollection.DIRECTIVE_PROGRESS: "DirectiveProgress",
     SyncCollection.REMINDER: "Reminder",
 }
+
+
+async def _session(info: Info, session_id: uuid.UUID | None) -> DeviceSession | None:
+    found = None if session_id is None else await refetch(info, "DeviceSession", str(session_id))
+    return found if isinstance(found, DeviceSession) else None
+
 
 RECORD_DESCRIPTION = (
     "The record this document is on the web, as `node(id:)` would answer it: the visit, patrol, "
@@ -165,6 +172,12 @@ class SyncConflict(Node):
         return await _web_record(info, SyncCollection(self._row.collection), self._row.document_id)
 
     @strawberry.field(
+        description="The device session that wrote it; null where you may not see sessions."
+    )
+    async def device_session(self, info: Info) -> DeviceSession | None:
+        return await _session(info, self._row.device_session_id)
+
+    @strawberry.field(
         description="The conflict the override's clash with a later write was logged as."
     )
     async def next_conflict(self, info: Info) -> SyncConflict | None:
@@ -198,9 +211,21 @@ class QuarantinedRow(Node):
     note: str | None
     _row: strawberry.Private[SyncQuarantineRow]
 
+    @strawberry.field(description="The account that pushed it; null where you may not see it.")
+    async def account(self, info: Info) -> Account | None:
+        account_id = self._row.account_id
+        found = None if account_id is None else await refetch(info, "Account", str(account_id))
+        return found if isinstance(found, Account) else None
+
     @strawberry.field(description=RECORD_DESCRIPTION)
     async def record(self, info: Info) -> Node | None:
         return await _web_record(info, SyncCollection(self._row.collection), self._row.document_id)
+
+    @strawberry.field(
+        description="The device session that wrote it; null where you may not see sessions."
+    )
+    async def device_session(self, info: Info) -> DeviceSession | None:
+        return await _session(info, self._row.device_session_id)
 
     @classmethod
     def from_model(cls, row: SyncQuarantineRow) -> QuarantinedRow:

@@ -374,7 +374,8 @@ class Builders:
         table (tables in foreign-key order, rows in the order built): a world of 14 rows costs
         three statements and one commit."""
         assert self._pending is None, "batches do not nest"
-        self._pending = pending = []
+        pending: list[Any] = []
+        self._pending = pending
         try:
             yield
         finally:

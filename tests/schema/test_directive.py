@@ -260,7 +260,8 @@ async def test_directive_list_statement_count_does_not_grow_with_data(
 
 URGE = """mutation($r: ID!, $note: String) { urgeDirective(recipientId: $r, note: $note) {
   __typename
-  ... on DirectiveUrged { reminder { id kind kindLabel title dueOn member { name } branch { name } }
+  ... on DirectiveUrged { reminder { id kind kindLabel title dueOn member { name } branch { name }
+                                     directiveRecipient { id } }
                           recipient { id statusLabel } }
   ... on InvalidInput { errors { field code } }
 } }"""
@@ -294,6 +295,8 @@ async def test_urging_a_lagging_recipient_reminds_them_once_a_day(api: Api, worl
     assert reminder["member"] == {"name": "李民警"}
     assert "王书记催办" in reminder["title"] and "今天下班前签收" in reminder["title"]
     assert reminder["dueOn"] == "2026-12-20"
+    # The reminder names the row it is about as an object, as the web reads it.
+    assert reminder["directiveRecipient"] == {"id": officer_row}
 
     # The officer finds it among their reminders; urging again today raises nothing new.
     officer = await api.login("officer.meigui")

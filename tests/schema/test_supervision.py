@@ -760,7 +760,8 @@ async def test_a_finding_near_its_deadline_reminds_the_branch_secretary_until_re
 
     mine = await api(
         """{ myReminders { nodes { kind kindLabel title dueOn member { name }
-                                   branch { name } spotCheckFindingId } } }""",
+                                   branch { name } spotCheckFindingId
+                                   spotCheckFinding { id text } } } }""",
         token=tokens.secretary,
     )
     assert mine["data"]["myReminders"]["nodes"] == [
@@ -772,6 +773,7 @@ async def test_a_finding_near_its_deadline_reminds_the_branch_secretary_until_re
             "member": None,
             "branch": {"name": "玫瑰派出所党支部"},
             "spotCheckFindingId": near,
+            "spotCheckFinding": {"id": near, "text": "10月支委会记录缺签到"},
         }
     ]
     officer = await api("{ myReminders { totalCount } }", token=tokens.officer)

@@ -250,7 +250,8 @@ query {
   visits(first: 20, includeDeleted: true) {
     nodes {
       id concerns
-      competingVersions { conflictId field text lines username memberName writtenAt }
+      competingVersions { conflictId conflict { id field } field text lines username memberName
+                          writtenAt }
     }
   }
 }"""
@@ -283,6 +284,7 @@ async def test_a_line_both_changed_shows_the_phones_version_on_the_record_until_
     assert (conflict["field"], conflict["reason"]) == ("concerns", "text_lines")
     expected = {
         "conflictId": conflict["id"],
+        "conflict": {"id": conflict["id"], "field": "concerns"},
         "field": "concerns",
         "text": "路灯坏了\n已自行修复",
         "lines": ["已自行修复"],
@@ -290,9 +292,11 @@ async def test_a_line_both_changed_shows_the_phones_version_on_the_record_until_
         "memberName": "李民警",
         "writtenAt": clock().astimezone(ZoneInfo("Asia/Shanghai")).isoformat(),
     }
-    # Everyone who reads the record sees it: the secretary, the officer, the inspector.
-    for token in (secretary, officer, await api.login("inspector")):
-        assert await competing_on(api, token, base["id"]) == [expected]
+    # Everyone who reads the record sees it: the secretary, the officer, the inspector; the
+    # conflict itself only those who may settle it (the log refuses officers and inspectors).
+    assert await competing_on(api, secretary, base["id"]) == [expected]
+    for token in (officer, await api.login("inspector")):
+        assert await competing_on(api, token, base["id"]) == [{**expected, "conflict": None}]
     await make.account(Role.SECRETARY, username="secretary.yushan", branch_id=world.yushan.id)
     assert await competing_on(api, await api.login("secretary.yushan"), base["id"]) is None
 
@@ -397,7 +401,8 @@ async def test_the_logs_filter_by_the_published_collection_enum_and_label_it(
 RECORDS = """
 query {
   syncConflicts { nodes { documentId record { __typename id ... on VisitRecord { village } } } }
-  syncQuarantine { nodes { documentId record { __typename id } } }
+  syncQuarantine { nodes { documentId record { __typename id } account { username }
+                           deviceSession { deviceId } } }
 }"""
 
 
@@ -421,6 +426,9 @@ async def test_a_logged_document_is_its_web_record_as_an_object(api: Api, world:
     # A row that was never applied has no record on the web, but still its document id.
     [held] = body["syncQuarantine"]["nodes"]
     assert (held["documentId"], held["record"]) == (never_stored["id"], None)
+    # ... and who pushed it from which device, as objects.
+    assert held["account"] == {"username": "officer.meigui"}
+    assert held["deviceSession"] == {"deviceId": "phone-1"}
     # The secretary sees the same conflict and its record; a record outside a viewer's lists
     # would be null, as node(id:) answers it.
     secretary = await api.login("secretary.meigui")
