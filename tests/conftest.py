@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -171,12 +171,19 @@ async def ensure_database(url: str) -> None:
     await connection.close()
 
 
+# The tests' resets and restores skip the foreign-key triggers (every row they delete or insert
+# is a whole consistent state): checking each deleted branch against the thirty tables that
+# refer to branches cost more than the rest of a reset. The tests connect as a superuser.
+WITHOUT_TRIGGERS = "SET session_replication_role = replica;"
+
+
 def _empty_tables_sql() -> str:
     """Empties every table in one round trip, children before parents, and puts back the one
     row create_all inserts (data_version's). The tables have no sequences to restart."""
     deletes = [f'DELETE FROM "{t.name}";' for t in reversed(Base.metadata.sorted_tables)]
     return " ".join(
         [
+            WITHOUT_TRIGGERS,
             *deletes,
             "INSERT INTO data_version (id, version, sync_clock, tombstone_floor) "
             "VALUES (1, 0, 0, 0);",
@@ -255,8 +262,141 @@ async def db_url(backend: str, tmp_path: Path, sqlite_template: Path) -> str:
                 raise RuntimeError("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
             pytest.skip("set TEST_DATABASE_URL to run the PostgreSQL-only tests")
         await _reset_postgres(PG_URL)
+        _version_at[PG_URL] = 0
         return PG_URL
-    return sqlite_copy(sqlite_template, tmp_path / "test.db")
+    url = sqlite_copy(sqlite_template, tmp_path / "test.db")
+    _version_at[url] = 0
+    return url
+
+
+# --- database states built once per process and restored for each test that asks ----------------
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Saved:
+    """A state as built: its rows (SQLite: a file; PostgreSQL: each table's rows as JSON), the
+    data version it left, and what building it returned."""
+
+    value: Any
+    version: int
+    sqlite_file: Path | None = None
+    postgres_rows: dict[str, str] | None = None
+
+
+_saved: dict[tuple[str, str], _Saved] = {}
+_version_at: dict[str, int] = {}
+"""Per database URL: the data version of the state the test's database is known to be in (0 when
+just emptied). A restore refuses a database whose version moved since: rows written after it
+would be lost."""
+
+
+def _sqlite_path(url: str) -> str:
+    path = make_url(url).database
+    assert path is not None
+    return path
+
+
+def _data_version_sql() -> str:
+    return "SELECT version FROM data_version WHERE id = 1"
+
+
+async def _current_version(url: str) -> int:
+    if url.startswith("sqlite"):
+        with contextlib.closing(sqlite3.connect(_sqlite_path(url))) as connection:
+            (version,) = connection.execute(_data_version_sql()).fetchone()
+        return int(version)
+    connection = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        return int(await connection.fetchval(_data_version_sql()))
+    finally:
+        await connection.close()
+
+
+def _dollar_quoted(text_value: str) -> str:
+    tag = "rows"
+    while f"${tag}$" in text_value:
+        tag += "_"
+    return f"${tag}${text_value}${tag}$"
+
+
+async def prepared(
+    name: str, backend: str, url: str, build: Callable[[], Awaitable[T]], tmp_dir: Path
+) -> T:
+    """The database state `build` makes, built once per process and backend and then restored
+    into each test's database that asks for it (with `sqlite3`'s backup on SQLite, one INSERT
+    per table on PostgreSQL, in one round trip). Returns what `build` returned the first time:
+    the same objects for every test, to be read, not changed.
+
+    The state replaces the whole database, so whatever asks for it must come before anything
+    else writes: a restore over rows written since the last one (the data version moved) is
+    refused rather than losing them."""
+    expected = _version_at.get(url, 0)
+    saved = _saved.get((backend, name))
+    if saved is None:
+        value = await build()
+        version = await _current_version(url)
+        if backend == "sqlite":
+            copy = tmp_dir / f"{name}.db"
+            with (
+                contextlib.closing(sqlite3.connect(_sqlite_path(url))) as source,
+                contextlib.closing(sqlite3.connect(copy)) as target,
+            ):
+                source.backup(target)
+            saved = _Saved(value, version, sqlite_file=copy)
+        else:
+            connection = await asyncpg.connect(_asyncpg_dsn(url))
+            try:
+                by_table: dict[str, str] = {}
+                for table in Base.metadata.sorted_tables:
+                    found = await connection.fetchval(
+                        f'SELECT json_agg(t)::text FROM "{table.name}" t'
+                    )
+                    if found is not None:
+                        by_table[table.name] = found
+            finally:
+                await connection.close()
+            saved = _Saved(value, version, postgres_rows=by_table)
+        _saved[(backend, name)] = saved
+        _version_at[url] = version
+        return value
+    refused = (
+        f"restoring {name!r} over rows written since (the data version is not {expected}): "
+        "request it before the fixtures that write"
+    )
+    if saved.sqlite_file is not None:
+        with (
+            contextlib.closing(sqlite3.connect(saved.sqlite_file)) as source,
+            contextlib.closing(sqlite3.connect(_sqlite_path(url))) as target,
+        ):
+            (current,) = target.execute(_data_version_sql()).fetchone()
+            assert current == expected, refused
+            source.backup(target)
+    else:
+        assert saved.postgres_rows is not None
+        statements = [
+            WITHOUT_TRIGGERS,
+            "BEGIN;",
+            f"DO $$ BEGIN IF ({_data_version_sql()}) <> {expected} THEN "
+            "RAISE EXCEPTION '{}'; END IF; END $$;".format(refused.replace("'", "''")),
+            *(f'DELETE FROM "{t.name}";' for t in reversed(Base.metadata.sorted_tables)),
+        ]
+        for table in Base.metadata.sorted_tables:
+            rows = saved.postgres_rows.get(table.name)
+            if rows is not None:
+                statements.append(
+                    f'INSERT INTO "{table.name}" SELECT * FROM '
+                    f'json_populate_recordset(NULL::"{table.name}", {_dollar_quoted(rows)});'
+                )
+        statements.append("COMMIT;")
+        connection = await asyncpg.connect(_asyncpg_dsn(url))
+        try:
+            await connection.execute(" ".join(statements))
+        finally:
+            connection.terminate()
+    _version_at[url] = saved.version
+    return saved.value  # type: ignore[no-any-return]
 
 
 _seeded_demo: dict[str, tuple[str, SeedReport]] = {}
@@ -527,9 +667,17 @@ class World:
 
 
 @pytest.fixture
-async def world(make: Builders) -> World:
-    async with make.batch():
-        return await _world(make)
+async def world(
+    make: Builders, backend: str, db_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> World:
+    """The small county (see World), built once per process and backend and restored for each
+    test (`prepared`): the same objects every time, to be read, not changed."""
+
+    async def build() -> World:
+        async with make.batch():
+            return await _world(make)
+
+    return await prepared("world", backend, db_url, build, tmp_path_factory.getbasetemp())
 
 
 async def _world(make: Builders) -> World:

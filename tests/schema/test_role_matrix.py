@@ -23,7 +23,7 @@ from core.security import issue_access_token
 from core.settings import DEV_SECRET_KEY
 from models import Account, Base, Branch, DeviceSession, Member, PartyStatus, Role
 from schema.node import to_global_id
-from tests.conftest import Api, Builders, World
+from tests.conftest import Api, Builders, World, prepared
 
 ROLES = ("admin", "secretary", "inspector", "officer", "anonymous")
 OK, NULL, FORBIDDEN, UNAUTHENTICATED = "ok", "null", "FORBIDDEN", "UNAUTHENTICATED"
@@ -47,6 +47,23 @@ class Scene:
 
 @pytest.fixture
 async def scene(
+    world: World,
+    make: Builders,
+    sessionmaker: Sessionmaker,
+    clock: FrozenClock,
+    backend: str,
+    db_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Scene:
+    """The world and the rows below, built once per process and backend (`prepared`)."""
+
+    async def build() -> Scene:
+        return await _scene(world, make, sessionmaker, clock)
+
+    return await prepared("role-matrix", backend, db_url, build, tmp_path_factory.getbasetemp())
+
+
+async def _scene(
     world: World, make: Builders, sessionmaker: Sessionmaker, clock: FrozenClock
 ) -> Scene:
     async with make.batch():

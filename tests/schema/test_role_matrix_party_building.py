@@ -39,7 +39,7 @@ from models import (
     StudyRecord,
 )
 from schema.node import to_global_id
-from tests.conftest import Api
+from tests.conftest import Api, prepared
 from tests.schema.test_role_matrix import (
     ADMIN_ONLY,
     FORBIDDEN,
@@ -105,7 +105,24 @@ class Rows:
 
 
 @pytest.fixture
-async def rows(scene: Scene, sessionmaker: Sessionmaker, clock: FrozenClock) -> Rows:
+async def rows(
+    scene: Scene,
+    sessionmaker: Sessionmaker,
+    clock: FrozenClock,
+    backend: str,
+    db_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Rows:
+    """The scene, the catalogs and the rows below, built once per process and backend."""
+
+    async def build() -> Rows:
+        return await _rows(scene, sessionmaker, clock)
+
+    base = tmp_path_factory.getbasetemp()
+    return await prepared("party-building-matrix", backend, db_url, build, base)
+
+
+async def _rows(scene: Scene, sessionmaker: Sessionmaker, clock: FrozenClock) -> Rows:
     await seed_catalogs(sessionmaker, clock)
     world = scene.world
     ids = [uuid.uuid4() for _ in range(9)]
