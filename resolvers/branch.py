@@ -226,7 +226,13 @@ async def update_branch(
             branch.name = name
     for key, value in _text_fields(errors, changes).items():
         setattr(branch, key, value)
-    for key in ("sort_order", "starts_on", "ends_on"):
+    if "sort_order" in changes:
+        if changes["sort_order"] is None:
+            # Unlike the dates and texts, the order has no "none": null cannot clear it.
+            errors.add("sortOrder", "排序号不能清空 (sortOrder cannot be null)", ErrorCode.REQUIRED)
+        else:
+            branch.sort_order = changes["sort_order"]
+    for key in ("starts_on", "ends_on"):
         if key in changes:
             setattr(branch, key, changes[key])
     _check_dates(errors, branch.starts_on, branch.ends_on)

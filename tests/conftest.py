@@ -393,6 +393,8 @@ async def prepared(
         connection = await asyncpg.connect(_asyncpg_dsn(url))
         try:
             await connection.execute(" ".join(statements))
+        except asyncpg.RaiseError as error:
+            raise AssertionError(refused) from error
         finally:
             connection.terminate()
     _version_at[url] = saved.version

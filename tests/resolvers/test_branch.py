@@ -182,6 +182,24 @@ async def test_secretary_cannot_move_branches(
             )
 
 
+async def test_a_null_sort_order_is_refused_not_an_internal_error(
+    sessionmaker: Sessionmaker, clock: FrozenClock, world: World
+) -> None:
+    """Found by the input property: sortOrder: null reached the NOT NULL column."""
+    admin = viewer_for(world.admin, None, None, None)
+    with pytest.raises(InputError) as refused:
+        async with writing(sessionmaker) as db:
+            await ops.update_branch(
+                db, admin, clock, world.meigui.id, {"sort_order": None, "brand_name": "新品牌"}
+            )
+    assert [(p.field, p.code) for p in refused.value.problems] == [
+        ("sortOrder", ErrorCode.REQUIRED)
+    ]
+    async with sessionmaker() as db:
+        branch = await db.get(Branch, world.meigui.id)
+    assert branch is not None and (branch.sort_order, branch.brand_name) == (1, "玫警初心")
+
+
 async def test_honours_are_recorded_by_admins(
     sessionmaker: Sessionmaker, clock: FrozenClock, world: World
 ) -> None:
