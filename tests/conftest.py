@@ -411,11 +411,19 @@ def _maintenance_dsn(url: str) -> str:
     return url_object.render_as_string(hide_password=False)
 
 
-async def _seed_into(url: str, settings: Settings, clock: FrozenClock) -> SeedReport:
+SEED_PROGRESS: dict[str, list[tuple[str, int]]] = {}
+"""Per backend: the progress `seed_demo` reported while seeding the process's demo county."""
+
+
+async def _seed_into(url: str, settings: Settings, clock: FrozenClock, backend: str) -> SeedReport:
     engine = create_engine(url)
+    steps = SEED_PROGRESS[backend] = []
     try:
         return await seed_demo(
-            create_sessionmaker(engine), replace(settings, database_url=url), clock
+            create_sessionmaker(engine),
+            replace(settings, database_url=url),
+            clock,
+            lambda done, count: steps.append((done, count)),
         )
     finally:
         await engine.dispose()
@@ -442,7 +450,7 @@ async def seeded_demo(
         if cached is None:
             template = tmp_path_factory.mktemp("demo-template") / "demo.db"
             shutil.copyfile(target, template)
-            report = await _seed_into(f"sqlite+aiosqlite:///{template}", settings, clock)
+            report = await _seed_into(f"sqlite+aiosqlite:///{template}", settings, clock, backend)
             with sqlite3.connect(template) as connection:  # everything into the main file
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             cached = _seeded_demo[backend] = (str(template), report)
@@ -453,7 +461,7 @@ async def seeded_demo(
     admin = await asyncpg.connect(_maintenance_dsn(db_url))
     try:
         if cached is None:
-            report = await _seed_into(db_url, settings, clock)
+            report = await _seed_into(db_url, settings, clock, backend)
             await admin.execute(f'DROP DATABASE IF EXISTS "{template_name}"')
             await admin.execute(f'CREATE DATABASE "{template_name}" TEMPLATE "{name}"')
             cached = _seeded_demo[backend] = (template_name, report)

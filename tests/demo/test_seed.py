@@ -37,7 +37,7 @@ from models import (
 )
 from models.service_action import SIX_ACTIONS
 from resolvers.period import day_start
-from tests.conftest import Api, Builders
+from tests.conftest import SEED_PROGRESS, Api, Builders
 
 NAMED_UNITS = {
     "玫瑰派出所",
@@ -73,10 +73,10 @@ async def _by_unit(db: AsyncSession, unit: str) -> Branch:
 
 
 async def test_seed_builds_the_county_of_the_article(
-    sessionmaker: Sessionmaker, settings: Settings, clock: FrozenClock
+    seeded_demo: SeedReport, backend: str, sessionmaker: Sessionmaker
 ) -> None:
-    steps: list[tuple[str, int]] = []
-    report = await seed_demo(sessionmaker, settings, clock, lambda d, n: steps.append((d, n)))
+    # The process's seeded county, with the progress seeding it reported (tests/conftest.py).
+    report, steps = seeded_demo, SEED_PROGRESS[backend]
 
     assert report.created
     assert (report.branches, report.members) == (32, 520)
