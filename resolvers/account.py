@@ -532,10 +532,11 @@ async def list_sessions(
     return (await db.scalars(query)).all()
 
 
-def _live_sessions(account_id: uuid.UUID, now: datetime | None) -> Select[DeviceSession]:
-    query = select(DeviceSession).where(
-        DeviceSession.account_id == account_id, DeviceSession.revoked_at.is_(None)
-    )
+def _live_sessions(account_id: uuid.UUID | None, now: datetime | None) -> Select[DeviceSession]:
+    """Live sessions: of one account, or of every account when `account_id` is None."""
+    query = select(DeviceSession).where(DeviceSession.revoked_at.is_(None))
+    if account_id is not None:
+        query = query.where(DeviceSession.account_id == account_id)
     return query if now is None else query.where(DeviceSession.expires_at > now)
 
 
@@ -544,14 +545,7 @@ async def get_visible_session(
 ) -> DeviceSession | None:
     """One of the viewer's own live sessions (what `me.sessions` lists), or for an admin any
     live session (what `accountSessions` lists); else None."""
-    if viewer.is_admin:
-        owner = await db.scalar(
-            select(DeviceSession.account_id).where(DeviceSession.id == session_id)
-        )
-        if owner is None:
-            return None
-    else:
-        owner = viewer.account_id
+    owner = None if viewer.is_admin else viewer.account_id
     query = _live_sessions(owner, now).where(DeviceSession.id == session_id)
     return (await db.scalars(query)).one_or_none()
 

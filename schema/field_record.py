@@ -364,12 +364,16 @@ class ParticipantInput:
     phone: str | None = None
 
 
-@strawberry.input(description="走访 as a web form submits it.")
-class VisitRecordInput:
+@strawberry.input(description="Whose record it is: the fields every field record's form sends.")
+class _RecordedBy:
     branch_id: strawberry.ID
     officer_id: strawberry.ID | None = strawberry.field(
         default=None, description="The recording officer (a Member id); yours when omitted."
     )
+
+
+@strawberry.input(description="走访 as a web form submits it.")
+class VisitRecordInput(_RecordedBy):
     village: str
     household: str | None = None
     category: VisitCategory
@@ -381,11 +385,7 @@ class VisitRecordInput:
 
 
 @strawberry.input(description="巡逻 as a web form submits it.")
-class PatrolRecordInput:
-    branch_id: strawberry.ID
-    officer_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The recording officer (a Member id); yours when omitted."
-    )
+class PatrolRecordInput(_RecordedBy):
     kind: PatrolKind
     area: str
     started_at: datetime
@@ -400,11 +400,7 @@ class PatrolRecordInput:
 
 
 @strawberry.input(description="为民服务行动 as a web form submits it.")
-class ServiceActionRecordInput:
-    branch_id: strawberry.ID
-    officer_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The recording officer (a Member id); yours when omitted."
-    )
+class ServiceActionRecordInput(_RecordedBy):
     type: ServiceActionType
     title: str
     place: str | None = None

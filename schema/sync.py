@@ -25,7 +25,7 @@ from access.auth import authenticate_subscriber, connection_token
 from access.errors import ErrorCode, InputError, Unauthenticated
 from access.scope import Scope, scope_of
 from access.viewer import mask_phone
-from core.global_id import global_id_uuid, global_id_uuid_or_none
+from core.global_id import global_id_uuid_or_none
 from models import Role, VolunteerRole
 from resolvers.field_record import decode_json_text
 from resolvers.sync_admin import CompetingVersion as CompetingRecord
@@ -146,6 +146,7 @@ class CompetingVersion:
     username: str | None = strawberry.field(description="The account that wrote it.")
     member_name: str | None = strawberry.field(description="That account's member, by name.")
     written_at: datetime = strawberry.field(description="When the server received it.")
+    _conflict_uuid: strawberry.Private[uuid.UUID]
 
     @strawberry.field(description="The SyncConflict to settle; null where you may not see it.")
     async def conflict(
@@ -154,15 +155,14 @@ class CompetingVersion:
         from schema.node import refetch
         from schema.sync_admin import SyncConflict
 
-        found = await refetch(
-            info, "SyncConflict", str(global_id_uuid(self.conflict_id, "SyncConflict"))
-        )
+        found = await refetch(info, "SyncConflict", str(self._conflict_uuid))
         return found if isinstance(found, SyncConflict) else None
 
     @classmethod
     def from_record(cls, record: CompetingRecord) -> CompetingVersion:
         return cls(
             conflict_id=to_global_id("SyncConflict", record.conflict_id),
+            _conflict_uuid=record.conflict_id,
             field=record.field,
             text=record.text,
             lines=list(record.lines),

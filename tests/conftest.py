@@ -298,18 +298,17 @@ def _sqlite_path(url: str) -> str:
     return path
 
 
-def _data_version_sql() -> str:
-    return "SELECT version FROM data_version WHERE id = 1"
+DATA_VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
 
 
 async def _current_version(url: str) -> int:
     if url.startswith("sqlite"):
         with contextlib.closing(sqlite3.connect(_sqlite_path(url))) as connection:
-            (version,) = connection.execute(_data_version_sql()).fetchone()
+            (version,) = connection.execute(DATA_VERSION_SQL).fetchone()
         return int(version)
     connection = await asyncpg.connect(_asyncpg_dsn(url))
     try:
-        return int(await connection.fetchval(_data_version_sql()))
+        return int(await connection.fetchval(DATA_VERSION_SQL))
     finally:
         await connection.close()
 
@@ -370,7 +369,7 @@ async def prepared(
             contextlib.closing(sqlite3.connect(saved.sqlite_file)) as source,
             contextlib.closing(sqlite3.connect(_sqlite_path(url))) as target,
         ):
-            (current,) = target.execute(_data_version_sql()).fetchone()
+            (current,) = target.execute(DATA_VERSION_SQL).fetchone()
             assert current == expected, refused
             source.backup(target)
     else:
@@ -378,7 +377,7 @@ async def prepared(
         statements = [
             WITHOUT_TRIGGERS,
             "BEGIN;",
-            f"DO $$ BEGIN IF ({_data_version_sql()}) <> {expected} THEN "
+            f"DO $$ BEGIN IF ({DATA_VERSION_SQL}) <> {expected} THEN "
             "RAISE EXCEPTION '{}'; END IF; END $$;".format(refused.replace("'", "''")),
             *(f'DELETE FROM "{t.name}";' for t in reversed(Base.metadata.sorted_tables)),
         ]

@@ -20,10 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from access.errors import Collector, ErrorCode, Forbidden, InputError
 from access.viewer import Viewer
 from models import (
-    Account,
     Directive,
     DirectiveRecipient,
-    Member,
     RecipientStatus,
     Reminder,
     ReminderKind,
@@ -32,6 +30,7 @@ from models import (
 from resolvers.directive.recipient import Written, actor_of, recipient_facts
 from resolvers.period import local_date
 from resolvers.reminder import COLLECTION_KEY, MAX_TITLE, Candidate, add_reminder
+from resolvers.supervision import recorder_name
 from sync.directive import acts_for
 from sync.feed import announce
 from sync.stamp import next_stamp
@@ -45,15 +44,6 @@ class Urged(Written):
 
     reminder: Reminder | None = None
     recipient: DirectiveRecipient | None = None
-
-
-async def _urger_name(db: AsyncSession, viewer: Viewer) -> str:
-    if viewer.member_id is not None:
-        name = await db.scalar(select(Member.name).where(Member.id == viewer.member_id))
-        if name:
-            return name
-    username = await db.scalar(select(Account.username).where(Account.id == viewer.account_id))
-    return username or viewer.role.label
 
 
 async def urge_recipient(
@@ -89,7 +79,7 @@ async def urge_recipient(
     today = local_date(now)
     what = "签收" if row.status is RecipientStatus.PENDING else "办结"
     title = (
-        f"{await _urger_name(db, viewer)}催办:指令《{directive.title}》请尽快{what}"
+        f"{await recorder_name(db, viewer)}催办:指令《{directive.title}》请尽快{what}"
         f"(期限 {local_date(directive.deadline).isoformat()})"
     )
     if cleaned:
